@@ -1,0 +1,46 @@
+# fooldigits: two commands on a fresh machine with Python >= 3.11.
+#   make demo   create .venv, install, run the tutor on the bundled data
+#   make test   install the dev tools, then ruff, mypy --strict and pytest
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: demo test lint bench install dev clean model
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "fooldigits needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+# The tutor pauses between chapters on a terminal and runs straight through otherwise.
+demo: install
+	@if [ -t 0 ] && [ -t 1 ]; then $(BIN)/fooldigits tutor; \
+	else $(BIN)/fooldigits tutor --no-pause; fi
+
+lint: dev
+	$(BIN)/ruff check fooldigits tests
+	$(BIN)/mypy --strict
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python -m fooldigits.bench
+
+# Remake the shipped model with the recorded command line (see docs/network.md).
+model: install
+	$(BIN)/fooldigits train --out fooldigits/models/default.npz --seed 1
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

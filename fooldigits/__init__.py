@@ -1,0 +1,18 @@
+"""fooldigits: artificial neural networks are not human.
+
+Train a Michael Nielsen-style network on MNIST to 98%, then watch it call pure noise a
+"2" with 99.99% confidence. The modules, one concept each, are listed in docs/index.md.
+
+This file stays tiny on purpose: `fooldigits --help` imports it, and must not pull in
+NumPy or Rich's heavy parts.
+"""
+
+__version__ = "0.1.0"
+
+
+class FoolDigitsError(Exception):
+    """Bad input or a failed operation the user can fix.
+
+    The library raises it with one clear sentence and never prints; `cli.py` turns it
+    into a single `[error]` line and a non-zero exit code.
+    """

@@ -1,0 +1,5 @@
+"""`python -m fooldigits` is the same as the `fooldigits` command."""
+
+from fooldigits.cli import main
+
+main()

@@ -1,0 +1,360 @@
+"""A feedforward network trained by mini-batch stochastic gradient descent.
+
+What this module teaches
+------------------------
+Michael Nielsen's `network2.py` (Neural Networks and Deep Learning, chapters 1-3):
+sigmoid neurons, the cross-entropy cost, L2 regularisation ("weight decay"), his scaled
+Gaussian initialisation, and backpropagation -- here run on a whole mini-batch at once as
+matrix products, the exercise Nielsen sets at the end of chapter 2.
+
+If the list `sizes` was [784, 100, 10] then the network has 784 input neurons (one per
+pixel), one hidden layer of 100 neurons and 10 output neurons (one per digit). The
+weights are `w[0]` (784, 100) and `w[1]` (100, 10); the biases `b[0]` (100,), `b[1]` (10,).
+
+One difference from the book: the data layout. Nielsen feeds one image at a time as a
+(784, 1) *column* vector and computes `z = w @ a + b` with `w` of shape (n_out, n_in).
+fooldigits keeps a whole batch of images as *rows*, `a` of shape (n, 784), so every
+layer is `z = a @ w + b` with `w` of shape (n_in, n_out). It is the same maths
+transposed, and it lets NumPy do a mini-batch in one matrix product.
+
+The four equations of backpropagation, for a mini-batch `a[0] = x` (m, 784):
+
+    (BP1)  delta_L = a_L - y                      (cross-entropy; softmax or sigmoid out)
+    (BP2)  delta_l = (delta_{l+1} @ w_l+1.T) * sigma'(z_l)
+    (BP3)  nabla_b_l = delta_l summed over the m rows
+    (BP4)  nabla_w_l = a_l-1.T @ delta_l          (n_in, n_out), summed over the batch
+
+and the update, with L2 weight decay and momentum `mu` (chapter 3):
+
+    v = mu * v - (eta / m) * nabla_w;   w = (1 - eta * lmbda / n) * w + v
+
+Run the same chain rule one step further, to the pixels themselves, and you get
+`input_gradient`: how to change an *image* to change the cost. The dream and fool
+chapters are built on it.
+
+What it leaves out: convolutions, dropout, and any automatic differentiation. Every
+derivative is written out by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fooldigits import FoolDigitsError
+from fooldigits.data import atomic_write
+
+ACTIVATIONS = ("sigmoid", "relu")
+OUTPUTS = ("softmax", "sigmoid")
+COSTS = ("cross-entropy", "quadratic")
+DEFAULT_MODEL = Path(__file__).parent / "models" / "default.npz"
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """sigma(z) = 1 / (1 + e^-z), written with tanh so large |z| never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Rows of e^z / sum e^z; subtracting each row's max first changes nothing but overflow."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def one_hot(labels: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """Digits (n,) -> desired outputs (n, 10): if labels were [2, 0] the rows are e_2, e_0."""
+    return np.eye(10, dtype=dtype)[np.asarray(labels, dtype=np.intp)]
+
+
+class Network:
+    """`Network([784, 100, 10])`: weights N(0, 1/n_in), biases N(0, 1), as in network2."""
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        *,
+        activation: str = "sigmoid",
+        output: str = "softmax",
+        cost: str = "cross-entropy",
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
+            raise FoolDigitsError(f"layer sizes must be positive, got {list(sizes)}")
+        if activation not in ACTIVATIONS or output not in OUTPUTS or cost not in COSTS:
+            raise FoolDigitsError(
+                f"unknown choice: activation {activation!r} (one of {ACTIVATIONS}), "
+                f"output {output!r} (one of {OUTPUTS}), cost {cost!r} (one of {COSTS})"
+            )
+        if cost == "quadratic" and output == "softmax":
+            raise FoolDigitsError("the quadratic cost goes with a sigmoid output layer")
+        rng = rng if rng is not None else np.random.default_rng()
+        self.sizes = [int(n) for n in sizes]
+        self.activation, self.output, self.cost = activation, output, cost
+        # ReLU layers keep their signal's size with He's N(0, 2/n_in) instead.
+        gain = 2.0 if activation == "relu" else 1.0
+        self.w = [
+            (rng.standard_normal((n_in, n_out)) * np.sqrt(gain / n_in)).astype(np.float32)
+            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        ]
+        self.b = [rng.standard_normal(n_out).astype(np.float32) for n_out in self.sizes[1:]]
+        self.meta: dict[str, str] = {}
+
+    # -- forward -----------------------------------------------------------------------
+    def feedforward(self, x: np.ndarray) -> list[np.ndarray]:
+        """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784)."""
+        a = [x]
+        for layer, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
+            z = a[-1] @ w + b  # (n, n_out)
+            if layer == len(self.w) - 1:
+                a.append(softmax(z) if self.output == "softmax" else sigmoid(z))
+            elif self.activation == "relu":
+                a.append(np.maximum(z, 0))
+            else:
+                a.append(sigmoid(z))
+        return a
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Confidence per digit, rows summing to 1: (n, 10).
+
+        A softmax output already sums to 1; ten sigmoid outputs are divided by their sum.
+        This is the "confidence" every chapter quotes.
+        """
+        a = self.feedforward(np.atleast_2d(x))[-1]
+        return a if self.output == "softmax" else np.asarray(a / a.sum(axis=1, keepdims=True))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The digit with the largest output for each row: (n,)."""
+        return np.asarray(np.argmax(self.feedforward(x)[-1], axis=1))
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
+        """Share of rows whose predicted digit equals the label, 0..1."""
+        return float(np.mean(self.predict(x) == labels)) if len(labels) else 0.0
+
+    def total_cost(self, x: np.ndarray, y: np.ndarray, lmbda: float = 0.0) -> float:
+        """Mean cost over the rows of x against desired outputs y (n, 10), plus L2 term."""
+        a = self.feedforward(x)[-1]
+        eps = 1e-12
+        if self.cost == "quadratic":
+            c = 0.5 * np.sum((a - y) ** 2, axis=1)
+        elif self.output == "softmax":  # log-likelihood, Nielsen's (80)
+            c = -np.sum(y * np.log(a + eps), axis=1)
+        else:  # cross-entropy, Nielsen's (63)
+            c = -np.sum(y * np.log(a + eps) + (1 - y) * np.log(1 - a + eps), axis=1)
+        l2 = 0.5 * lmbda / max(len(x), 1) * sum(float(np.sum(w * w)) for w in self.w)
+        return float(np.mean(c)) + l2
+
+    # -- backward ----------------------------------------------------------------------
+    def _deltas(self, a: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
+        """delta_l for every layer, last first computed (BP1, BP2); each (m, n_l)."""
+        delta = a[-1] - y  # (BP1) for cross-entropy with softmax or sigmoid outputs
+        if self.cost == "quadratic":
+            delta = delta * a[-1] * (1 - a[-1])  # sigma'(z_L) = a (1 - a)
+        deltas = [delta]
+        for layer in range(len(self.w) - 1, 0, -1):
+            back = deltas[0] @ self.w[layer].T  # (m, n_l)
+            h = a[layer]
+            deltas.insert(0, back * (h > 0) if self.activation == "relu" else back * h * (1 - h))
+        return deltas
+
+    def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(nabla_b, nabla_w): the cost gradient *summed* over the mini-batch (BP3, BP4)."""
+        a = self.feedforward(x)
+        deltas = self._deltas(a, y)
+        nabla_b = [d.sum(axis=0) for d in deltas]
+        nabla_w = [a_prev.T @ d for a_prev, d in zip(a[:-1], deltas, strict=True)]
+        return nabla_b, nabla_w
+
+    def input_gradient(self, images: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """dC/dx for each image's own cost against its target digit: (n, 784).
+
+        The chain rule one layer past the first weights: dC/dx = delta_1 @ w_0.T. If the
+        images were two noise images and targets [2, 7], row 0 says how to change image 0's
+        pixels to make the network more sure it is a 2, going *against* the gradient.
+        """
+        x = np.atleast_2d(images)
+        a = self.feedforward(x)
+        delta_1 = self._deltas(a, one_hot(targets, x.dtype.type))[0]  # (n, n_1)
+        return np.asarray(delta_1 @ self.w[0].T)  # (n, 784)
+
+    # -- files -------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write an .npz (no pickle) atomically: sizes, w0.., b0.., choices and meta."""
+        arrays: dict[str, Any] = {"sizes": np.array(self.sizes, dtype=np.int64)}
+        for i, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
+            arrays[f"w{i}"], arrays[f"b{i}"] = w, b
+        for key in ("activation", "output", "cost"):
+            arrays[key] = np.array(getattr(self, key))
+        for key, value in self.meta.items():
+            arrays[f"meta_{key}"] = np.array(value)
+        atomic_write(Path(path), lambda f: np.savez(f, **arrays))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Network:
+        """Read a model saved by `save`; `None` means the shipped default model."""
+        path = DEFAULT_MODEL if path is None else Path(path)
+        if not path.is_file():
+            raise FoolDigitsError(f"model file {path} does not exist")
+        try:
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as f:
+                files = {k: f[k] for k in f.files}
+        except Exception:
+            raise FoolDigitsError(f"{path} is not a fooldigits model (.npz) file") from None
+        if "sizes" not in files:
+            raise FoolDigitsError(f"{path} is not a fooldigits model: it has no 'sizes'")
+        sizes = [int(n) for n in np.ravel(files["sizes"])]
+        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
+            raise FoolDigitsError(f"{path} has layer sizes {sizes}; expected 784 ... 10")
+        net = cls(
+            sizes,
+            activation=str(files.get("activation", "sigmoid")),
+            output=str(files.get("output", "softmax")),
+            cost=str(files.get("cost", "cross-entropy")),
+            rng=np.random.default_rng(0),
+        )
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            w, b = files.get(f"w{i}"), files.get(f"b{i}")
+            if w is None or b is None or w.shape != (n_in, n_out) or b.shape != (n_out,):
+                raise FoolDigitsError(f"{path} has missing or wrongly shaped weights in layer {i}")
+            if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+                raise FoolDigitsError(f"{path} holds NaN or infinite weights in layer {i}")
+            net.w[i], net.b[i] = w.astype(np.float32), b.astype(np.float32)
+        net.meta = {k[5:]: str(v) for k, v in files.items() if k.startswith("meta_")}
+        return net
+
+    def copy(self) -> Network:
+        """An independent copy (weights are copied, not shared)."""
+        twin = Network.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.w, twin.b = [w.copy() for w in self.w], [b.copy() for b in self.b]
+        twin.meta = dict(self.meta)
+        return twin
+
+
+def shift_images(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    order: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Images moved by a random (dy, dx) in {-1, 0, 1}^2, zeros shifted in: (n, 784).
+
+    Nielsen's `expand_mnist.py` idea, done afresh every epoch: a digit one pixel to the
+    left is still the same digit, so the network sees 9 variants of every image. With
+    `order`, row k of the result is a shifted copy of `x[order[k]]` (shuffle and shift
+    in one pass); with `out`, the result is written there instead of a new array.
+    """
+    order = np.arange(len(x)) if order is None else order
+    n = len(order)
+    result = np.empty((n, 784), dtype=x.dtype) if out is None else out
+    result.fill(0)
+    dst, src = result.reshape(n, 28, 28), x.reshape(len(x), 28, 28)
+    shift = rng.integers(-1, 2, size=(n, 2))
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            rows = np.flatnonzero((shift[:, 0] == dy) & (shift[:, 1] == dx))
+            ys, yd = slice(max(-dy, 0), 28 - max(dy, 0)), slice(max(dy, 0), 28 - max(-dy, 0))
+            xs, xd = slice(max(-dx, 0), 28 - max(dx, 0)), slice(max(dx, 0), 28 - max(-dx, 0))
+            dst[rows, yd, xd] = src[order[rows], ys, xs]
+    return result
+
+
+@dataclass(frozen=True)
+class SGDConfig:
+    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`."""
+
+    epochs: int = 10
+    batch_size: int = 10
+    eta: float = 0.5
+    lmbda: float = 5.0
+    momentum: float = 0.0
+    final_eta_ratio: float = 1.0
+    shift: bool = False
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """Progress inside an epoch: `batch` of `batches` mini-batches done."""
+
+    epoch: int
+    batch: int
+    batches: int
+
+
+@dataclass(frozen=True)
+class EpochDone:
+    """End of an epoch, with accuracies on the monitored sets (None if not given)."""
+
+    epoch: int
+    validation_accuracy: float | None
+    test_accuracy: float | None
+    seconds: float
+
+
+def sgd(
+    net: Network,
+    x: np.ndarray,
+    labels: np.ndarray,
+    config: SGDConfig,
+    rng: np.random.Generator,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Iterator[BatchDone | EpochDone]:
+    """Train `net` in place; yield progress about every 1% of an epoch and at its end.
+
+    1. each epoch, shuffle (and with `shift`, jiggle) the n training images;
+    2. for each mini-batch of m rows: backprop, then the momentum and weight-decay update;
+    3. report accuracy on `validation` and `test`.
+    """
+    if config.epochs < 1 or config.batch_size < 1 or config.eta <= 0:
+        raise FoolDigitsError("epochs, batch size and eta must all be positive")
+    n, m = len(x), config.batch_size
+    batches = -(-n // m)
+    every = max(batches // 100, 1)
+    mu = config.momentum
+    v_w = [np.zeros_like(w) for w in net.w]
+    v_b = [np.zeros_like(b) for b in net.b]
+    xs = np.empty_like(x)  # (n, 784), reused every epoch
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        order = rng.permutation(n)
+        if config.shift:
+            shift_images(x, rng, order, out=xs)
+        else:
+            np.take(x, order, axis=0, out=xs)
+        ys = one_hot(labels[order])  # (n, 10)
+        for k in range(batches):
+            progress = (epoch - 1 + k / batches) / config.epochs  # 0 -> 1 over training
+            eta = config.eta * (1 - (1 - config.final_eta_ratio) * progress)
+            decay = 1 - eta * config.lmbda / n  # Python floats keep float32 arrays float32
+            xb, yb = xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m]  # (m, 784), (m, 10)
+            nabla_b, nabla_w = net.backprop(xb, yb)
+            step = eta / len(xb)
+            for w, b, nw, nb, vw, vb in zip(net.w, net.b, nabla_w, nabla_b, v_w, v_b, strict=True):
+                nw *= step
+                nb *= step
+                w *= decay
+                if mu:
+                    vw *= mu
+                    vw -= nw
+                    vb *= mu
+                    vb -= nb
+                    w += vw
+                    b += vb
+                else:
+                    w -= nw
+                    b -= nb
+            if k % every == every - 1:
+                yield BatchDone(epoch, k + 1, batches)
+        yield EpochDone(
+            epoch,
+            net.accuracy(*validation) if validation is not None else None,
+            net.accuracy(*test) if test is not None else None,
+            time.perf_counter() - start,
+        )

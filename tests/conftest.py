@@ -1,0 +1,60 @@
+"""Shared fixtures: small slices of the bundled MNIST and tiny networks trained on them."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fooldigits.data import Dataset, load_mnist
+from fooldigits.network import Network, SGDConfig, sgd
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
+    """Write a uint8 array as an IDX file (images (n, r, c) or labels (n,))."""
+    magic = 2051 if array.ndim == 3 else 2049
+    header = np.array([magic, *array.shape], dtype=">u4").tobytes()
+    raw = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Dataset:
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def small_train(mnist: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The first 2,000 training images and labels."""
+    return mnist.train_images[:2000], mnist.train_labels[:2000]
+
+
+@pytest.fixture(scope="session")
+def small_net(small_train: tuple[np.ndarray, np.ndarray]) -> Network:
+    """784-30-10 trained for 10 quick epochs on 2,000 images (about 88% on test)."""
+    rng = np.random.default_rng(0)
+    net = Network([784, 30, 10], rng=rng)
+    for _ in sgd(net, *small_train, SGDConfig(epochs=10, batch_size=10, eta=0.1, lmbda=1.0,
+                                            momentum=0.5), rng):
+        pass
+    return net
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Network:
+    return Network.load()
+
+
+@pytest.fixture()
+def tiny_idx_dir(tmp_path: Path, mnist: Dataset) -> Path:
+    """A --data-dir with 300 training and 100 test images in the four standard files."""
+    train = (mnist.train_images[:300] * 255).round().reshape(-1, 28, 28)
+    test = (mnist.test_images[:100] * 255).round().reshape(-1, 28, 28)
+    write_idx(tmp_path / "train-images-idx3-ubyte", train)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", mnist.train_labels[:300], compress=True)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", test, compress=True)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", mnist.test_labels[:100])
+    return tmp_path
