@@ -9,10 +9,11 @@ sees only noise. Their "direct encoding" treats each pixel as a gene. So does th
 1. **Population**: `population` random images (n, 784), each pixel drawn from the prior
    (uniform in [0, 1] unless a prior says otherwise).
 2. **Cost** of each image (lower is better):
-       cost = log10(1 - p_target) + prior_weight * prior.penalty(image)
-   where p_target is the network's confidence in the wanted digit. The seed measured
-   sum |output - wanted| = 2 (1 - p_target); its logarithm makes the climb from 99% to
-   99.99% count as much as the one from 0% to 99%.
+       cost = -log10(p / (1 - p)) + prior_weight * prior.penalty(image)
+   where p is the network's confidence in the wanted digit. The seed measured
+   sum |output - wanted| = 2 (1 - p). Its logarithm, the log-odds, makes the climb from
+   99% to 99.99% count as much as the one from 1% to 50%, so a prior's penalty can never
+   drown the confidence at either end. Without a prior the ranking is exactly p's.
 3. **Selection**: sort by cost. The best `elite` images are kept as they are (elitism:
    the best cost can never get worse); the best `parents` images breed.
 4. **Crossover**: a child takes every pixel from one of two random parents, by a coin
@@ -20,7 +21,8 @@ sees only noise. Their "direct encoding" treats each pixel as a gene. So does th
    child is a random black-and-white pattern.
 5. **Mutation**: each child pixel is, with probability `mutation_rate`, redrawn from the
    prior.
-6. Repeat until the best image reaches `target` confidence or `max_generations` pass.
+6. Repeat until the best image reaches `target` confidence (after at least
+   `min_generations`, which gives a prior time to act) or `max_generations` pass.
 
 Speed: the network is not the bottleneck. Many independent runs evolve side by side in
 one array of shape (runs, population, 784), so a generation is one forward pass; crossover
@@ -88,6 +90,7 @@ class GAConfig:
     max_generations: int = 2000
     slots: int = 20  # runs evolved side by side
     prior_weight: float = 1.0
+    min_generations: int = 0  # with a prior: let it shape the images at least this long
 
     def check(self) -> None:
         if self.population < 2:
@@ -98,6 +101,8 @@ class GAConfig:
             raise FoolDigitsError(f"--target must be between 0 and 1, got {self.target}")
         if self.max_generations < 1 or self.slots < 1:
             raise FoolDigitsError("--max-generations and the number of slots must be positive")
+        if not 0 <= self.min_generations <= self.max_generations:
+            raise FoolDigitsError("--min-generations must be between 0 and --max-generations")
         if not 0 <= self.elite < self.population or not 2 <= self.parents <= self.population:
             raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
 
@@ -132,8 +137,9 @@ class FoolResult:
 
 
 def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
-    """Step 2: log10(1 - p) + weight * penalty (p (k,), penalty (k,))."""
-    return np.log10(np.maximum(1.0 - p.astype(np.float64), 1e-12)) + weight * penalty
+    """Step 2: -log10(p / (1 - p)) + weight * penalty (p (k,), penalty (k,))."""
+    p = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
+    return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
 
 
 def evolve(
@@ -180,7 +186,8 @@ def evolve(
         order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3
         rows = np.arange(S)[:, None]
         best_p = conf[np.arange(S), order[:, 0]].astype(np.float64)
-        done = (best_p >= config.target) | (gens >= config.max_generations)
+        done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
+            gens >= config.max_generations)
         yield Generation(int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
                          pop[0, order[0, 0]], finished, count)
         if done.any():
@@ -240,3 +247,23 @@ def run_to_end(events: Iterator[Generation | FoolResult]) -> FoolResult:
         if isinstance(event, FoolResult):
             return event
     raise FoolDigitsError("the genetic algorithm stopped without a result")
+
+
+def transfer_matrix(
+    nets: list[Network], images: list[np.ndarray], digits: list[np.ndarray], sure: float = 0.99
+) -> tuple[np.ndarray, np.ndarray]:
+    """Do images evolved against one network fool the others?
+
+    `images[i]` (k, 784) were evolved against `nets[i]` to look like `digits[i]` (k,).
+    Returns `mean[i, j]`, the mean confidence of network j in those digits, and
+    `share[i, j]`, the fraction it is at least `sure` about. The diagonal is the network
+    the images were bred for; Nguyen et al. found that some fooling images transfer.
+    """
+    n = len(nets)
+    mean, share = np.zeros((n, n)), np.zeros((n, n))
+    for i in range(n):
+        rows = np.arange(len(digits[i]))
+        for j, judge in enumerate(nets):
+            p = judge.probabilities(images[i])[rows, digits[i]]
+            mean[i, j], share[i, j] = float(np.mean(p)), float(np.mean(p >= sure))
+    return mean, share

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from rich.color import Color
 from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.style import Style
 from rich.table import Table
@@ -202,3 +203,18 @@ def save_png(images: np.ndarray, path: Path, columns: int = 10) -> None:
         raise FoolDigitsError(f"--png wants a file name ending in .png, got {path}")
     picture = Image.fromarray(grid_pixels(images, columns), mode="L")
     atomic_write(Path(path), lambda f: picture.save(f, format="PNG"))
+
+
+def live_view(console: Console) -> Live:
+    """A region redrawn in place (the evolving image); shows nothing when not a terminal."""
+    return Live(console=console, refresh_per_second=8, transient=True)
+
+
+def evolving(digit: int, generation: int, best: float, median: float, image: np.ndarray,
+             finished: int, count: int, blocks: bool) -> RenderableType:
+    """The live view of the genetic algorithm: counters and the best image so far."""
+    head = Text.assemble(
+        (f"evolving a '{digit}'", "bold"), f"  run {min(finished + 1, count)}/{count}",
+        f"  generation {generation}", ("  best ", ""), (f"{100 * best:.4f}%", "bold green"),
+        f"  median {100 * median:.2f}%")
+    return Group(head, digit_art(image, blocks))

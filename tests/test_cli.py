@@ -98,3 +98,101 @@ def test_corrupt_data_dir(tiny_idx_dir: Path) -> None:
     path = tiny_idx_dir / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:1000])
     assert_clean_error(["evaluate", "--data-dir", str(tiny_idx_dir)], "truncated")
+
+
+def test_dream_json_and_unconverged_digit() -> None:
+    code, out, _ = run("dream", "--json")
+    assert code == 0
+    digits = json.loads(out)["digits"]
+    assert len(digits) == 10 and all(d["converged"] for d in digits)
+    code, out, _ = run("dream", "--lr", "0.01", "--steps", "100")
+    assert code == 0 and "did not reach" in out
+
+
+def test_dream_with_prior_and_png(tmp_path: Path) -> None:
+    code, _out, _ = run("dream", "--digit", "1", "--prior", "tv", "--steps", "200", "--invert",
+                       "--png", str(tmp_path / "d.png"))
+    assert code == 0 and (tmp_path / "d.png").exists()
+
+
+def test_fool_json_out_and_mean(tmp_path: Path) -> None:
+    code, out, _ = run("fool", "--digit", "2", "--count", "3", "--json",
+                       "--out", str(tmp_path / "f.npz"))
+    assert code == 0
+    report = json.loads(out)
+    assert report["digit"] == 2 and report["count"] == 3 and report["reached"] == 3
+    assert min(report["confidences"]) >= 0.9999 and len(report["generations"]) == 3
+    assert "naturalness" in report
+    import numpy as np
+
+    with np.load(tmp_path / "f.npz") as saved:
+        assert saved["images"].shape == (3, 28, 28) and list(saved["digit"]) == [2, 2, 2]
+    code, out, _ = run("fool", "--digit", "3", "--count", "4", "--mean", "--png",
+                       str(tmp_path / "m.png"))
+    assert code == 0 and "mean real '3'" in out and (tmp_path / "m.png").exists()
+
+
+def test_fool_all_and_prior() -> None:
+    code, out, _ = run("fool", "--all", "--count", "1", "--target", "0.99", "--json")
+    assert code == 0 and [r["digit"] for r in json.loads(out)["results"]] == list(range(10))
+    code, out, _ = run("fool", "--digit", "2", "--prior", "local", "--count", "2", "--json")
+    assert code == 0 and json.loads(out)["naturalness"]["correlation"] > 0.5
+
+
+def test_ceiling_and_transfer_json(tmp_path: Path) -> None:
+    code, out, _ = run("ceiling", "--json")
+    assert code == 0 and all(json.loads(out)["above_99_99"])
+    code, out, _ = run("transfer", "--models", str(Path("fooldigits/models/default.npz")),
+                       "--models", str(Path("fooldigits/models/default.npz")), "--count", "1",
+                       "--json")
+    assert code == 0
+    assert len(json.loads(out)["mean_confidence"]) == 2
+
+
+def test_stats_and_compare_json() -> None:
+    code, out, _ = run("stats", "--json", "--lags", "3")
+    assert code == 0 and len(json.loads(out)["g_x"]) == 3
+    code, out, _ = run("compare", "--digit", "2", "--count", "5", "--json")
+    assert code == 0
+    methods = {m["method"]: m for m in json.loads(out)["methods"]}
+    assert set(methods) == {"none", "stats", "local", "real"}
+    nat = {k: v["naturalness"]["distance"] for k, v in methods.items()}
+    assert nat["stats"] < nat["none"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["dream", "--digit", "10"], "--digit must be a digit 0..9"),
+        (["dream", "--threshold", "1.5"], "--threshold must be between 0 and 1"),
+        (["dream", "--prior", "magic"], "--prior must be one of"),
+        (["dream", "--lr", "0"], "--lr must be a positive"),
+        (["fool", "--digit", "10"], "--digit must be a digit 0..9"),
+        (["fool"], "say which digit"),
+        (["fool", "--digit", "2", "--target", "1.5"], "--target must be between 0 and 1"),
+        (["fool", "--digit", "2", "--target", "0"], "--target must be between 0 and 1"),
+        (["fool", "--digit", "2", "--count", "0"], "--count must be at least 1"),
+        (["fool", "--digit", "2", "--population", "1"], "at least 2"),
+        (["fool", "--digit", "2", "--mutation-rate", "2"], "--mutation-rate must be in"),
+        (["fool", "--digit", "2", "--mutation-rate", "-0.1"], "--mutation-rate must be in"),
+        (["fool", "--digit", "2", "--prior", "magic"], "--prior must be none, stats or local"),
+        (["stats", "--lags", "0"], "--lags must be between"),
+        (["stats", "--bins", "0"], "--bins must be at least"),
+        (["compare", "--digit", "12"], "--digit must be a digit 0..9"),
+        (["transfer", "--count", "0"], "--count must be at least 1"),
+    ],
+)
+def test_bad_fooling_inputs(args: list[str], fragment: str) -> None:
+    assert_clean_error(args, fragment)
+
+
+def test_unreachable_target_names_the_ceiling(tmp_path: Path) -> None:
+    import numpy as np
+
+    from fooldigits.network import Network
+
+    net = Network([784, 5, 10], output="sigmoid", rng=np.random.default_rng(0))
+    net.w = [w * 0.001 for w in net.w]  # tiny weights: nothing can be sure
+    net.save(tmp_path / "timid.npz")
+    assert_clean_error(["fool", "--digit", "2", "--model", str(tmp_path / "timid.npz")],
+                       "confidence ceiling")

@@ -1,0 +1,151 @@
+"""Dreaming, the genetic algorithm, the confidence ceiling and transfer, on real networks."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from fooldigits import FoolDigitsError
+from fooldigits.ceiling import activation_box, confidence_ceiling
+from fooldigits.dream import DreamConfig, box_blur, dream, tv_gradient
+from fooldigits.evolve import (
+    FoolResult,
+    GAConfig,
+    Generation,
+    evolve,
+    run_to_end,
+    transfer_matrix,
+)
+from fooldigits.network import Network, SGDConfig, sgd
+
+
+def test_dreaming_raises_the_target_confidence(small_net: Network) -> None:
+    rng = np.random.default_rng(0)
+    start = small_net.probabilities(rng.random((10, 784), dtype=np.float32))
+    result = dream(small_net, np.arange(10), DreamConfig(steps=300), np.random.default_rng(0))
+    before = start[np.arange(10), np.arange(10)]
+    assert np.all(result.confidence > before)
+    assert np.median(result.confidence) >= 0.99
+    assert result.images.min() >= 0 and result.images.max() <= 1
+
+
+def test_dreaming_reports_unconverged_digits_honestly(shipped: Network) -> None:
+    result = dream(shipped, np.arange(10), DreamConfig(steps=100, lr=0.01),
+                   np.random.default_rng(0))
+    assert not result.converged.all()
+    assert np.array_equal(result.converged, result.confidence >= 0.999)
+    assert np.all(result.steps[~result.converged] == 100)
+
+
+def test_shipped_model_dreams_every_digit(shipped: Network) -> None:
+    result = dream(shipped, np.arange(10), DreamConfig(), np.random.default_rng(0))
+    assert result.confidence.min() >= 0.99 and np.median(result.confidence) >= 0.999
+
+
+@pytest.mark.parametrize("prior", ["l2", "tv", "blur"])
+def test_priors_run_and_keep_pixels_in_range(small_net: Network, prior: str) -> None:
+    result = dream(small_net, np.array([3, 5]), DreamConfig(steps=50, prior=prior),
+                   np.random.default_rng(1))
+    assert result.images.min() >= 0 and result.images.max() <= 1
+
+
+def test_tv_gradient_matches_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 784))
+
+    def tv(v: np.ndarray) -> float:
+        img = v.reshape(28, 28)
+        return float(np.abs(np.diff(img, axis=1)).sum() + np.abs(np.diff(img, axis=0)).sum())
+
+    grad, h = tv_gradient(x), 1e-7
+    for pixel in rng.choice(784, 20, replace=False):
+        up, down = x.copy(), x.copy()
+        up[0, pixel] += h
+        down[0, pixel] -= h
+        assert grad[0, pixel] == pytest.approx((tv(up) - tv(down)) / (2 * h), abs=1e-4)
+
+
+def test_box_blur_keeps_constants_and_spreads_a_point() -> None:
+    assert np.allclose(box_blur(np.full((1, 784), 0.3)), 0.3)
+    point = np.zeros((1, 784))
+    point[0, 14 * 28 + 14] = 9.0
+    blurred = box_blur(point).reshape(28, 28)
+    assert blurred[13:16, 13:16] == pytest.approx(np.ones((3, 3)))
+
+
+def test_ga_reaches_target_keeps_elites_and_stays_in_range(small_net: Network) -> None:
+    config = GAConfig(target=0.99, max_generations=400, slots=4)
+    best_so_far = []
+    result = None
+    for event in evolve(small_net, 3, 4, config, np.random.default_rng(0)):
+        if isinstance(event, Generation):
+            best_so_far.append((event.finished, event.best_confidence))
+        else:
+            result = event
+    assert isinstance(result, FoolResult)
+    assert result.reached.all() and result.generations.max() < 400
+    assert result.images.min() >= 0 and result.images.max() <= 1
+    assert np.allclose(small_net.probabilities(result.images)[:, 3], result.confidences,
+                       atol=1e-6)
+    # Elitism: within the run in slot 0 the best confidence never drops.
+    first_run = [c for finished, c in best_so_far if finished == 0][: result.generations[0]]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(first_run))
+
+
+def test_same_seed_same_images(small_net: Network) -> None:
+    config = GAConfig(target=0.9, max_generations=50, slots=3)
+    a = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
+    b = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
+    c = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(6)))
+    assert np.array_equal(a.images, b.images)
+    assert not np.array_equal(a.images, c.images)
+
+
+def test_shipped_model_is_fooled_at_99_99_percent(shipped: Network) -> None:
+    result = run_to_end(evolve(shipped, 2, 20, GAConfig(), np.random.default_rng(0)))
+    assert result.reached.all()
+    assert shipped.probabilities(result.images)[:, 2].min() >= 0.9999
+
+
+@pytest.mark.parametrize(
+    "config",
+    [GAConfig(population=1), GAConfig(mutation_rate=1.5), GAConfig(target=1.5),
+     GAConfig(target=0.0), GAConfig(parents=1)],
+)
+def test_bad_ga_settings(small_net: Network, config: GAConfig) -> None:
+    with pytest.raises(FoolDigitsError):
+        next(evolve(small_net, 2, 1, config, np.random.default_rng(0)))
+
+
+def test_ceiling_bounds_every_image_and_every_search() -> None:
+    rng = np.random.default_rng(0)
+    net = Network([784, 30, 10], output="sigmoid", rng=rng)
+    x = rng.random((2000, 784)).astype(np.float32) * 0.3
+    # a strongly regularised sigmoid-output net, whose ceiling is visibly below 1
+    for _ in sgd(net, x, rng.integers(0, 10, 2000), SGDConfig(epochs=2, lmbda=2000.0,
+                                                              eta=0.5), rng):
+        pass
+    ceiling = confidence_ceiling(net)
+    assert ceiling.max() < 0.999
+    lo, hi = activation_box(net)
+    hidden = net.feedforward(rng.random((500, 784)).astype(np.float32))[1]
+    assert np.all(hidden >= lo - 1e-6) and np.all(hidden <= hi + 1e-6)
+    found = dream(net, np.arange(10), DreamConfig(steps=500, threshold=0.999999, lr=10),
+                  np.random.default_rng(0)).confidence
+    assert np.all(found <= ceiling + 1e-9)
+    ga = run_to_end(evolve(net, 0, 2, GAConfig(target=0.999999, max_generations=100),
+                           np.random.default_rng(0)))
+    assert ga.confidences.max() <= ceiling[0] + 1e-9
+
+
+def test_transfer_matrix_diagonal_is_the_bred_network(small_net: Network,
+                                                      shipped: Network) -> None:
+    nets = [small_net, shipped]
+    config = GAConfig(target=0.99, max_generations=300)
+    images = [run_to_end(evolve(n, 4, 3, config, np.random.default_rng(1))).images for n in nets]
+    digits = [np.full(3, 4), np.full(3, 4)]
+    mean, share = transfer_matrix(nets, images, digits)
+    assert mean.shape == (2, 2) and np.all(np.diag(share) == 1.0)
+    assert np.all((mean >= 0) & (mean <= 1))

@@ -1,0 +1,83 @@
+"""Variograms on hand-made images, the histogram sampler, and the priors in the GA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fooldigits import FoolDigitsError
+from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end
+from fooldigits.network import Network
+from fooldigits.stats import (
+    HistogramSampler,
+    LocalPrior,
+    StatsPrior,
+    naturalness,
+    pixel_histogram,
+    reference,
+    stats_distance,
+    variogram,
+)
+
+
+def test_variogram_of_hand_made_images() -> None:
+    flat = np.full((1, 784), 0.4)
+    g_x, g_y = variogram(flat, 3)
+    assert np.allclose(g_x, 0) and np.allclose(g_y, 0)
+    stripes = np.tile([0.0, 1.0], 14)[None, :].repeat(28, axis=0).reshape(1, 784)  # columns
+    g_x, g_y = variogram(stripes, 3)
+    assert np.allclose(g_x, [[1.0, 0.0, 1.0]]) and np.allclose(g_y, 0)
+    step = np.zeros((28, 28))
+    step[14:, :] = 1.0  # top half black, bottom half white
+    g_x, g_y = variogram(step.reshape(1, 784), 2)
+    assert np.allclose(g_x, 0)
+    assert g_y[0] == pytest.approx([1 / 27, 2 / 26])  # rows that straddle the edge
+
+
+def test_variogram_of_noise_is_one_third() -> None:
+    noise = np.random.default_rng(0).random((200, 784))
+    g_x, g_y = variogram(noise, 4)
+    assert np.allclose(g_x.mean(axis=0), 1 / 3, atol=0.01)
+    assert np.allclose(g_y.mean(axis=0), 1 / 3, atol=0.01)
+
+
+def test_histogram_sampler_reproduces_the_histogram(small_train: tuple[np.ndarray, np.ndarray]
+                                                    ) -> None:
+    edges, probabilities = pixel_histogram(small_train[0], bins=8)
+    assert probabilities.sum() == pytest.approx(1.0) and len(probabilities) == 9
+    drawn = HistogramSampler(edges, probabilities)(np.random.default_rng(0), (200_000,))
+    _, again = pixel_histogram(drawn, bins=8)
+    assert np.allclose(again, probabilities, atol=0.005)
+    with pytest.raises(FoolDigitsError):
+        pixel_histogram(drawn, bins=0)
+
+
+def test_stats_prior_makes_images_more_natural(small_net: Network,
+                                               small_train: tuple[np.ndarray, np.ndarray]
+                                               ) -> None:
+    real = small_train[0]
+    config = GAConfig(target=0.99, max_generations=300, min_generations=30)
+    plain = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0),
+                              UniformPrior()))
+    prior = StatsPrior(real)
+    shaped = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0), prior))
+    ref = reference(real)
+    assert stats_distance(shaped.images, ref).mean() < 0.5 * stats_distance(plain.images,
+                                                                             ref).mean()
+    assert shaped.reached.mean() >= 0.5
+
+
+def test_local_prior_draws_from_the_class_and_its_mean_looks_like_it(
+        small_net: Network, small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    images, labels = small_train
+    twos = images[labels == 2]
+    prior = LocalPrior(twos)
+    pixels = np.broadcast_to(np.arange(784), (300, 784))
+    drawn = prior.draw(np.random.default_rng(0), pixels)
+    assert np.corrcoef(drawn.mean(axis=0), twos.mean(axis=0))[0, 1] > 0.9
+    result = run_to_end(evolve(small_net, 2, 10, GAConfig(target=0.99, max_generations=300,
+                                                          min_generations=20),
+                               np.random.default_rng(0), prior))
+    assert naturalness(result.images, 2)["correlation"] > 0.8
+    assert prior.penalty(twos[:5]).mean() < prior.penalty(np.random.default_rng(0).random(
+        (5, 784))).mean()
