@@ -274,6 +274,118 @@ def evaluate(
           confusion_table(confusion))
 
 
+# -- chapter 2: PCA ------------------------------------------------------------------------
+def _component_list(text: str) -> list[int]:
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(int(part))
+        except ValueError:
+            raise FoolDigitsError(f"--components takes whole numbers, got {part!r}") from None
+        if not 1 <= values[-1] <= 784:
+            raise FoolDigitsError(f"--components must be between 1 and 784, got {values[-1]}")
+    return values
+
+
+@command()
+def pca(
+    components: Annotated[str, typer.Option(
+        help="k for the classifiers, or a comma list (e.g. 10,50,200) to compare several "
+        "or to rebuild a digit with --reconstruct.")] = "50",
+    reconstruct: Annotated[int | None, typer.Option(
+        help="Rebuild test image number N from k components, for each k given.")] = None,
+    show: Annotated[int, typer.Option(help="How many eigen-digits to draw.")] = 16,
+    signed: Annotated[bool, typer.Option(
+        help="Draw eigen-digits in a diverging colour map (blue negative, red positive) "
+        "instead of rescaled to [0, 1].")] = False,
+    neighbours: Annotated[int, typer.Option(help="k of the k-nearest-neighbour classifier.")
+                          ] = 3,
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Eigen-digits from the 784x784 pixel covariance, explained variance, and how far
+    simple PCA classifiers get (nearest class mean, k-nearest neighbours, one subspace
+    per digit) compared with the network."""
+    import numpy as np
+
+    from fooldigits import pca as pc
+    from fooldigits.data import load_mnist
+    from fooldigits.render import bar_chart, digit_grid, save_png, signed_scale, unit_scale
+
+    ks = _component_list(components)
+    _positive(show, "--show")
+    data = load_mnist(data_dir)
+    if reconstruct is not None and not 0 <= reconstruct < len(data.test_images):
+        raise FoolDigitsError(
+            f"--reconstruct must be a test image number 0..{len(data.test_images) - 1}")
+    console = _console(no_color, as_json)
+    start = time.perf_counter()
+    model = pc.PCA(max(max(ks), min(show, 784))).fit(data.train_images)
+    fit_seconds = time.perf_counter() - start
+    ratio = model.all_variance_ratio_
+    if reconstruct is not None:
+        original = data.test_images[reconstruct]
+        z = model.transform(original[None])
+        rebuilt = [model.inverse_transform(np.concatenate([z[:, :k], np.zeros((1, len(
+            model.components_) - k))], axis=1))[0] for k in ks]
+        if as_json:
+            _print_json({"index": reconstruct, "components": ks, "label": int(
+                data.test_labels[reconstruct]), "error": [float(np.mean((r - original) ** 2))
+                                                          for r in rebuilt]})
+            return
+        images = np.clip(np.stack([original, *rebuilt]), 0, 1)
+        captions = [f"test #{reconstruct} (a {data.test_labels[reconstruct]})",
+                    *(f"{k} components" for k in ks)]
+        _show(console, digit_grid(images, captions, _blocks(console), width=console.width,
+                                  title="a digit rebuilt from k eigen-digits"))
+        if png:
+            save_png(images, png)
+        return
+    accuracy: dict[int, dict[str, float]] = {}
+    seconds: dict[str, float] = {}
+    for k in ks:
+        results = pc.compare_classifiers(model, data.train_images, data.train_labels,
+                                         data.test_images, data.test_labels, k, neighbours)
+        accuracy[k] = {name: acc for name, (acc, _) in results.items()}
+        for name, (_, secs) in results.items():
+            seconds[name] = seconds.get(name, 0.0) + secs
+    network = _load(None).accuracy(data.test_images, data.test_labels) if data_dir is None \
+        else None
+    eigen = model.components_[:show]
+    if png:
+        save_png(unit_scale(eigen), png, columns=8)
+    if as_json:
+        _print_json({"explained_variance_ratio": ratio[: max(ks)].tolist(),
+                     "components": ks[0], "accuracy": accuracy[ks[0]],
+                     "accuracy_by_components": {str(k): v for k, v in accuracy.items()},
+                     "components_for_90": pc.components_for(ratio, 0.9),
+                     "components_for_95": pc.components_for(ratio, 0.95),
+                     "fit_seconds": round(fit_seconds, 3), "network_accuracy": network})
+        return
+    grid = digit_grid(signed_scale(eigen) if signed else unit_scale(eigen),
+                      [f"eigen-digit {i + 1}" for i in range(len(eigen))], _blocks(console),
+                      signed=signed, width=console.width,
+                      title=f"the first {len(eigen)} eigen-digits (fitted in {fit_seconds:.1f} s)")
+    marks = [1, 2, 5, 10, 20, 50, 100, 200, 400, 784]
+    cumulative = np.cumsum(ratio)
+    chart = bar_chart("cumulative explained variance", [f"k = {k}" for k in marks],
+                      [float(cumulative[k - 1]) for k in marks], "{:.1%}")
+    facts = (f"k = 10, 50, 100 explain {cumulative[9]:.1%}, {cumulative[49]:.1%}, "
+             f"{cumulative[99]:.1%}; 90% needs k = {pc.components_for(ratio, 0.9)}, "
+             f"95% needs k = {pc.components_for(ratio, 0.95)}")
+    rows = [(name, *(f"{100 * accuracy[k][name]:.2f}%" for k in ks), f"{seconds[name]:.1f} s")
+            for name in accuracy[ks[0]]]
+    if network is not None:
+        rows.append(("the network (for contrast)", *(f"{100 * network:.2f}%" for _ in ks), "-"))
+    _show(console, grid, chart, facts,
+          table_of("test accuracy of PCA classifiers", ["classifier", *(f"k = {k}" for k in ks),
+                                                        "time"], rows))
+    if png:
+        console.print(f"saved {png}")
+
+
 # -- chapter 3: dreaming and fooling ------------------------------------------------------
 def _digits(digit: int | None) -> list[int]:
     _digit(digit)
