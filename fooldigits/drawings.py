@@ -1,0 +1,199 @@
+"""Your own drawings: read any image, prepare it the way MNIST was, and see what breaks.
+
+What this module teaches
+------------------------
+A network trained on MNIST has only ever seen digits prepared one exact way. LeCun's
+recipe, which `normalise` follows:
+
+1. grey levels, light ink on a dark background (a drawing with dark ink on white paper
+   is inverted first: `load_image` looks at the border, which is background);
+2. crop to the ink's bounding box;
+3. scale so the longer side is 20 pixels, keeping the aspect ratio, with an
+   anti-aliasing filter (so a 400-pixel stroke becomes a soft 2-pixel one);
+4. paste into the middle of a 28x28 canvas, then shift so the intensity-weighted centre
+   of mass is at pixel (14, 14).
+
+Skip steps 2-4 (`raw`: just shrink the whole canvas to 28x28, as the seed did) and a
+'2' drawn to the edges of the canvas fills all 28x28 pixels. The border pixels were 0 in
+every training image, so their weights never learned anything: whatever they say is
+noise, and the network answers '5' at 99.9%. A small, centred '2' is recognised.
+
+`border_images` does that to the whole test set (each digit stretched to the edges) and
+`scramble_background` fills background pixels with noise: two measurements of how little
+it takes to move a 98% network.
+
+Files: PNG, JPEG, BMP and GIF through Pillow (alpha flattened onto white); a text grid of
+'#' (ink) and '.' (background), one row per line; `.npz` files of 28x28 images (from
+`fooldigits fool --out`) are used as they are. A picture over `MAX_PIXELS` is refused
+before it is decoded.
+
+What it leaves out: stroke thinning or thickening, and slant correction (deskewing).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from fooldigits import FoolDigitsError
+
+MAX_PIXELS = 40_000_000  # a 100-megapixel image is refused before decoding
+FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+INK, BACKGROUND = "#", "."
+
+
+def read_text_grid(text: str, name: str = "text") -> np.ndarray:
+    """A digit drawn with '#' (ink) and '.' (background) -> (rows, cols) floats, ink 1."""
+    lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise FoolDigitsError(f"{name} holds no drawing")
+    widths = {len(line) for line in lines}
+    if len(widths) > 1:
+        bad = next(i for i, line in enumerate(lines, 1) if len(line) != len(lines[0]))
+        raise FoolDigitsError(
+            f"{name}: line {bad} has {len(lines[bad - 1])} characters but line 1 has "
+            f"{len(lines[0])}; every row of the grid must be equally long")
+    unknown = set("".join(lines)) - {INK, BACKGROUND}
+    if unknown:
+        raise FoolDigitsError(f"{name}: use only '#' for ink and '.' for background, "
+                              f"found {''.join(sorted(unknown))!r}")
+    return np.array([[1.0 if ch == INK else 0.0 for ch in line] for line in lines])
+
+
+def load_image(path: Path) -> np.ndarray:
+    """A picture file -> (rows, cols) floats in [0, 1] with light ink on dark (step 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FoolDigitsError(f"{path} does not exist")
+    if path.suffix.lower() == ".txt":
+        return read_text_grid(path.read_text(errors="replace"), str(path))
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():  # we check the size ourselves, just below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=list(FORMATS))
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise FoolDigitsError(
+                    f"{path} is {width}x{height} = {width * height / 1e6:.0f} megapixels; "
+                    f"fooldigits reads at most {MAX_PIXELS / 1e6:.0f}")
+            image.seek(0)
+            rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise FoolDigitsError(f"{path} is not a PNG, JPEG, BMP or GIF image") from None
+    pixels = np.asarray(rgba, dtype=np.float64) / 255.0  # (h, w, 4)
+    alpha = pixels[..., 3:]
+    grey = (pixels[..., :3] @ [0.299, 0.587, 0.114])[..., None]
+    grey = (grey * alpha + (1 - alpha))[..., 0]  # transparent -> white paper
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return 1.0 - grey if np.median(border) > 0.5 else grey  # dark ink on light: invert
+
+
+def _resize(pixels: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Anti-aliased resize of a float image (Lanczos), clipped back into [0, 1]."""
+    from PIL import Image
+
+    image = Image.fromarray(pixels.astype(np.float32), mode="F")
+    resized = image.resize((cols, rows), Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float64), 0, 1)
+
+
+def _ink_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    ink = pixels > 0.2 * pixels.max()
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def _check_ink(pixels: np.ndarray, name: str) -> None:
+    if pixels.size == 0 or pixels.max() - pixels.min() < 0.1 or pixels.max() < 0.2:
+        raise FoolDigitsError(f"{name} has no ink: the canvas is empty or all one colour")
+
+
+def normalise(pixels: np.ndarray, raw: bool = False, name: str = "image") -> np.ndarray:
+    """MNIST's preparation (steps 2-4), or with `raw` a plain shrink: (784,) float32."""
+    _check_ink(pixels, name)
+    if raw:
+        out = _resize(pixels, 28, 28)
+        return np.asarray(out / max(out.max(), 1e-9), dtype=np.float32).reshape(784)
+    top, bottom, left, right = _ink_box(pixels)  # step 2
+    crop = pixels[top:bottom, left:right]
+    scale = 20.0 / max(crop.shape)  # step 3
+    rows, cols = (max(1, round(n * scale)) for n in crop.shape)
+    small = _resize(crop, rows, cols)
+    small /= max(small.max(), 1e-9)
+    canvas = np.zeros((28, 28))
+    r0, c0 = (28 - rows) // 2, (28 - cols) // 2  # step 4: paste in the middle ...
+    canvas[r0 : r0 + rows, c0 : c0 + cols] = small
+    total = canvas.sum()
+    dr = round(14 - (canvas.sum(axis=1) @ np.arange(28)) / total)  # ... then move the
+    dc = round(14 - (canvas.sum(axis=0) @ np.arange(28)) / total)  # centre of mass
+    dr = int(np.clip(dr, -r0, 28 - r0 - rows))  # never push ink off the canvas
+    dc = int(np.clip(dc, -c0, 28 - c0 - cols))
+    canvas = np.roll(canvas, (dr, dc), axis=(0, 1))
+    return canvas.astype(np.float32).reshape(784)
+
+
+def load_npz_images(path: Path) -> np.ndarray:
+    """28x28 images saved by `fooldigits fool --out` (key `images`): (n, 784) float32."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            images = f["images"] if "images" in f.files else None
+    except Exception:
+        raise FoolDigitsError(f"{path} is not a readable .npz file") from None
+    shape_ok = images is not None and len(images) > 0 and images.shape[1:] in ((28, 28), (784,))
+    if images is None or not shape_ok:
+        raise FoolDigitsError(f"{path} has no 'images' array of 28x28 images")
+    images = images.reshape(len(images), 784).astype(np.float32)
+    if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+        raise FoolDigitsError(f"{path} holds pixels outside [0, 1] (or NaN)")
+    return np.asarray(images)
+
+
+def paint(image: np.ndarray, canvas: int, box: tuple[int, int, int]) -> np.ndarray:
+    """Redraw a 28x28 digit as a paint-program picture: dark ink on a white canvas.
+
+    `box` = (top, left, size): the digit's bounding box is scaled to `size` pixels and
+    placed at (top, left) on a `canvas` x `canvas` page. Returns (canvas, canvas) uint8.
+    """
+    pixels = image.reshape(28, 28).astype(np.float64)
+    top, bottom, left, right = _ink_box(pixels)
+    crop = pixels[top:bottom, left:right]
+    top_at, left_at, size = box
+    scale = size / max(crop.shape)
+    rows, cols = (max(1, round(n * scale)) for n in crop.shape)
+    page = np.zeros((canvas, canvas))
+    big = _resize(crop, rows, cols)
+    page[top_at : top_at + rows, left_at : left_at + cols] = big[: canvas - top_at,
+                                                                 : canvas - left_at]
+    return (255 * (1 - page)).round().astype(np.uint8)
+
+
+def border_images(images: np.ndarray) -> np.ndarray:
+    """Each digit's bounding box stretched (aspect kept) to touch the 28x28 edges."""
+    out = np.zeros_like(images)
+    for i, image in enumerate(images):
+        pixels = image.reshape(28, 28).astype(np.float64)
+        top, bottom, left, right = _ink_box(pixels)
+        crop = pixels[top:bottom, left:right]
+        scale = 28.0 / max(crop.shape)
+        rows, cols = (min(28, max(1, round(n * scale))) for n in crop.shape)
+        big = np.zeros((28, 28))
+        r0, c0 = (28 - rows) // 2, (28 - cols) // 2
+        big[r0 : r0 + rows, c0 : c0 + cols] = _resize(crop, rows, cols)
+        out[i] = big.reshape(784)
+    return out
+
+
+def scramble_background(images: np.ndarray, level: float, rng: np.random.Generator
+                        ) -> np.ndarray:
+    """Replace a share `level` of the background pixels (exactly 0) by uniform noise."""
+    if not 0 <= level <= 1:
+        raise FoolDigitsError(f"scramble levels must be in [0, 1], got {level}")
+    noisy = images.copy()
+    hit = (images == 0) & (rng.random(images.shape) < level)
+    noisy[hit] = rng.random(int(hit.sum()), dtype=np.float32)
+    return noisy

@@ -1,0 +1,151 @@
+"""Drawings: normalisation on synthetic images, round trips through PNG, bad files."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import app
+from fooldigits.data import Dataset
+from fooldigits.drawings import (
+    border_images,
+    load_image,
+    normalise,
+    paint,
+    read_text_grid,
+    scramble_background,
+)
+from fooldigits.network import Network
+
+DRAWINGS = Path(__file__).parent.parent / "docs" / "drawings"
+runner = CliRunner()
+
+
+def test_normalised_box_is_20_pixels_and_centre_of_mass_is_central() -> None:
+    canvas = np.zeros((300, 500))
+    canvas[40:160, 350:410] = 1.0  # a tall bar far off centre
+    out = normalise(canvas).reshape(28, 28)
+    rows, cols = np.flatnonzero(out.max(axis=1) > 0.5), np.flatnonzero(out.max(axis=0) > 0.5)
+    assert rows[-1] - rows[0] + 1 == 20
+    assert cols[-1] - cols[0] + 1 == 10  # aspect ratio 120:60 kept
+    total = out.sum()
+    assert abs(out.sum(axis=1) @ np.arange(28) / total - 14) <= 0.5
+    assert abs(out.sum(axis=0) @ np.arange(28) / total - 14) <= 0.5
+
+
+def test_big_inverted_png_round_trip(tmp_path: Path, mnist: Dataset, shipped: Network) -> None:
+    for index in range(12):
+        image = mnist.test_images[index]
+        path = tmp_path / f"d{index}.png"
+        Image.fromarray(paint(image, 600, (50, 120, 420))).save(path)
+        pixels = load_image(path)  # dark on white is inverted back
+        assert pixels[0, 0] < 1e-9 and pixels.max() > 0.9
+        again = normalise(pixels)
+        assert shipped.predict(again[None])[0] == shipped.predict(image[None])[0]
+
+
+def test_raw_path_shows_the_edge_effect(shipped: Network) -> None:
+    edge = normalise(load_image(DRAWINGS / "two-edge.png"), raw=True)
+    small = normalise(load_image(DRAWINGS / "two-small.png"), raw=True)
+    assert shipped.predict(small[None])[0] == 2
+    assert shipped.predict(edge[None])[0] != 2
+    assert shipped.predict(normalise(load_image(DRAWINGS / "two-edge.png"))[None])[0] == 2
+
+
+def test_alpha_is_flattened_onto_white(tmp_path: Path) -> None:
+    rgba = np.zeros((60, 60, 4), dtype=np.uint8)  # fully transparent black ...
+    rgba[20:40, 28:32] = (0, 0, 0, 255)  # ... with an opaque black stroke
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "a.png")
+    pixels = load_image(tmp_path / "a.png")
+    assert pixels[0, 0] < 1e-9 and pixels[30, 30] == pytest.approx(1.0)
+
+
+def test_text_grid() -> None:
+    grid = read_text_grid("..#..\n.##..\n..#..\n")
+    assert grid.shape == (3, 5) and grid.sum() == 4
+    with pytest.raises(FoolDigitsError, match="line 2 has 3 characters"):
+        read_text_grid("..#..\n.#.\n")
+    with pytest.raises(FoolDigitsError, match="only '#'"):
+        read_text_grid("..x..\n")
+
+
+def test_border_and_scramble(mnist: Dataset, shipped: Network) -> None:
+    x, y = mnist.test_images[:1000], mnist.test_labels[:1000]
+    stretched = border_images(x)
+    assert shipped.accuracy(stretched, y) < shipped.accuracy(x, y) - 0.2
+    touches = (stretched.reshape(-1, 28, 28)[:, [0, -1], :].max(axis=(1, 2)) > 0.2) | (
+        stretched.reshape(-1, 28, 28)[:, :, [0, -1]].max(axis=(1, 2)) > 0.2)
+    assert touches.mean() > 0.95
+    rng = np.random.default_rng(0)
+    assert np.array_equal(scramble_background(x, 0.0, rng), x)
+    noisy = scramble_background(x, 0.5, rng)
+    assert np.array_equal(noisy[x > 0], x[x > 0])  # the digit itself is untouched
+    assert 0.4 < np.mean(noisy[x == 0] > 0) < 0.6
+    assert shipped.accuracy(noisy, y) < 0.8
+
+
+def _huge_png(path: Path) -> None:
+    """A valid PNG header claiming 10000 x 10000 pixels, with almost no data."""
+    Image.new("L", (1, 1)).save(path)
+    raw = bytearray(path.read_bytes())
+    raw[16:24] = struct.pack(">II", 10000, 10000)
+    raw[29:33] = struct.pack(">I", zlib.crc32(bytes(raw[12:29])))
+    path.write_bytes(bytes(raw))
+
+
+def test_classify_json_and_art() -> None:
+    files = [str(DRAWINGS / n) for n in ("two-small.png", "seven.txt")]
+    result = runner.invoke(app, ["classify", *files, "--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [r["digit"] for r in report] == [2, 7]
+    assert all(len(r["probabilities"]) == 10 for r in report)
+    result = runner.invoke(app, ["classify", files[0]])
+    assert result.exit_code == 0 and "the network says 2" in result.stdout
+
+
+def test_classify_npz_as_is(tmp_path: Path, mnist: Dataset) -> None:
+    np.savez(tmp_path / "x.npz", images=mnist.test_images[:3].reshape(3, 28, 28))
+    result = runner.invoke(app, ["classify", str(tmp_path / "x.npz"), "--json"])
+    assert [r["digit"] for r in json.loads(result.stdout)] == [7, 2, 1]
+
+
+def test_classify_bad_inputs(tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_text("not a picture")
+    Image.new("L", (50, 50), 255).save(tmp_path / "white.png")
+    _huge_png(tmp_path / "huge.png")
+    (tmp_path / "ragged.txt").write_text("..#\n.#\n")
+    np.savez(tmp_path / "nan.npz", images=np.full((2, 28, 28), np.nan))
+    cases = {"notes.png": "not a PNG, JPEG, BMP or GIF", "white.png": "has no ink",
+             "huge.png": "100 megapixels", "ragged.txt": "equally long",
+             "missing.png": "does not exist", "nan.npz": "outside [0, 1]"}
+    for name, fragment in cases.items():
+        result = runner.invoke(app, ["classify", str(tmp_path / name)])
+        assert result.exit_code == 1 and fragment in result.stderr, (name, result.stderr)
+        assert "Traceback" not in result.output
+    # one bad file among good ones: the good one is still classified, exit code 1
+    result = runner.invoke(app, ["classify", str(DRAWINGS / "two-small.png"),
+                                 str(tmp_path / "missing.png"), "--json"])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert json.loads(result.stdout)[0]["digit"] == 2
+
+
+def test_border_and_scramble_commands() -> None:
+    result = runner.invoke(app, ["border", "--count", "500", "--json"])
+    report = json.loads(result.stdout)
+    assert report["border"]["accuracy"] < report["original"]["accuracy"]
+    result = runner.invoke(app, ["scramble", "--levels", "0,0.5", "--count", "500", "--json"])
+    levels = json.loads(result.stdout)["levels"]
+    assert levels[1]["accuracy"] < levels[0]["accuracy"]
+    result = runner.invoke(app, ["scramble", "--levels", "0,2"])
+    assert result.exit_code == 1 and "[0, 1]" in result.stderr
+    result = runner.invoke(app, ["scramble", "--levels", "a,b"])
+    assert result.exit_code == 1 and "numbers" in result.stderr
