@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -47,7 +48,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object ins
 PngOpt = Annotated[Path | None, typer.Option("--png", help="Also save the picture as a PNG.")]
 
 
-def command(*names: str, **kwargs: Any) -> Callable[[F], F]:
+def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
+            ) -> Callable[[F], F]:
     """`app.command`, plus: FoolDigitsError -> one line and exit 1; Ctrl-C -> exit 130."""
 
     def decorate(function: F) -> F:
@@ -62,7 +64,7 @@ def command(*names: str, **kwargs: Any) -> Callable[[F], F]:
                 typer.echo("[stopped] interrupted by Ctrl-C", err=True)
                 raise typer.Exit(130) from None
 
-        app.command(*names, **kwargs)(wrapper)
+        (target or app).command(*names, **kwargs)(wrapper)
         return function
 
     return decorate
@@ -1008,6 +1010,173 @@ def compare(
           digit_grid(np.stack(means), [f"mean: {r['method']}" for r in report],
                      _blocks(console), width=console.width,
                      title="mean images: plain GA, stats prior, local prior, real digits"))
+
+
+# -- the tutor, the docs and the exercises -------------------------------------------------
+@command()
+def tutor(
+    chapter: Annotated[str | None, typer.Option(
+        help="Start at this chapter: data, network, pca, dream, fool, drawings, prior, "
+        "meaning.")] = None,
+    no_pause: Annotated[bool, typer.Option(
+        help="Run straight through without waiting for keys (automatic when not on a "
+        "terminal).")] = False,
+    quick: Annotated[bool, typer.Option(help="Smaller computations, for a fast look.")
+                     ] = False,
+    seed: SeedOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """The whole story, chapter by chapter, computed live on the bundled data.
+
+    Keys between chapters: Enter or space for the next, b to go back, r to run the
+    chapter again with a new seed, q to stop.
+    """
+    import numpy as np
+
+    from fooldigits import tutor as story
+    from fooldigits.evolve import Generation
+    from fooldigits.render import chapter_heading, evolving, live_view, piece, read_key
+
+    index = story.chapter(chapter) if chapter else 0
+    interactive = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
+    sizes = story.Sizes.quick() if quick else story.Sizes.full()
+    console = _console(no_color)
+    blocks = _blocks(console)
+    reruns = 0
+    while index < len(story.CHAPTERS):
+        current = story.CHAPTERS[index]
+        console.print(chapter_heading(current.title, current.text))
+        rng = np.random.default_rng([seed, index, reruns])
+        last = 0.0
+        with live_view(console) as live:
+            for item in current.run(rng, sizes):
+                if isinstance(item, Generation):
+                    if time.perf_counter() - last > 0.1:
+                        last = time.perf_counter()
+                        live.update(evolving(2, item.generation, item.best_confidence,
+                                             item.median_confidence, item.best_image,
+                                             item.finished, item.count, blocks))
+                else:
+                    live.console.print(piece(item, blocks, console.width))
+        console.print(f"[dim]{current.footer}[/]\n")
+        if not interactive:
+            index += 1
+            continue
+        console.print("[dim]Enter: next · b: back · r: again with a new seed · q: quit[/]")
+        key = read_key().lower()
+        if key == "q":
+            break
+        if key == "b":
+            index = max(0, index - 1)
+        elif key == "r":
+            reruns += 1
+        else:
+            index += 1
+    console.print("[bold]The end.[/] Every chapter is a command too: try "
+                  "`fooldigits --help`, and `fooldigits exercise list` for the exercises.")
+
+
+@command()
+def read(
+    topic: Annotated[str | None, typer.Argument(
+        help="A docs chapter: data, network, pca, dream, evolve, ... (none: list them).")
+    ] = None,
+    pager: Annotated[bool, typer.Option(help="Page the output (q to leave).")] = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """A docs chapter beside the code it explains (stacked on narrow terminals)."""
+    import inspect
+
+    from fooldigits import tutor as story
+    from fooldigits.render import code, markdown, side_by_side
+
+    console = _console(no_color)
+    known = story.topics()
+    if topic is None:
+        rows = [(name, (story.docs_dir() / f"{name}.md").read_text().splitlines()[0]
+                 .lstrip("# ")) for name in known]
+        _show(console, table_of("docs chapters: fooldigits read TOPIC", ["topic", "title"],
+                                rows))
+        return
+    if topic not in known:
+        raise FoolDigitsError(f"unknown topic {topic!r}; topics: {', '.join(known)}")
+    text = (story.docs_dir() / f"{topic}.md").read_text()
+    sources = []
+    for name in story.references(text):
+        obj = story.resolve(name)
+        try:
+            sources.append(code(inspect.getsource(obj), name))  # type: ignore[arg-type]
+        except (TypeError, OSError):
+            continue
+    view = side_by_side(markdown(text), Group_of(sources), console.width)
+    if pager:
+        with console.pager(styles=True):
+            console.print(view)
+    else:
+        console.print(view)
+
+
+def Group_of(items: list[Any]) -> Any:  # noqa: N802 - reads like rich's Group
+    from rich.console import Group
+
+    return Group(*items)
+
+
+exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
+                           "check.", no_args_is_help=True)
+app.add_typer(exercise_app, name="exercise")
+
+
+@command("list", target=exercise_app)
+def exercise_list(no_color: NoColorOpt = False) -> None:
+    """The exercises, one per core idea."""
+    from fooldigits import exercises
+
+    rows = [(e.name, e.title, e.teaches) for e in exercises.EXERCISES.values()]
+    _show(_console(no_color), table_of("exercises: fooldigits exercise start NAME DIR",
+                                       ["name", "what you write", "the project's version"],
+                                       rows))
+
+
+@command("start", target=exercise_app)
+def exercise_start(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Copy an exercise's stub into your folder, ready to fill in."""
+    from fooldigits import exercises
+
+    target = exercises.start(name, directory, force)
+    typer.echo(f"wrote {target}: fill in the functions, then run "
+               f"`fooldigits exercise check {name} {directory}`")
+
+
+@command("check", target=exercise_app)
+def exercise_check(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
+    as_json: JsonOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check your solution: which case fails, expected against got; exit 0 if all pass."""
+    from fooldigits import exercises
+
+    results = exercises.check(name, directory)
+    passed = all(r.passed for r in results)
+    if as_json:
+        _print_json({"exercise": name, "passed": passed, "checks": [
+            {"name": r.name, "passed": r.passed, "message": r.message} for r in results]})
+    else:
+        console = _console(no_color)
+        for r in results:
+            mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
+            console.print(f"{mark} {r.name}" + ("" if r.passed else f": {r.message}"))
+        console.print("[bold green]all checks pass[/]" if passed else
+                      f"[bold red]{sum(not r.passed for r in results)} of {len(results)} "
+                      "checks fail[/]")
+    if not passed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -218,3 +218,70 @@ def evolving(digit: int, generation: int, best: float, median: float, image: np.
         f"  generation {generation}", ("  best ", ""), (f"{100 * best:.4f}%", "bold green"),
         f"  median {100 * median:.2f}%")
     return Group(head, digit_art(image, blocks))
+
+
+def piece(item: object, blocks: bool, width: int) -> RenderableType:
+    """One piece of a tutor chapter (`tutor.Say`, `Images`, `Table`, `Bars`) as a picture."""
+    from fooldigits import tutor
+
+    if isinstance(item, tutor.Images):
+        return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title)
+    if isinstance(item, tutor.Table):
+        return table(item.title, item.columns, item.rows)
+    if isinstance(item, tutor.Bars):
+        return bar_chart(item.title, item.labels, item.values, item.fmt)
+    if isinstance(item, tutor.Say):
+        return Text(item.text)
+    raise TypeError(f"cannot draw {type(item).__name__}")
+
+
+def chapter_heading(title: str, text: str) -> RenderableType:
+    """A chapter's title rule and its short explanation."""
+    from rich.rule import Rule
+
+    return Group(Rule(f"[bold]{title}[/]"), Text(text, style="italic"), Text(""))
+
+
+def read_key() -> str:
+    """One key press from a terminal, without waiting for Enter ('\n' for Enter).
+
+    The terminal is put in cbreak mode only while waiting and always restored, also on
+    Ctrl-C, so the shell is left as it was.
+    """
+    import sys
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        key = sys.stdin.read(1)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    return "\n" if key in ("\r", "\n") else key
+
+
+def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
+    """Two renderables in columns on a wide terminal, stacked on a narrow one."""
+    if width < 140:
+        return Group(left, right)
+    grid = Table.grid(padding=(0, 3), expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(left, right)
+    return grid
+
+
+def markdown(text: str) -> RenderableType:
+    from rich.markdown import Markdown
+
+    return Markdown(text)
+
+
+def code(source: str, title: str) -> RenderableType:
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+
+    return Panel(Syntax(source, "python", line_numbers=False, word_wrap=True), title=title,
+                 title_align="left")
