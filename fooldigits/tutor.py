@@ -219,8 +219,8 @@ def _drawings(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
     net = Network.load()
     data = load_mnist()
     two = data.test_images[1]  # a '2'
-    pictures = {"edge to edge": paint(two, 400, (0, 0, 400)),
-                "small, centred": paint(two, 400, (57, 57, 286))}
+    pictures = {"edge": paint(two, 400, (0, 0, 400)),  # drawn to the canvas edges
+                "small": paint(two, 400, (57, 57, 286))}  # small and centred
     shown, captions = [], []
     for name, page in pictures.items():
         pixels = 1 - page / 255.0
@@ -230,7 +230,8 @@ def _drawings(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
             shown.append(image)
             captions.append(f"{name}, {'raw' if raw else 'normalised'}: {p.argmax()} "
                             f"{100 * p.max():.1f}%")
-    yield Images("one '2', drawn two ways, read two ways", np.stack(shown), captions)
+    yield Images("one '2' drawn to the edges and small, each shrunk raw (as the seed did) "
+                 "or prepared as MNIST was", np.stack(shown), captions)
     x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
     rows: list[tuple[object, ...]] = []
     for level in (0.0, 0.1, 0.3, 0.5):
