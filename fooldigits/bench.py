@@ -8,7 +8,6 @@ for a shorter pass (fewer repetitions, smaller fooling counts).
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
