@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -382,7 +383,7 @@ def pca(
     if network is not None:
         rows.append(("the network (for contrast)", *(f"{100 * network:.2f}%" for _ in ks), "-"))
     _show(console, grid, chart, facts,
-          table_of("test accuracy of PCA classifiers", ["classifier", *(f"k = {k}" for k in ks),
+          _table("test accuracy of PCA classifiers", ["classifier", *(f"k = {k}" for k in ks),
                                                         "time"], rows))
     if png:
         console.print(f"saved {png}")
@@ -544,7 +545,7 @@ def fool(
                     results.append(event)
                 elif time.perf_counter() - last > 0.1:
                     last = time.perf_counter()
-                    live.update(evolving(d, event.generation, event.best_confidence,
+                    live.update(evolving(event.digit, event.generation, event.best_confidence,
                                          event.median_confidence, event.best_image,
                                          event.finished, count, _blocks(console)))
     _fool_report(console, results, net, prior, mean, data_dir, as_json, png, out)
@@ -657,12 +658,12 @@ def ceiling(
     console = _console(no_color)
     rows = [(f"'{d}'", f"{b:.8f}", f"{f:.8f}", "yes" if b > 0.9999 else "NO")
             for d, (b, f) in enumerate(zip(bound, found, strict=True))]
-    _show(console, table_of("confidence ceiling per digit",
+    _show(console, _table("confidence ceiling per digit",
                             ["digit", "ceiling (upper bound)", "found by dreaming",
                              "99.99% possible?"], rows))
 
 
-def table_of(title: str, columns: list[str], rows: Sequence[Sequence[object]]) -> Any:
+def _table(title: str, columns: list[str], rows: Sequence[Sequence[object]]) -> Any:
     from fooldigits.render import table
 
     return table(title, columns, rows)
@@ -690,7 +691,7 @@ def transfer(
 
     from fooldigits.data import load_mnist
     from fooldigits.evolve import GAConfig, evolve, run_to_end, transfer_matrix
-    from fooldigits.network import Network, SGDConfig, sgd
+    from fooldigits.network import SHIPPED_RECIPE, Network, sgd
     from fooldigits.render import progress_bar
 
     _positive(count, "--count")
@@ -712,8 +713,7 @@ def transfer(
             for sizes, s in (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4)):
                 net_rng = np.random.default_rng(seed + s)
                 net = Network(sizes, rng=net_rng)
-                sgd_config = SGDConfig(epochs=epochs, batch_size=32, eta=0.1, lmbda=0.5,
-                                   momentum=0.9, final_eta_ratio=0.0, shift=True)
+                sgd_config = replace(SHIPPED_RECIPE, epochs=epochs)
                 for event in sgd(net, data.train_images, data.train_labels, sgd_config,
                                  net_rng):
                     if not hasattr(event, "batch"):
@@ -737,7 +737,7 @@ def transfer(
         return
     rows = [(f"fooled {names[i]}", *(f"{100 * mean_conf[i, j]:.1f}% / {100 * share[i, j]:.0f}%"
                                      for j in range(len(nets)))) for i in range(len(nets))]
-    _show(console, table_of("mean confidence / share >= 99% under each network (columns)",
+    _show(console, _table("mean confidence / share >= 99% under each network (columns)",
                             ["images evolved against", *names], rows),
           "The diagonal is the network each image was bred for; off the diagonal is transfer.")
 
@@ -848,7 +848,7 @@ def border(
     captions = [f"{'normal' if j % 2 == 0 else 'edge'}: says {predicted[j]}" for j in
                 range(2 * k)]
     _show(console, digit_grid(pairs, captions, _blocks(console), width=console.width),
-          table_of(f"{len(y)} test digits", ["framing", "accuracy", "mean confidence"], rows))
+          _table(f"{len(y)} test digits", ["framing", "accuracy", "mean confidence"], rows))
 
 
 @command()
@@ -897,7 +897,7 @@ def scramble(
     grids = [digit_grid(e, [f"noise {r['level']:.0%}: says {d}" for d in net.predict(e)],
                         _blocks(console), width=console.width)
              for e, r in zip(examples, results, strict=True)]
-    _show(console, *grids, table_of(f"background noise on {len(y)} test digits",
+    _show(console, *grids, _table(f"background noise on {len(y)} test digits",
                                     ["noise level", "accuracy", "mean confidence"],
                                     [(f"{r['level']:.0%}", f"{100 * r['accuracy']:.2f}%",
                                       f"{100 * r['mean_confidence']:.2f}%") for r in results]))
@@ -923,7 +923,7 @@ def stats(
     from fooldigits.render import bar_chart
 
     _digit(digit)
-    real = st._real(digit, data_dir)
+    real = st.real_digits(digit, data_dir)
     ref = st.reference(real, lags, bins)
     if as_json:
         _print_json({"digit": digit, "bin_edges": ref.edges.tolist(),
@@ -966,7 +966,6 @@ def compare(
     import numpy as np
 
     from fooldigits import stats as st
-    from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end
     from fooldigits.render import digit_grid, progress_bar
 
     _digit(digit)
@@ -974,40 +973,27 @@ def compare(
     net = _load(model)
     _check_reachable(net, [digit], target, "--target")
     console = _console(no_color, as_json)
-    rng = np.random.default_rng(seed)
-    rows: list[tuple[object, ...]] = []
-    means: list[np.ndarray] = []
-    report: list[dict[str, Any]] = []
+    runs = []
     with progress_bar(console) as bar:
-        task = bar.add_task("comparing", total=3, info="")
-        for name in ("none", "stats", "local"):
-            bar.update(task, info=f"prior {name}")
-            prior = UniformPrior() if name == "none" else st.make_prior(name, digit, data_dir)
-            config = GAConfig(target=target, min_generations=0 if name == "none"
-                              else min_generations)
-            result = run_to_end(evolve(net, digit, count, config, rng, prior))
-            nat = st.naturalness(result.images, digit, data_dir)
-            report.append({"method": name, "reached": float(result.reached.mean()),
-                           "median_generations": float(np.median(result.generations)),
-                           "seconds": round(result.seconds, 3), "naturalness": nat})
-            means.append(result.images.mean(axis=0))
+        task = bar.add_task("comparing priors", total=4, info="")
+        for run in st.compare_priors(net, digit, count, np.random.default_rng(seed), target,
+                                     min_generations, data_dir):
+            runs.append(run)
             bar.advance(task)
-    real = st._real(digit, data_dir)[:count]
-    report.append({"method": "real", "reached": float(np.mean(
-        net.probabilities(real)[:, digit] >= target)), "median_generations": 0.0,
-        "seconds": 0.0, "naturalness": st.naturalness(real, digit, data_dir)})
-    means.append(real.mean(axis=0))
+    report = [{"method": r.method, "reached": r.reached,
+               "median_generations": r.median_generations, "seconds": round(r.seconds, 3),
+               "naturalness": r.naturalness} for r in runs]
+    means = [r.mean_image for r in runs]
     if as_json:
         _print_json({"digit": digit, "count": count, "target": target, "methods": report})
         return
-    for r in report:
-        rows.append((r["method"], f"{100 * r['reached']:.0f}%", int(r["median_generations"]),
-                     f"{r['seconds']:.1f} s", r["naturalness"]["distance"],
-                     r["naturalness"]["correlation"]))
-    _show(console, table_of(f"fooling '{digit}' at {target}: {count} images per method",
+    rows = [(r.method, f"{100 * r.reached:.0f}%", int(r.median_generations),
+             f"{r.seconds:.1f} s", r.naturalness["distance"], r.naturalness["correlation"])
+            for r in runs]
+    _show(console, _table(f"fooling '{digit}' at {target}: {count} images per method",
                             ["method", "reached", "median gen.", "time", "stats distance",
                              "mean correlation"], rows),
-          digit_grid(np.stack(means), [f"mean: {r['method']}" for r in report],
+          digit_grid(np.stack(means), [f"mean: {r.method}" for r in runs],
                      _blocks(console), width=console.width,
                      title="mean images: plain GA, stats prior, local prior, real digits"))
 
@@ -1053,7 +1039,7 @@ def tutor(
                 if isinstance(item, Generation):
                     if time.perf_counter() - last > 0.1:
                         last = time.perf_counter()
-                        live.update(evolving(2, item.generation, item.best_confidence,
+                        live.update(evolving(item.digit, item.generation, item.best_confidence,
                                              item.median_confidence, item.best_image,
                                              item.finished, item.count, blocks))
                 else:
@@ -1095,7 +1081,7 @@ def read(
     if topic is None:
         rows = [(name, (story.docs_dir() / f"{name}.md").read_text().splitlines()[0]
                  .lstrip("# ")) for name in known]
-        _show(console, table_of("docs chapters: fooldigits read TOPIC", ["topic", "title"],
+        _show(console, _table("docs chapters: fooldigits read TOPIC", ["topic", "title"],
                                 rows))
         return
     if topic not in known:
@@ -1108,7 +1094,7 @@ def read(
             sources.append(code(inspect.getsource(obj), name))  # type: ignore[arg-type]
         except (TypeError, OSError):
             continue
-    view = side_by_side(markdown(text), Group_of(sources), console.width)
+    view = side_by_side(markdown(text), _group(sources), console.width)
     if pager:
         with console.pager(styles=True):
             console.print(view)
@@ -1116,7 +1102,7 @@ def read(
         console.print(view)
 
 
-def Group_of(items: list[Any]) -> Any:  # noqa: N802 - reads like rich's Group
+def _group(items: list[Any]) -> Any:
     from rich.console import Group
 
     return Group(*items)
@@ -1133,7 +1119,7 @@ def exercise_list(no_color: NoColorOpt = False) -> None:
     from fooldigits import exercises
 
     rows = [(e.name, e.title, e.teaches) for e in exercises.EXERCISES.values()]
-    _show(_console(no_color), table_of("exercises: fooldigits exercise start NAME DIR",
+    _show(_console(no_color), _table("exercises: fooldigits exercise start NAME DIR",
                                        ["name", "what you write", "the project's version"],
                                        rows))
 

@@ -111,6 +111,7 @@ class GAConfig:
 class Generation:
     """Progress: the newest generation of the run in slot 0, and runs finished so far."""
 
+    digit: int
     generation: int
     best_confidence: float
     median_confidence: float
@@ -188,7 +189,7 @@ def evolve(
         best_p = conf[np.arange(S), order[:, 0]].astype(np.float64)
         done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
             gens >= config.max_generations)
-        yield Generation(int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
+        yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
                          pop[0, order[0, 0]], finished, count)
         if done.any():
             for s in np.flatnonzero(done):

@@ -278,6 +278,10 @@ class SGDConfig:
     shift: bool = False
 
 
+SHIPPED_RECIPE = SGDConfig(epochs=15, batch_size=32, eta=0.1, lmbda=0.5, momentum=0.9,
+                           final_eta_ratio=0.0, shift=True)  # the default model's settings
+
+
 @dataclass(frozen=True)
 class BatchDone:
     """Progress inside an epoch: `batch` of `batches` mini-batches done."""

@@ -35,6 +35,7 @@ What it leaves out: higher-order statistics (textures, strokes as curves).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,8 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.data import load_mnist
+from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end
+from fooldigits.network import Network
 
 PRIOR_NAMES = ("none", "stats", "local")
 
@@ -109,7 +112,7 @@ def stats_distance(images: np.ndarray, ref: Reference) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _real(digit: int | None, data_dir: Path | None, limit: int = 5000) -> np.ndarray:
+def real_digits(digit: int | None, data_dir: Path | None, limit: int = 5000) -> np.ndarray:
     """Up to `limit` training images of `digit` (or of every digit): (k, 784)."""
     data = load_mnist(data_dir)
     images = data.train_images if digit is None else data.train_images[data.train_labels == digit]
@@ -161,9 +164,9 @@ def make_prior(name: str, digit: int, data_dir: Path | None = None, lags: int = 
                bins: int = 16) -> StatsPrior | LocalPrior:
     """`stats` (statistics of all training digits, as the seed did) or `local`."""
     if name == "stats":
-        return StatsPrior(_real(None, data_dir), lags, bins)
+        return StatsPrior(real_digits(None, data_dir), lags, bins)
     if name == "local":
-        return LocalPrior(_real(digit, data_dir))
+        return LocalPrior(real_digits(digit, data_dir))
     raise FoolDigitsError(f"--prior must be one of {', '.join(PRIOR_NAMES)}, got {name!r}")
 
 
@@ -174,7 +177,37 @@ def naturalness(images: np.ndarray, digit: int, data_dir: Path | None = None,
     `distance`: mean `stats_distance` to the real digits' statistics (lower = more natural);
     `correlation`: Pearson correlation of the set's mean image with the real mean digit.
     """
-    real = _real(digit, data_dir)
+    real = real_digits(digit, data_dir)
     distance = float(stats_distance(images, reference(real, lags)).mean())
     correlation = float(np.corrcoef(images.mean(axis=0), real.mean(axis=0))[0, 1])
     return {"distance": distance, "correlation": correlation}
+
+
+@dataclass(frozen=True)
+class PriorRun:
+    """One row of `compare_priors`: a method's mean image, success and naturalness."""
+
+    method: str
+    mean_image: np.ndarray  # (784,)
+    reached: float  # share of images at the target confidence
+    median_generations: float
+    seconds: float
+    naturalness: dict[str, float]
+
+
+def compare_priors(net: Network, digit: int, count: int, rng: np.random.Generator,
+                   target: float = 0.9999, min_generations: int = 50,
+                   data_dir: Path | None = None) -> Iterator[PriorRun]:
+    """`count` fooling images per prior (none, stats, local), then the real digits."""
+    for name in PRIOR_NAMES:
+        prior = UniformPrior() if name == "none" else make_prior(name, digit, data_dir)
+        config = GAConfig(target=target, min_generations=0 if name == "none" else
+                          min_generations)
+        result = run_to_end(evolve(net, digit, count, config, rng, prior))
+        yield PriorRun(name, result.images.mean(axis=0), float(result.reached.mean()),
+                       float(np.median(result.generations)), result.seconds,
+                       naturalness(result.images, digit, data_dir))
+    real = real_digits(digit, data_dir)[:count]
+    sure = float(np.mean(net.probabilities(real)[:, digit] >= target))
+    yield PriorRun("real", real.mean(axis=0), sure, 0.0, 0.0,
+                   naturalness(real, digit, data_dir))
