@@ -64,6 +64,10 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
             except KeyboardInterrupt:
                 typer.echo("[stopped] interrupted by Ctrl-C", err=True)
                 raise typer.Exit(130) from None
+            except MemoryError:
+                typer.echo("[error] not enough memory for this; ask for fewer or smaller "
+                           "things", err=True)
+                raise typer.Exit(1) from None
 
         (target or app).command(*names, **kwargs)(wrapper)
         return function
@@ -203,6 +207,9 @@ def train(
     _positive(epochs, "--epochs")
     _positive(batch_size, "--batch-size")
     config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift)
+    config.check()
+    if out.is_dir() or not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise FoolDigitsError(f"cannot save to {out}: pick a file in an existing folder")
     console = _console(no_color)
     data = load_mnist(data_dir)
     rng = np.random.default_rng(seed)

@@ -133,7 +133,8 @@ def load_raw(data_dir: Path | None = None) -> dict[str, np.ndarray]:
     """
     directory = BUNDLED_DIR if data_dir is None else Path(data_dir)
     if not directory.is_dir():
-        raise FoolDigitsError(f"data directory {directory} does not exist")
+        problem = "is not a folder" if directory.exists() else "does not exist"
+        raise FoolDigitsError(f"data directory {directory} {problem}")
     arrays = {}
     for key, name in FILES.items():
         digest = SHA256[name] if data_dir is None else None

@@ -50,6 +50,8 @@ from fooldigits import FoolDigitsError
 from fooldigits.network import Network
 
 PIXELS = 784
+MAX_COUNT = 100_000  # fooling images in one call
+MAX_POPULATION = 10_000
 
 
 class Prior(Protocol):
@@ -95,6 +97,8 @@ class GAConfig:
     def check(self) -> None:
         if self.population < 2:
             raise FoolDigitsError("--population must be at least 2 (a child needs two parents)")
+        if self.population > MAX_POPULATION:
+            raise FoolDigitsError(f"--population must be at most {MAX_POPULATION:,}")
         if not 0 <= self.mutation_rate <= 1:
             raise FoolDigitsError(f"--mutation-rate must be in [0, 1], got {self.mutation_rate}")
         if not 0 < self.target < 1:
@@ -156,8 +160,8 @@ def evolve(
     config.check()
     if not 0 <= digit <= 9:
         raise FoolDigitsError(f"--digit must be 0..9, got {digit}")
-    if count < 1:
-        raise FoolDigitsError(f"--count must be at least 1, got {count}")
+    if not 1 <= count <= MAX_COUNT:
+        raise FoolDigitsError(f"--count must be between 1 and {MAX_COUNT:,}, got {count}")
     prior = prior if prior is not None else UniformPrior()
     P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
     C = P - E  # children per generation

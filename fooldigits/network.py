@@ -55,6 +55,7 @@ ACTIVATIONS = ("sigmoid", "relu")
 OUTPUTS = ("softmax", "sigmoid")
 COSTS = ("cross-entropy", "quadratic")
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.npz"
+MAX_LAYER = 10_000  # neurons in one layer; far beyond what MNIST needs
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -85,8 +86,9 @@ class Network:
         cost: str = "cross-entropy",
         rng: np.random.Generator | None = None,
     ) -> None:
-        if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
-            raise FoolDigitsError(f"layer sizes must be positive, got {list(sizes)}")
+        if len(sizes) < 2 or any(not 1 <= int(n) <= MAX_LAYER for n in sizes):
+            raise FoolDigitsError(f"layer sizes must be between 1 and {MAX_LAYER:,}, "
+                                  f"got {list(sizes)}")
         if activation not in ACTIVATIONS or output not in OUTPUTS or cost not in COSTS:
             raise FoolDigitsError(
                 f"unknown choice: activation {activation!r} (one of {ACTIVATIONS}), "
@@ -277,6 +279,18 @@ class SGDConfig:
     final_eta_ratio: float = 1.0
     shift: bool = False
 
+    def check(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise FoolDigitsError("--epochs and --batch-size must be at least 1")
+        if not (np.isfinite(self.eta) and self.eta > 0):
+            raise FoolDigitsError(f"--eta must be a positive number, got {self.eta}")
+        if not (np.isfinite(self.lmbda) and self.lmbda >= 0):
+            raise FoolDigitsError(f"--lmbda must be a number >= 0, got {self.lmbda}")
+        if not 0 <= self.momentum < 1:
+            raise FoolDigitsError(f"--momentum must be in [0, 1), got {self.momentum}")
+        if not 0 <= self.final_eta_ratio <= 1:
+            raise FoolDigitsError(f"--final-eta must be in [0, 1], got {self.final_eta_ratio}")
+
 
 SHIPPED_RECIPE = SGDConfig(epochs=15, batch_size=32, eta=0.1, lmbda=0.5, momentum=0.9,
                            final_eta_ratio=0.0, shift=True)  # the default model's settings
@@ -301,6 +315,27 @@ class EpochDone:
     seconds: float
 
 
+def _step(net: Network, xb: np.ndarray, yb: np.ndarray, eta: float, decay: float, mu: float,
+          v_w: list[np.ndarray], v_b: list[np.ndarray]) -> None:
+    """Step 2 of `sgd` for one mini-batch: backprop, then the update, in place."""
+    nabla_b, nabla_w = net.backprop(xb, yb)
+    step = eta / len(xb)
+    for w, b, nw, nb, vw, vb in zip(net.w, net.b, nabla_w, nabla_b, v_w, v_b, strict=True):
+        nw *= step
+        nb *= step
+        w *= decay  # weight decay: (1 - eta * lmbda / n) w
+        if mu:  # momentum: v = mu v - (eta / m) nabla;  w = w + v
+            vw *= mu
+            vw -= nw
+            vb *= mu
+            vb -= nb
+            w += vw
+            b += vb
+        else:
+            w -= nw
+            b -= nb
+
+
 def sgd(
     net: Network,
     x: np.ndarray,
@@ -316,8 +351,7 @@ def sgd(
     2. for each mini-batch of m rows: backprop, then the momentum and weight-decay update;
     3. report accuracy on `validation` and `test`.
     """
-    if config.epochs < 1 or config.batch_size < 1 or config.eta <= 0:
-        raise FoolDigitsError("epochs, batch size and eta must all be positive")
+    config.check()
     n, m = len(x), config.batch_size
     batches = -(-n // m)
     every = max(batches // 100, 1)
@@ -333,29 +367,19 @@ def sgd(
         else:
             np.take(x, order, axis=0, out=xs)
         ys = one_hot(labels[order])  # (n, 10)
-        for k in range(batches):
-            progress = (epoch - 1 + k / batches) / config.epochs  # 0 -> 1 over training
-            eta = config.eta * (1 - (1 - config.final_eta_ratio) * progress)
-            decay = 1 - eta * config.lmbda / n  # Python floats keep float32 arrays float32
-            xb, yb = xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m]  # (m, 784), (m, 10)
-            nabla_b, nabla_w = net.backprop(xb, yb)
-            step = eta / len(xb)
-            for w, b, nw, nb, vw, vb in zip(net.w, net.b, nabla_w, nabla_b, v_w, v_b, strict=True):
-                nw *= step
-                nb *= step
-                w *= decay
-                if mu:
-                    vw *= mu
-                    vw -= nw
-                    vb *= mu
-                    vb -= nb
-                    w += vw
-                    b += vb
-                else:
-                    w -= nw
-                    b -= nb
-            if k % every == every - 1:
-                yield BatchDone(epoch, k + 1, batches)
+        for first in range(0, batches, every):  # about 1% of the epoch, then report
+            last = min(first + every, batches)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence checked below
+                for k in range(first, last):
+                    progress = (epoch - 1 + k / batches) / config.epochs  # 0 -> 1 overall
+                    eta = config.eta * (1 - (1 - config.final_eta_ratio) * progress)
+                    decay = 1 - eta * config.lmbda / n  # Python floats keep float32 float32
+                    xb, yb = xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m]  # (m, 784), (m, 10)
+                    _step(net, xb, yb, eta, decay, mu, v_w, v_b)
+            yield BatchDone(epoch, last, batches)
+        if not all(np.all(np.isfinite(w)) for w in net.w):
+            raise FoolDigitsError(f"training diverged in epoch {epoch}: the weights became "
+                                  "NaN or infinite; try a smaller --eta")
         yield EpochDone(
             epoch,
             net.accuracy(*validation) if validation is not None else None,

@@ -196,3 +196,29 @@ def test_unreachable_target_names_the_ceiling(tmp_path: Path) -> None:
     net.save(tmp_path / "timid.npz")
     assert_clean_error(["fool", "--digit", "2", "--model", str(tmp_path / "timid.npz")],
                        "confidence ceiling")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "--eta", "nan"], "--eta must be a positive number"),
+        (["train", "--eta", "-1"], "--eta must be a positive number"),
+        (["train", "--lmbda", "inf"], "--lmbda must be"),
+        (["train", "--momentum", "1"], "--momentum must be in [0, 1)"),
+        (["train", "--final-eta", "2"], "--final-eta must be in [0, 1]"),
+        (["train", "--out", "/nonexistent/x.npz"], "existing folder"),
+        (["train", "--hidden", "100000000"], "layer sizes must be between"),
+        (["fool", "--digit", "2", "--count", "1000000000"], "--count must be between"),
+        (["fool", "--digit", "2", "--population", "100000000"], "--population must be at most"),
+        (["dream", "--lr", "nan"], "--lr must be a positive"),
+        (["fool", "--digit", "2", "--target", "nan"], "--target must be between 0 and 1"),
+    ],
+)
+def test_bad_numbers_and_sizes(args: list[str], fragment: str) -> None:
+    assert_clean_error(args, fragment)
+
+
+def test_diverging_training_says_so(tmp_path: Path, tiny_idx_dir: Path) -> None:
+    assert_clean_error(["train", "--cost", "quadratic", "--output", "sigmoid", "--activation",
+                        "relu", "--eta", "1e30", "--epochs", "1", "--data-dir",
+                        str(tiny_idx_dir), "--out", str(tmp_path / "x.npz")], "diverged")
