@@ -686,6 +686,7 @@ def transfer(
                       ] = 0.99,
     epochs: Annotated[int, typer.Option(help="Epochs for the networks trained here.")] = 3,
     seed: SeedOpt = 0,
+    data_dir: DataOpt = None,
     as_json: JsonOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -715,7 +716,7 @@ def transfer(
         else:
             nets.append(_load(None))
             names.append("shipped 784-100-10")
-            data = load_mnist()
+            data = load_mnist(data_dir)
             task = bar.add_task("training", total=3 * epochs, info="")
             for sizes, s in (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4)):
                 net_rng = np.random.default_rng(seed + s)
@@ -729,24 +730,29 @@ def transfer(
                 names.append(f"{'-'.join(map(str, sizes))} seed {s}")
         config = GAConfig(target=target)
         task = bar.add_task("fooling", total=len(nets) * 10, info="")
-        images, digits = [], []
+        images, digits, reached = [], [], []
         for net in nets:
-            batch = []
+            runs = []
             for d in range(10):
-                batch.append(run_to_end(evolve(net, d, count, config, rng)).images)
+                runs.append(run_to_end(evolve(net, d, count, config, rng)))
                 bar.advance(task)
-            images.append(np.concatenate(batch))
+            images.append(np.concatenate([r.images for r in runs]))
             digits.append(np.repeat(np.arange(10), count))
+            reached.append(int(sum(r.reached.sum() for r in runs)))
     mean_conf, share = transfer_matrix(nets, images, digits)
     if as_json:
         _print_json({"networks": names, "mean_confidence": mean_conf.tolist(),
-                     "share_sure": share.tolist(), "count_per_digit": count, "target": target})
+                     "share_sure": share.tolist(), "count_per_digit": count, "target": target,
+                     "reached": reached})
         return
     rows = [(f"fooled {names[i]}", *(f"{100 * mean_conf[i, j]:.1f}% / {100 * share[i, j]:.0f}%"
                                      for j in range(len(nets)))) for i in range(len(nets))]
     _show(console, _table("mean confidence / share >= 99% under each network (columns)",
                             ["images evolved against", *names], rows),
-          "The diagonal is the network each image was bred for; off the diagonal is transfer.")
+          "The diagonal is the network each image was bred for; off the diagonal is transfer.",
+          "Runs that reached the target: " + ", ".join(
+              f"{name} {n}/{10 * count}" for name, n in zip(names, reached, strict=True))
+          + " (a run that misses it keeps its best image).")
 
 
 # -- chapter 5: your own drawings -----------------------------------------------------------
