@@ -185,7 +185,7 @@ def grid_pixels(images: np.ndarray, columns: int = 10, scale: int = 8, gap: int 
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
     side = 28 + gap
-    canvas = np.zeros((rows * side + gap, columns * side + gap))
+    canvas = np.full((rows * side + gap, columns * side + gap), 0.35)  # grey gaps
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
         canvas[gap + r * side : gap + r * side + 28, gap + c * side : gap + c * side + 28] = image
