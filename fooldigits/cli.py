@@ -162,6 +162,19 @@ class Output(StrEnum):
     sigmoid = "sigmoid"
 
 
+class DreamPrior(StrEnum):
+    none = "none"
+    l2 = "l2"
+    tv = "tv"
+    blur = "blur"
+
+
+class FoolPrior(StrEnum):
+    none = "none"
+    stats = "stats"
+    local = "local"
+
+
 class Cost(StrEnum):
     cross_entropy = "cross-entropy"
     quadratic = "quadratic"
@@ -422,9 +435,9 @@ def dream(
     lr: Annotated[float, typer.Option(help="Step size on the pixels.")] = 1.0,
     threshold: Annotated[float, typer.Option(help="Confidence that counts as converged.")
                          ] = 0.999,
-    prior: Annotated[str, typer.Option(
+    prior: Annotated[DreamPrior, typer.Option(
         help="none, l2 (pull to black), tv (total variation: smooth), blur (3x3 box blur).")
-    ] = "none",
+    ] = DreamPrior.none,
     prior_weight: Annotated[float, typer.Option(help="Strength of the prior.")] = 0.02,
     invert: Annotated[bool, typer.Option(
         help="Draw the results dark on light, like ink on paper (the network still sees "
@@ -446,7 +459,7 @@ def dream(
     from fooldigits.dream import DreamConfig
     from fooldigits.dream import dream as dream_images
 
-    config = DreamConfig(steps, lr, threshold, prior, prior_weight)
+    config = DreamConfig(steps, lr, threshold, prior.value, prior_weight)
     config.check()
     net = _load(model)
     digits = _digits(digit)
@@ -457,7 +470,7 @@ def dream(
             {"digit": int(d), "confidence": float(c), "steps": int(n), "converged": bool(v)}
             for d, c, n, v in zip(result.digits, result.confidence, result.steps,
                                   result.converged, strict=True)],
-            "lr": lr, "threshold": threshold, "prior": prior})
+            "lr": lr, "threshold": threshold, "prior": prior.value})
         return
     from fooldigits.render import digit_grid, save_png, table
 
@@ -496,9 +509,9 @@ def fool(
     mutation_rate: Annotated[float, typer.Option(
         help="Chance that a child's pixel is redrawn.")] = 0.005,
     slots: Annotated[int, typer.Option(help="Runs evolved side by side in one array.")] = 20,
-    prior: Annotated[str, typer.Option(
+    prior: Annotated[FoolPrior, typer.Option(
         help="none (uniform noise), stats (training histogram + neighbour statistics), "
-        "local (location-aware statistics of the digit).")] = "none",
+        "local (location-aware statistics of the digit).")] = FoolPrior.none,
     prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")] = 1.0,
     min_generations: Annotated[int | None, typer.Option(
         help="Evolve at least this long, so a prior can shape the images; default 0 "
@@ -534,8 +547,6 @@ def fool(
     config = GAConfig(population, elite, parents, mutation_rate, target, max_generations,
                       slots, prior_weight, min_generations)
     config.check()
-    if prior not in ("none", "stats", "local"):
-        raise FoolDigitsError(f"--prior must be none, stats or local, got {prior!r}")
     net = _load(model)
     _check_reachable(net, digits, target, "--target")
     console = _console(no_color, as_json)
@@ -545,7 +556,8 @@ def fool(
 
     with live_view(console) as live:
         for d in digits:
-            events = evolve(net, d, count, config, rng, _prior(prior, d, data_dir, lags, bins))
+            events = evolve(net, d, count, config, rng,
+                            _prior(prior.value, d, data_dir, lags, bins))
             last = 0.0
             for event in events:
                 if isinstance(event, FoolResult):
@@ -555,7 +567,7 @@ def fool(
                     live.update(evolving(event.digit, event.generation, event.best_confidence,
                                          event.median_confidence, event.best_image,
                                          event.finished, count, _blocks(console)))
-    _fool_report(console, results, net, prior, mean, data_dir, as_json, png, out)
+    _fool_report(console, results, net, prior.value, mean, data_dir, as_json, png, out)
 
 
 def _prior(name: str, digit: int, data_dir: Path | None, lags: int, bins: int) -> Any:

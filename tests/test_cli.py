@@ -165,7 +165,7 @@ def test_stats_and_compare_json() -> None:
     [
         (["dream", "--digit", "10"], "--digit must be a digit 0..9"),
         (["dream", "--threshold", "1.5"], "--threshold must be between 0 and 1"),
-        (["dream", "--prior", "magic"], "--prior must be one of"),
+        (["dream", "--prior", "magic"], "'magic' is not one of"),
         (["dream", "--lr", "0"], "--lr must be a positive"),
         (["fool", "--digit", "10"], "--digit must be a digit 0..9"),
         (["fool"], "say which digit"),
@@ -175,7 +175,7 @@ def test_stats_and_compare_json() -> None:
         (["fool", "--digit", "2", "--population", "1"], "at least 2"),
         (["fool", "--digit", "2", "--mutation-rate", "2"], "--mutation-rate must be in"),
         (["fool", "--digit", "2", "--mutation-rate", "-0.1"], "--mutation-rate must be in"),
-        (["fool", "--digit", "2", "--prior", "magic"], "--prior must be none, stats or local"),
+        (["fool", "--digit", "2", "--prior", "magic"], "'magic' is not one of"),
         (["stats", "--lags", "0"], "--lags must be between"),
         (["stats", "--bins", "0"], "--bins must be at least"),
         (["compare", "--digit", "12"], "--digit must be a digit 0..9"),
