@@ -16,7 +16,8 @@ an upper bound, cheaply:
    whichever end of its interval helps.
 4. A softmax confidence is p_t = 1 / (1 + sum_j e^-m_j) and cannot exceed
    1 / (1 + sum_j e^-max m_j). Ten sigmoid outputs normalised to sum 1 give
-   p_t <= sigma(max z_t) / (sigma(max z_t) + sum_j sigma(min z_j)).
+   p_t = 1 / (1 + sum_j a_j / a_t), and each ratio is at least both
+   sigma(min z_j) / sigma(max z_t) and sigma(min z_t - max m_j) / sigma(min z_t).
 
 If the ceiling for '0' was 0.99994, then no search, however good, reaches 0.99995 for
 '0' -- and runs that "stall" just below it are at the wall, not stuck. L2 weight decay
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fooldigits.dream import DreamConfig, dream
 from fooldigits.network import Network
 
 
@@ -56,15 +58,46 @@ def confidence_ceiling(net: Network) -> np.ndarray:
     ceiling = np.empty(w.shape[1])
     if net.output == "softmax":
         for t in range(w.shape[1]):
-            diff = w[:, [t]] - w  # (n_h, 10): w_ht - w_hj  step 3
-            margin = np.where(diff > 0, hi[:, None], lo[:, None]) * diff
-            m = margin.sum(axis=0) + b[t] - b  # (10,) upper bounds of z_t - z_j
+            m = _margins(w, b, lo, hi, t)  # (10,) upper bounds of z_t - z_j  step 3
             others = np.delete(np.exp(-m), t)
             ceiling[t] = 1 / (1 + others.sum())  # step 4
-    else:
+    else:  # p_t = a_t / sum a_j = 1 / (1 + sum_j a_j / a_t): bound each ratio from below
         z_hi = hi @ np.maximum(w, 0) + lo @ np.minimum(w, 0) + b
         z_lo = lo @ np.maximum(w, 0) + hi @ np.minimum(w, 0) + b
-        s_hi, s_lo = 1 / (1 + np.exp(-z_hi)), 1 / (1 + np.exp(-z_lo))
         for t in range(w.shape[1]):
-            ceiling[t] = s_hi[t] / (s_hi[t] + np.delete(s_lo, t).sum())
+            m = _margins(w, b, lo, hi, t)
+            # a_j / a_t >= sigma(z_lo_j) / sigma(z_hi_t); and since z_j >= z_t - m_j, also
+            # >= f(z_t) = sigma(z_t - m_j) / sigma(z_t), which is monotone in z_t (rising if
+            # m_j > 0, falling if m_j < 0), so its smaller end value bounds it from below
+            f_lo = _log_sigma(z_lo[t] - m) - _log_sigma(z_lo[t])  # logs: no 0 / 0
+            f_hi = _log_sigma(z_hi[t] - m) - _log_sigma(z_hi[t])
+            log_ratio = np.maximum(_log_sigma(z_lo) - _log_sigma(z_hi[t]),
+                                   np.minimum(f_lo, f_hi))
+            ceiling[t] = 1 / (1 + np.exp(np.delete(log_ratio, t)).sum())
     return ceiling
+
+
+def _log_sigma(z: np.ndarray) -> np.ndarray:
+    """log sigma(z) = -log(1 + e^-z), exact for any z (no underflow to log 0)."""
+    return np.asarray(-np.logaddexp(0.0, -z))
+
+
+def _margins(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, t: int
+             ) -> np.ndarray:
+    """Upper bounds of z_t - z_j for every j over the activation box (step 3): (10,)."""
+    diff = w[:, [t]] - w  # (n_h, 10): w_ht - w_hj
+    return np.asarray((np.where(diff > 0, hi[:, None], lo[:, None]) * diff).sum(axis=0)
+                      + b[t] - b)
+
+
+def best_found(net: Network, rng: np.random.Generator, steps: int = 3000,
+               rates: tuple[float, ...] = (1.0, 10.0, 100.0)) -> np.ndarray:
+    """The highest confidence per digit that dreaming reaches, over a few step sizes: (10,).
+
+    A lower bound on the truth, to set beside the upper bound: the real maximum lies
+    between `best_found` and `confidence_ceiling`.
+    """
+    config = DreamConfig(steps=steps, threshold=1 - 1e-9)
+    found = [dream(net, np.arange(10), DreamConfig(config.steps, lr, config.threshold), rng)
+             .confidence for lr in rates]
+    return np.asarray(np.max(found, axis=0))

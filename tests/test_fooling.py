@@ -149,3 +149,19 @@ def test_transfer_matrix_diagonal_is_the_bred_network(small_net: Network,
     mean, share = transfer_matrix(nets, images, digits)
     assert mean.shape == (2, 2) and np.all(np.diag(share) == 1.0)
     assert np.all((mean >= 0) & (mean <= 1))
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_ceiling_holds_for_random_networks(output: str) -> None:
+    """Random nets with large weights (margins of both signs): no image beats the bound."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        net = Network([784, 6, 10], output=output, rng=rng)
+        net.w = [w * 3 for w in net.w]
+        ceiling = confidence_ceiling(net)
+        x = rng.random((3000, 784)).astype(np.float32)
+        x[:1000] = np.round(x[:1000])  # corners of the box too
+        assert np.all(net.probabilities(x).max(axis=0) <= ceiling + 1e-9)
+        found = dream(net, np.arange(10), DreamConfig(steps=300, lr=10, threshold=1 - 1e-9),
+                      rng).confidence
+        assert np.all(found <= ceiling + 1e-9)
