@@ -256,6 +256,7 @@ def train(
                 bar.update(task, info=f"best validation {100 * best_accuracy:.2f}%")
         except KeyboardInterrupt:
             bar.stop()
+            best.meta["stopped"] = "by Ctrl-C before the last epoch"
             console.print("[yellow]stopped by Ctrl-C[/]: saving the best model so far")
     best.meta["validation_accuracy"] = f"{best_accuracy:.4f}"
     best.save(out)
@@ -283,7 +284,7 @@ def evaluate(
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     accuracy = float(np.mean(predicted == data.test_labels))
     if as_json:
-        _print_json({"accuracy": accuracy, "n": len(predicted),
+        _print_json({"accuracy": accuracy, "n": len(predicted), "command": net.meta.get("command"),
                      "per_digit": {str(d): float(a) for d, a in enumerate(per_digit)},
                      "confusion": confusion.tolist(),
                      "model": str(model or "shipped default"), "sizes": net.sizes})
@@ -292,6 +293,8 @@ def evaluate(
     _show(console,
           f"[bold]test accuracy {100 * accuracy:.2f}%[/] on {len(predicted)} images "
           f"({'-'.join(map(str, net.sizes))} {net.activation}, {net.output} output)",
+          f"[dim]made by: {net.meta.get('command', 'unknown')}"
+          + (f" (stopped {net.meta['stopped']})" if "stopped" in net.meta else "") + "[/]",
           bar_chart("accuracy per digit", [str(d) for d in range(10)], list(per_digit),
                     fmt="{:.2%}"),
           confusion_table(confusion))
