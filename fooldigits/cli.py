@@ -1046,7 +1046,15 @@ def tutor(
 
     from fooldigits import tutor as story
     from fooldigits.evolve import Generation
-    from fooldigits.render import chapter_heading, evolving, live_view, piece, read_key
+    from fooldigits.network import BatchDone
+    from fooldigits.render import (
+        chapter_heading,
+        evolving,
+        live_view,
+        piece,
+        read_key,
+        training,
+    )
 
     index = story.chapter(chapter) if chapter else 0
     interactive = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
@@ -1061,7 +1069,9 @@ def tutor(
         last = 0.0
         with live_view(console) as live:
             for item in current.run(rng, sizes):
-                if isinstance(item, Generation):
+                if isinstance(item, BatchDone):
+                    live.update(training(item.epoch, item.batch, item.batches))
+                elif isinstance(item, Generation):
                     if time.perf_counter() - last > 0.1:
                         last = time.perf_counter()
                         live.update(evolving(item.digit, item.generation, item.best_confidence,

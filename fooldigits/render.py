@@ -285,3 +285,9 @@ def code(source: str, title: str) -> RenderableType:
 
     return Panel(Syntax(source, "python", line_numbers=False, word_wrap=True), title=title,
                  title_align="left")
+
+
+def training(epoch: int, batch: int, batches: int) -> Text:
+    """A one-line progress bar for a network training inside a live view."""
+    return Text.assemble(("training ", "bold"), f"epoch {epoch} ",
+                         (bar(batch / batches, 30), "green"), f" {100 * batch // batches}%")

@@ -5,9 +5,10 @@ What this module teaches
 Nothing new: it is the table of contents. Each `Chapter` is plain data -- a title, a few
 sentences, the module and functions that do the work -- plus a `run` generator that
 computes on the bundled data and *yields* what to show: `Say` (a paragraph), `Images`
-(a grid of digits), `Table`, `Bars`, or an `evolve.Generation` while a fooling image is
-evolving live. It never prints; `render.piece` turns each into a picture and the
-command line (`fooldigits tutor`) decides when to pause.
+(a grid of digits), `Table`, `Bars`, a `network.BatchDone` while a network trains, or an
+`evolve.Generation` while a fooling image is evolving live. It never prints;
+`render.piece` turns each into a picture and the command line (`fooldigits tutor`)
+decides when to pause.
 
 `Sizes` sets how much each chapter computes: `Sizes.full()` for a class (the whole run
 takes under a minute on two cores), `Sizes.quick()` for tests and a fast look.
@@ -113,7 +114,7 @@ def _data(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
 
 def _network(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
     from fooldigits.data import load_mnist
-    from fooldigits.network import EpochDone, Network, SGDConfig, sgd
+    from fooldigits.network import BatchDone, Network, SGDConfig, sgd
 
     data = load_mnist()
     small = Network([784, 30, 10], rng=rng)
@@ -121,7 +122,9 @@ def _network(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
     for event in sgd(small, data.train_images[:n], data.train_labels[:n],
                      SGDConfig(epochs=2, batch_size=20, eta=0.1, lmbda=0.5, momentum=0.9),
                      rng, test=(data.test_images[:2000], data.test_labels[:2000])):
-        if isinstance(event, EpochDone):
+        if isinstance(event, BatchDone):
+            yield event  # the command line draws a progress bar
+        else:
             yield Say(f"A small 784-30-10 network trained just now on {n:,} images, epoch "
                       f"{event.epoch}: {100 * (event.test_accuracy or 0):.1f}% on 2,000 test "
                       f"images ({event.seconds:.1f} s).")

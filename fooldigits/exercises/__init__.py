@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import shutil
 import sys
 import traceback
 import warnings
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.data import atomic_write
 from fooldigits.exercises import reference
 
 STUBS = Path(__file__).parent / "stubs"
@@ -233,7 +233,8 @@ def start(name: str, directory: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise FoolDigitsError(f"{target} already exists; use --force to start over")
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(STUBS / f"{name}.py", target)
+    stub = (STUBS / f"{name}.py").read_bytes()
+    atomic_write(target, lambda f: f.write(stub))
     return target
 
 
