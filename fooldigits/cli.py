@@ -850,6 +850,8 @@ def border(
     from fooldigits.render import digit_grid
 
     _positive(count, "--count")
+    if show < 0:
+        raise FoolDigitsError(f"--show must be 0 or more, got {show}")
     net = _load(model)
     data = load_mnist(data_dir)
     x, y = data.test_images[:count], data.test_labels[:count]
@@ -868,11 +870,14 @@ def border(
         return
     console = _console(no_color)
     k = min(show, len(x))
-    pairs = np.stack([im for i in range(k) for im in (x[i], stretched[i])])
-    predicted = net.predict(pairs)
-    captions = [f"{'normal' if j % 2 == 0 else 'edge'}: says {predicted[j]}" for j in
-                range(2 * k)]
-    _show(console, digit_grid(pairs, captions, _blocks(console), width=console.width),
+    pairs = np.stack([im for i in range(k) for im in (x[i], stretched[i])]) if k else None
+    parts: list[Any] = []
+    if pairs is not None:
+        predicted = net.predict(pairs)
+        captions = [f"{'normal' if j % 2 == 0 else 'edge'}: says {predicted[j]}" for j in
+                    range(2 * k)]
+        parts.append(digit_grid(pairs, captions, _blocks(console), width=console.width))
+    _show(console, *parts,
           _table(f"{len(y)} test digits", ["framing", "accuracy", "mean confidence"], rows))
 
 

@@ -66,7 +66,8 @@ def load_image(path: Path) -> np.ndarray:
     """A picture file -> (rows, cols) floats in [0, 1] with light ink on dark (step 1)."""
     path = Path(path)
     if not path.is_file():
-        raise FoolDigitsError(f"{path} does not exist")
+        problem = "is a folder, not an image file" if path.is_dir() else "does not exist"
+        raise FoolDigitsError(f"{path} {problem}")
     if path.suffix.lower() == ".txt":
         return read_text_grid(path.read_text(errors="replace"), str(path))
     from PIL import Image, UnidentifiedImageError

@@ -210,7 +210,10 @@ class Network:
             raise FoolDigitsError(f"{path} is not a fooldigits model (.npz) file") from None
         if "sizes" not in files:
             raise FoolDigitsError(f"{path} is not a fooldigits model: it has no 'sizes'")
-        sizes = [int(n) for n in np.ravel(files["sizes"])]
+        try:
+            sizes = [int(n) for n in np.ravel(files["sizes"])]
+        except (TypeError, ValueError):
+            raise FoolDigitsError(f"{path} has layer sizes that are not whole numbers") from None
         if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
             raise FoolDigitsError(f"{path} has layer sizes {sizes}; expected 784 ... 10")
         net = cls(

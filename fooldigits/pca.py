@@ -95,8 +95,9 @@ def nearest_mean(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray) -
 def knn(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3,
         block: int = 500) -> np.ndarray:
     """Majority label of the k nearest training rows (ties: the nearer wins): (m,)."""
-    if k < 1:
-        raise FoolDigitsError(f"--neighbours must be at least 1, got {k}")
+    if not 1 <= k <= min(1000, len(train_z)):
+        raise FoolDigitsError(f"--neighbours must be between 1 and {min(1000, len(train_z))}, "
+                              f"got {k}")
     train_z = train_z.astype(np.float32)
     train_sq = (train_z**2).sum(axis=1)  # (n,)
     predictions = np.empty(len(test_z), dtype=np.int64)

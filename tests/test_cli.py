@@ -222,3 +222,15 @@ def test_diverging_training_says_so(tmp_path: Path, tiny_idx_dir: Path) -> None:
     assert_clean_error(["train", "--cost", "quadratic", "--output", "sigmoid", "--activation",
                         "relu", "--eta", "1e30", "--epochs", "1", "--data-dir",
                         str(tiny_idx_dir), "--out", str(tmp_path / "x.npz")], "diverged")
+
+
+def test_unwritable_outputs_and_odd_counts(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert_clean_error(["show", "--count", "1", "--png", str(blocker / "g.png")], "cannot write")
+    assert_clean_error(["exercise", "start", "sigmoid", str(blocker / "work")], "cannot create")
+    assert_clean_error(["pca", "--neighbours", "100000", "--components", "5"],
+                       "--neighbours must be between")
+    assert_clean_error(["border", "--show", "-1"], "--show must be 0 or more")
+    code, out, _ = run("border", "--show", "0", "--count", "50")
+    assert code == 0 and "stretched to the edges" in out

@@ -126,7 +126,8 @@ def test_classify_bad_inputs(tmp_path: Path) -> None:
     np.savez(tmp_path / "nan.npz", images=np.full((2, 28, 28), np.nan))
     cases = {"notes.png": "not a PNG, JPEG, BMP or GIF", "white.png": "has no ink",
              "huge.png": "100 megapixels", "ragged.txt": "equally long",
-             "missing.png": "does not exist", "nan.npz": "outside [0, 1]"}
+             "missing.png": "does not exist", "nan.npz": "outside [0, 1]",
+             ".": "is a folder"}
     for name, fragment in cases.items():
         result = runner.invoke(app, ["classify", str(tmp_path / name)])
         assert result.exit_code == 1 and fragment in result.stderr, (name, result.stderr)

@@ -111,6 +111,13 @@ def test_load_rejects_bad_files(tmp_path: Path, small_net: Network) -> None:
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(FoolDigitsError, match="no 'sizes'"):
         Network.load(tmp_path / "other.npz")
+    np.savez(tmp_path / "words.npz", sizes=np.array(["a", "b"]))
+    with pytest.raises(FoolDigitsError, match="not whole numbers"):
+        Network.load(tmp_path / "words.npz")
+    np.savez(tmp_path / "odd.npz", sizes=np.array([784, 10]), w0=np.zeros((784, 10)),
+             b0=np.zeros(10), activation=np.array("tanh"))
+    with pytest.raises(FoolDigitsError, match="unknown choice"):
+        Network.load(tmp_path / "odd.npz")
     bad = small_net.copy()
     bad.w[0] = bad.w[0][:, :5]
     bad.save(tmp_path / "shape.npz")

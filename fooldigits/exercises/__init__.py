@@ -232,7 +232,10 @@ def start(name: str, directory: Path, force: bool = False) -> Path:
     target = Path(directory) / f"{name}.py"
     if target.exists() and not force:
         raise FoolDigitsError(f"{target} already exists; use --force to start over")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FoolDigitsError(f"cannot create {target.parent}: {err.strerror}") from None
     stub = (STUBS / f"{name}.py").read_bytes()
     atomic_write(target, lambda f: f.write(stub))
     return target
