@@ -16,6 +16,9 @@ only module that imports Rich, and the only one that imports Pillow for writing 
 export). The library modules never print: they return arrays and yield progress, and
 the CLI hands those to the functions below.
 
+The tutor's pieces, the live views and the single-key reader for the tutor live here too,
+so that every line that touches the terminal is in one module.
+
 What it leaves out: sixel/kitty graphics (block art works in every terminal).
 """
 
