@@ -28,6 +28,12 @@ and the update, with L2 weight decay and momentum `mu` (chapter 3):
 
     v = mu * v - (eta / m) * nabla_w;   w = (1 - eta * lmbda / n) * w + v
 
+Chapter 3's variations are options: a softmax output layer with the log-likelihood cost
+(`output="softmax"`, the default here; BP1 keeps its form), ReLU hidden neurons
+(`activation="relu"`, initialised with He's N(0, 2/n_in)), the quadratic cost of chapter 1,
+momentum, and a learning rate that decays linearly. `SHIPPED_RECIPE` is the one the
+shipped model was trained with.
+
 Run the same chain rule one step further, to the pixels themselves, and you get
 `input_gradient`: how to change an *image* to change the cost. The dream and fool
 chapters are built on it.
