@@ -9,7 +9,7 @@ recipe, which `normalise` follows:
    is inverted first: `load_image` looks at the border, which is background);
 2. crop to the ink's bounding box;
 3. scale so the longer side is 20 pixels, keeping the aspect ratio, with an
-   anti-aliasing filter (so a 400-pixel stroke becomes a soft 2-pixel one);
+   anti-aliasing filter (`resample_matrix`: a 400-pixel stroke becomes a soft 2-pixel one);
 4. paste into the middle of a 28x28 canvas, then shift so the intensity-weighted centre
    of mass is at pixel (14, 14).
 
@@ -22,7 +22,8 @@ noise, and the network answers '5' at 99.9%. A small, centred '2' is recognised.
 `scramble_background` fills background pixels with noise: two measurements of how little
 it takes to move a 98% network.
 
-Files: PNG, JPEG, BMP and GIF through Pillow (alpha flattened onto white); a text grid of
+Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white; Pillow
+reads files and nothing else, the resizing is NumPy); a text grid of
 '#' (ink) and '.' (background), one row per line; `.npz` files of 28x28 images (from
 `fooldigits fool --out`) are used as they are. A picture over `MAX_PIXELS` is refused
 before it is decoded.
@@ -94,13 +95,29 @@ def load_image(path: Path) -> np.ndarray:
     return 1.0 - grey if np.median(border) > 0.5 else grey  # dark ink on light: invert
 
 
-def _resize(pixels: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Anti-aliased resize of a float image (Lanczos), clipped back into [0, 1]."""
-    from PIL import Image
+def resample_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Weights (n_out, n_in) that resize one axis with a triangle (linear) filter.
 
-    image = Image.fromarray(pixels.astype(np.float32), mode="F")
-    resized = image.resize((cols, rows), Image.Resampling.LANCZOS)
-    return np.clip(np.asarray(resized, dtype=np.float64), 0, 1)
+    Output pixel i sits at x = (i + 0.5) * n_in / n_out - 0.5 in input coordinates and
+    averages the input pixels near x, weighted by 1 - |distance| / width. When
+    shrinking, width = n_in / n_out, so each output pixel averages the whole footprint
+    it covers (that is the anti-aliasing: a thin 400-pixel stroke becomes a soft grey
+    line instead of vanishing between samples); when enlarging, width = 1 (bilinear).
+    If n_in was 4 and n_out 2, each output pixel is a weighted mean of about 4 inputs.
+    """
+    scale = n_in / n_out
+    width = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale - 0.5  # (n_out,)
+    distance = np.abs(np.arange(n_in)[None, :] - centres[:, None])  # (n_out, n_in)
+    weights = np.clip(1.0 - distance / width, 0.0, None)
+    return np.asarray(weights / weights.sum(axis=1, keepdims=True))
+
+
+def _resize(pixels: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Resize an image (r, c) to (rows, cols): one weight matrix per axis, both axes."""
+    out = resample_matrix(pixels.shape[0], rows) @ pixels @ resample_matrix(
+        pixels.shape[1], cols).T
+    return np.asarray(np.clip(out, 0, 1))
 
 
 def _ink_box(pixels: np.ndarray) -> tuple[int, int, int, int]:

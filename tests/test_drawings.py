@@ -150,3 +150,17 @@ def test_border_and_scramble_commands() -> None:
     assert result.exit_code == 1 and "[0, 1]" in result.stderr
     result = runner.invoke(app, ["scramble", "--levels", "a,b"])
     assert result.exit_code == 1 and "numbers" in result.stderr
+
+
+def test_resample_matrix_averages_and_keeps_constants() -> None:
+    from fooldigits.drawings import resample_matrix
+
+    for n_in, n_out in ((400, 20), (20, 400), (28, 28), (7, 3)):
+        m = resample_matrix(n_in, n_out)
+        assert m.shape == (n_out, n_in)
+        assert np.allclose(m.sum(axis=1), 1.0) and m.min() >= 0
+    assert np.allclose(resample_matrix(28, 28), np.eye(28))
+    stroke = np.zeros(400)
+    stroke[200:210] = 1.0  # a thin line survives shrinking as a soft grey, not as nothing
+    shrunk = resample_matrix(400, 20) @ stroke
+    assert shrunk.sum() == pytest.approx(stroke.sum() / 20, rel=0.05) and shrunk.max() > 0.2
