@@ -540,6 +540,7 @@ def fool(
     import numpy as np
 
     from fooldigits.evolve import FoolResult, GAConfig, evolve
+    from fooldigits.stats import make_prior
 
     if digit is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
@@ -560,7 +561,7 @@ def fool(
     with live_view(console) as live:
         for d in digits:
             events = evolve(net, d, count, config, rng,
-                            _prior(prior.value, d, data_dir, lags, bins))
+                            make_prior(prior.value, d, data_dir, lags, bins))
             last = 0.0
             for event in events:
                 if isinstance(event, FoolResult):
@@ -571,17 +572,6 @@ def fool(
                                          event.median_confidence, event.best_image,
                                          event.finished, count, _blocks(console)))
     _fool_report(console, results, net, prior.value, mean, data_dir, as_json, png, out)
-
-
-def _prior(name: str, digit: int, data_dir: Path | None, lags: int, bins: int) -> Any:
-    """The GA's prior by name; `none` is the plain GA of uniform noise."""
-    from fooldigits.evolve import UniformPrior
-
-    if name == "none":
-        return UniformPrior()
-    from fooldigits import stats
-
-    return stats.make_prior(name, digit, data_dir, lags=lags, bins=bins)
 
 
 def _fool_report(console: Console, results: list[Any], net: Network, prior: str, mean: bool,

@@ -161,8 +161,11 @@ class LocalPrior:
 
 
 def make_prior(name: str, digit: int, data_dir: Path | None = None, lags: int = 4,
-               bins: int = 16) -> StatsPrior | LocalPrior:
-    """`stats` (statistics of all training digits, as the seed did) or `local`."""
+               bins: int = 16) -> UniformPrior | StatsPrior | LocalPrior:
+    """A prior by name: `none` (the plain GA's uniform noise), `stats` (the statistics of
+    all training digits, as the seed did) or `local` (per pixel, of `digit`)."""
+    if name == "none":
+        return UniformPrior()
     if name == "stats":
         return StatsPrior(real_digits(None, data_dir), lags, bins)
     if name == "local":
@@ -200,7 +203,7 @@ def compare_priors(net: Network, digit: int, count: int, rng: np.random.Generato
                    data_dir: Path | None = None) -> Iterator[PriorRun]:
     """`count` fooling images per prior (none, stats, local), then the real digits."""
     for name in PRIOR_NAMES:
-        prior = UniformPrior() if name == "none" else make_prior(name, digit, data_dir)
+        prior = make_prior(name, digit, data_dir)
         config = GAConfig(target=target, min_generations=0 if name == "none" else
                           min_generations)
         result = run_to_end(evolve(net, digit, count, config, rng, prior))
