@@ -97,7 +97,6 @@ def best_found(net: Network, rng: np.random.Generator, steps: int = 3000,
     A lower bound on the truth, to set beside the upper bound: the real maximum lies
     between `best_found` and `confidence_ceiling`.
     """
-    config = DreamConfig(steps=steps, threshold=1 - 1e-9)
-    found = [dream(net, np.arange(10), DreamConfig(config.steps, lr, config.threshold), rng)
-             .confidence for lr in rates]
+    found = [dream(net, np.arange(10), DreamConfig(steps=steps, lr=lr, threshold=1 - 1e-9),
+                   rng).confidence for lr in rates]
     return np.asarray(np.max(found, axis=0))
