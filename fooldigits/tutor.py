@@ -256,9 +256,10 @@ def _prior(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
                 [(r.method, f"{100 * r.reached:.0f}%", r.naturalness["distance"],
                   r.naturalness["correlation"]) for r in runs])
     fakes, real = min(r.reached for r in runs[:3]), runs[3].reached
-    yield Say(f"{100 * fakes:.0f}% or more of every kind of fake reach 99.99%; of the real 2s, "
-              f"{100 * real:.0f}% do. The location-aware prior's mean looks like a 2, and each "
-              "of its images still fools the network.")
+    fake_share = "Every fake" if fakes == 1 else f"At least {100 * fakes:.0f}% of each kind of fake"
+    yield Say(f"{fake_share} reaches 99.99%; of the real 2s, {100 * real:.0f}% do. The "
+              "location-aware prior's mean looks like a 2, and each of its images still fools "
+              "the network.")
 
 
 def _meaning(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
