@@ -24,7 +24,9 @@ from fooldigits import FoolDigitsError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.live import Live
 
+    from fooldigits.evolve import Generation
     from fooldigits.network import Network
 
 app = typer.Typer(
@@ -108,6 +110,16 @@ def _show(console: Console, *renderables: RenderableType) -> None:
     from rich.console import Group
 
     console.print(Group(*renderables))
+
+
+def _draw_generation(live: Live, event: Generation, blocks: bool, last: float) -> float:
+    """Redraw the evolving image at most ten times a second; returns the time drawn."""
+    from fooldigits.render import evolving
+
+    if time.perf_counter() - last < 0.1:
+        return last
+    live.update(evolving(event, blocks))
+    return time.perf_counter()
 
 
 def _blocks(console: Console) -> bool:
@@ -556,7 +568,7 @@ def fool(
     console = _console(no_color, as_json)
     rng = np.random.default_rng(seed)
     results: list[FoolResult] = []
-    from fooldigits.render import evolving, live_view
+    from fooldigits.render import live_view
 
     with live_view(console) as live:
         for d in digits:
@@ -566,11 +578,8 @@ def fool(
             for event in events:
                 if isinstance(event, FoolResult):
                     results.append(event)
-                elif time.perf_counter() - last > 0.1:
-                    last = time.perf_counter()
-                    live.update(evolving(event.digit, event.generation, event.best_confidence,
-                                         event.median_confidence, event.best_image,
-                                         event.finished, count, _blocks(console)))
+                else:
+                    last = _draw_generation(live, event, _blocks(console), last)
     _fool_report(console, results, net, prior.value, mean, data_dir, as_json, png, out)
 
 
@@ -1042,14 +1051,7 @@ def tutor(
     from fooldigits import tutor as story
     from fooldigits.evolve import Generation
     from fooldigits.network import BatchDone
-    from fooldigits.render import (
-        chapter_heading,
-        evolving,
-        live_view,
-        piece,
-        read_key,
-        training,
-    )
+    from fooldigits.render import chapter_heading, live_view, piece, read_key, training
 
     index = story.chapter(chapter) if chapter else 0
     interactive = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
@@ -1067,11 +1069,7 @@ def tutor(
                 if isinstance(item, BatchDone):
                     live.update(training(item.epoch, item.batch, item.batches))
                 elif isinstance(item, Generation):
-                    if time.perf_counter() - last > 0.1:
-                        last = time.perf_counter()
-                        live.update(evolving(item.digit, item.generation, item.best_confidence,
-                                             item.median_confidence, item.best_image,
-                                             item.finished, item.count, blocks))
+                    last = _draw_generation(live, item, blocks, last)
                 else:
                     live.console.print(piece(item, blocks, console.width))
         console.print(f"[dim]{current.footer}[/]\n")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.color import Color
@@ -38,6 +39,9 @@ from rich.table import Table
 from rich.text import Text
 
 from fooldigits import FoolDigitsError
+
+if TYPE_CHECKING:
+    from fooldigits.evolve import Generation
 
 RAMP = " .:-=+*#%@"
 CELL = 30  # columns one digit takes in a grid, with its gap
@@ -213,14 +217,15 @@ def live_view(console: Console) -> Live:
     return Live(console=console, refresh_per_second=8, transient=True)
 
 
-def evolving(digit: int, generation: int, best: float, median: float, image: np.ndarray,
-             finished: int, count: int, blocks: bool) -> RenderableType:
+def evolving(event: Generation, blocks: bool) -> RenderableType:
     """The live view of the genetic algorithm: counters and the best image so far."""
+    run = min(event.finished + 1, event.count)
     head = Text.assemble(
-        (f"evolving a '{digit}'", "bold"), f"  run {min(finished + 1, count)}/{count}",
-        f"  generation {generation}", ("  best ", ""), (f"{100 * best:.4f}%", "bold green"),
-        f"  median {100 * median:.2f}%")
-    return Group(head, digit_art(image, blocks))
+        (f"evolving a '{event.digit}'", "bold"), f"  run {run}/{event.count}",
+        f"  generation {event.generation}", ("  best ", ""),
+        (f"{100 * event.best_confidence:.4f}%", "bold green"),
+        f"  median {100 * event.median_confidence:.2f}%")
+    return Group(head, digit_art(event.best_image, blocks))
 
 
 def piece(item: object, blocks: bool, width: int) -> RenderableType:
