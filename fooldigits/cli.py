@@ -290,20 +290,19 @@ def evaluate(
 
     net = _load(model)
     data = load_mnist(data_dir)
-    predicted = net.predict(data.test_images)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (data.test_labels, predicted), 1)
+    confusion = net.confusion_matrix(data.test_images, data.test_labels)
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    accuracy = float(np.mean(predicted == data.test_labels))
+    accuracy = float(confusion.trace() / confusion.sum())
     if as_json:
-        _print_json({"accuracy": accuracy, "n": len(predicted), "command": net.meta.get("command"),
+        _print_json({"accuracy": accuracy, "n": int(confusion.sum()),
+                     "command": net.meta.get("command"),
                      "per_digit": {str(d): float(a) for d, a in enumerate(per_digit)},
                      "confusion": confusion.tolist(),
                      "model": str(model or "shipped default"), "sizes": net.sizes})
         return
     console = _console(no_color)
     _show(console,
-          f"[bold]test accuracy {100 * accuracy:.2f}%[/] on {len(predicted)} images "
+          f"[bold]test accuracy {100 * accuracy:.2f}%[/] on {int(confusion.sum())} images "
           f"({'-'.join(map(str, net.sizes))} {net.activation}, {net.output} output)",
           f"[dim]made by: {net.meta.get('command', 'unknown')}"
           + (f" (stopped {net.meta['stopped']})" if "stopped" in net.meta else "") + "[/]",
@@ -859,8 +858,7 @@ def border(
     report = {}
     for name, images in (("as in MNIST (20 px box, centred)", x), ("stretched to the edges",
                                                                    stretched)):
-        p = net.probabilities(images)
-        accuracy, confidence = float(np.mean(p.argmax(1) == y)), float(p.max(1).mean())
+        accuracy, confidence = net.score(images, y)
         report["original" if images is x else "border"] = {"accuracy": accuracy,
                                                            "mean_confidence": confidence}
         rows.append((name, f"{100 * accuracy:.2f}%", f"{100 * confidence:.2f}%"))
@@ -915,9 +913,8 @@ def scramble(
     results, examples = [], []
     for level in values:
         noisy = scramble_background(x, level, rng)
-        p = net.probabilities(noisy)
-        results.append({"level": level, "accuracy": float(np.mean(p.argmax(1) == y)),
-                        "mean_confidence": float(p.max(1).mean())})
+        accuracy, confidence = net.score(noisy, y)
+        results.append({"level": level, "accuracy": accuracy, "mean_confidence": confidence})
         examples.append(noisy[:4])
     if as_json:
         _print_json({"n": len(y), "levels": results})

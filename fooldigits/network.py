@@ -145,6 +145,17 @@ class Network:
         """Share of rows whose predicted digit equals the label, 0..1."""
         return float(np.mean(self.predict(x) == labels)) if len(labels) else 0.0
 
+    def score(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """(accuracy, mean confidence of the winning digit): right, and how sure about it."""
+        p = self.probabilities(x)  # (n, 10)
+        return float(np.mean(p.argmax(axis=1) == labels)), float(p.max(axis=1).mean())
+
+    def confusion_matrix(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """(10, 10) counts: row = true digit, column = predicted digit."""
+        confusion = np.zeros((10, 10), dtype=np.int64)
+        np.add.at(confusion, (np.asarray(labels, dtype=np.intp), self.predict(x)), 1)
+        return confusion
+
     def total_cost(self, x: np.ndarray, y: np.ndarray, lmbda: float = 0.0) -> float:
         """Mean cost over the rows of x against desired outputs y (n, 10), plus L2 term."""
         a = self.feedforward(x)[-1]

@@ -238,9 +238,8 @@ def _drawings(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
     x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
     rows: list[tuple[object, ...]] = []
     for level in (0.0, 0.1, 0.3, 0.5):
-        p = net.probabilities(scramble_background(x, level, rng))
-        rows.append((f"{level:.0%}", f"{100 * np.mean(p.argmax(1) == y):.1f}%",
-                     f"{100 * p.max(1).mean():.1f}%"))
+        accuracy, confidence = net.score(scramble_background(x, level, rng), y)
+        rows.append((f"{level:.0%}", f"{100 * accuracy:.1f}%", f"{100 * confidence:.1f}%"))
     yield Table("noise in the background only", ["noise", "accuracy", "mean confidence"], rows)
 
 

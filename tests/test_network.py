@@ -140,3 +140,14 @@ def test_bad_network_choices() -> None:
 def test_shipped_model_reaches_98_percent(shipped: Network, mnist: Dataset) -> None:
     assert shipped.accuracy(mnist.test_images, mnist.test_labels) >= 0.98
     assert shipped.meta["command"].startswith("fooldigits train ")
+
+
+def test_score_and_confusion_agree_with_predict(small_net: Network, mnist: Dataset) -> None:
+    x, y = mnist.test_images[:500], mnist.test_labels[:500]
+    accuracy, confidence = small_net.score(x, y)
+    assert accuracy == small_net.accuracy(x, y)
+    assert confidence == pytest.approx(float(small_net.probabilities(x).max(axis=1).mean()))
+    confusion = small_net.confusion_matrix(x, y)
+    assert confusion.sum() == 500
+    assert np.array_equal(confusion.sum(axis=1), np.bincount(y, minlength=10))
+    assert confusion.trace() / 500 == pytest.approx(accuracy)
