@@ -364,9 +364,7 @@ def pca(
     ratio = model.all_variance_ratio_
     if reconstruct is not None:
         original = data.test_images[reconstruct]
-        z = model.transform(original[None])
-        rebuilt = [model.inverse_transform(np.concatenate([z[:, :k], np.zeros((1, len(
-            model.components_) - k))], axis=1))[0] for k in ks]
+        rebuilt = [model.reconstruct(original[None], k)[0] for k in ks]
         if as_json:
             _print_json({"index": reconstruct, "components": ks, "label": int(
                 data.test_labels[reconstruct]), "error": [float(np.mean((r - original) ** 2))

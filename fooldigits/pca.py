@@ -79,6 +79,10 @@ class PCA:
         """Back to pixels: (n, k) -> (n, d); exact when k = d."""
         return np.asarray(Z @ self.components_ + self.mean_)
 
+    def reconstruct(self, X: np.ndarray, k: int) -> np.ndarray:
+        """X (n, d) rebuilt from its first k components only: mean + sum of k eigen-digits."""
+        return np.asarray(self.transform(X)[:, :k] @ self.components_[:k] + self.mean_)
+
 
 def components_for(ratio: np.ndarray, share: float) -> int:
     """The fewest components whose cumulative explained variance reaches `share`."""

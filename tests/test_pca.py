@@ -48,6 +48,16 @@ def test_round_trip_with_every_component(fitted: PCA,
     assert np.allclose(fitted.inverse_transform(fitted.transform(X)), X, atol=1e-4)
 
 
+def test_reconstruct_uses_only_k_components(fitted: PCA,
+                                            small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    X = small_train[0][600:610]
+    z = fitted.transform(X)
+    padded = np.concatenate([z[:, :20], np.zeros((10, 784 - 20))], axis=1)
+    assert np.allclose(fitted.reconstruct(X, 20), fitted.inverse_transform(padded), atol=1e-6)
+    errors = [np.mean((fitted.reconstruct(X, k) - X) ** 2) for k in (5, 50, 784)]
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-8
+
+
 def test_classifiers_beat_stated_accuracy(small_train: tuple[np.ndarray, np.ndarray],
                                           mnist: Dataset) -> None:
     x, y = small_train
