@@ -16,3 +16,13 @@ class FoolDigitsError(Exception):
     The library raises it with one clear sentence and never prints; `cli.py` turns it
     into a single `[error]` line and a non-zero exit code.
     """
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM), with one sentence saying what was kept: "saved 40 finished
+    fooling images to f.npz". The CLI prints it and exits with code 130."""
+
+    def __init__(self, message: str = "", partial: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial = partial  # what an interrupted computation had finished, if anything

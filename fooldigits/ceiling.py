@@ -53,14 +53,27 @@ def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 def confidence_ceiling(net: Network) -> np.ndarray:
     """An upper bound on `net.probabilities(x)[digit]` over all images x: (10,) floats."""
+    s = odds_against(net)
+    return np.asarray(1 / (1 + s))
+
+
+def ceiling_gap(net: Network) -> np.ndarray:
+    """1 - ceiling, computed without cancellation: how far from certain each digit must
+    stay, whatever the image (2e-16 shows as 2e-16, not as 0): (10,)."""
+    s = odds_against(net)
+    return np.asarray(s / (1 + s))
+
+
+def odds_against(net: Network) -> np.ndarray:
+    """A lower bound on sum_j p_j / p_t (j != t) over all images, per digit t (step 4):
+    the ceiling is 1 / (1 + this)."""
     lo, hi = activation_box(net)  # (n_h,)
     w, b = net.w[-1].astype(np.float64), net.b[-1].astype(np.float64)  # (n_h, 10), (10,)
     ceiling = np.empty(w.shape[1])
     if net.output == "softmax":
         for t in range(w.shape[1]):
             m = _margins(w, b, lo, hi, t)  # (10,) upper bounds of z_t - z_j  step 3
-            others = np.delete(np.exp(-m), t)
-            ceiling[t] = 1 / (1 + others.sum())  # step 4
+            ceiling[t] = np.delete(np.exp(-m), t).sum()  # step 4
     else:  # p_t = a_t / sum a_j = 1 / (1 + sum_j a_j / a_t): bound each ratio from below
         z_hi = hi @ np.maximum(w, 0) + lo @ np.minimum(w, 0) + b
         z_lo = lo @ np.maximum(w, 0) + hi @ np.minimum(w, 0) + b
@@ -73,7 +86,7 @@ def confidence_ceiling(net: Network) -> np.ndarray:
             f_hi = _log_sigma(z_hi[t] - m) - _log_sigma(z_hi[t])
             log_ratio = np.maximum(_log_sigma(z_lo) - _log_sigma(z_hi[t]),
                                    np.minimum(f_lo, f_hi))
-            ceiling[t] = 1 / (1 + np.exp(np.delete(log_ratio, t)).sum())
+            ceiling[t] = np.exp(np.delete(log_ratio, t)).sum()
     return ceiling
 
 

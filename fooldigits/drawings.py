@@ -215,3 +215,14 @@ def scramble_background(images: np.ndarray, level: float, rng: np.random.Generat
     hit = (images == 0) & (rng.random(images.shape) < level)
     noisy[hit] = rng.random(int(hit.sum()), dtype=np.float32)
     return noisy
+
+
+def load_for_network(path: Path, raw: bool = False) -> tuple[list[str], np.ndarray]:
+    """One file as the network's input: (names, (n, 784)); `.npz` files may hold many.
+
+    Raises FoolDigitsError for this file only, so a batch can go on with the rest.
+    """
+    if path.suffix.lower() == ".npz":
+        batch = load_npz_images(path)
+        return [f"{path}[{i}]" for i in range(len(batch))], batch
+    return [str(path)], normalise(load_image(path), raw, str(path))[None]

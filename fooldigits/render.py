@@ -11,13 +11,11 @@ on a white background.
 Without colour (`NO_COLOR`, `--no-color`, or output piped to a file) each cell becomes
 one character of the ramp ` .:-=+*#%@`, chosen by the mean of its two pixels.
 
-Every function here *builds* a Rich renderable; the CLI prints it once. This is the
-only module that imports Rich, and the only one that imports Pillow for writing (PNG
-export). The library modules never print: they return arrays and yield progress, and
-the CLI hands those to the functions below.
-
-The tutor's pieces, the live views and the single-key reader for the tutor live here too,
-so that every line that touches the terminal is in one module.
+Every function here *builds* a Rich renderable; the presenter (`present.py`) prints it
+once. `piece` draws any piece an experiment yields (`pieces.Say`, `Images`, `Table`,
+`Bars`, `Reading`) and `progress` any progress event (a bar, a spinner, training, the
+evolving image), so that every line that touches the terminal is in this module and
+`present.py`; files (PNG, HTML) are drawn by `export.py` from the same pieces.
 
 What it leaves out: sixel/kitty graphics (block art works in every terminal).
 """
@@ -26,19 +24,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.color import Color
 from rich.console import Console, Group, RenderableType
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-
-from fooldigits import FoolDigitsError
 
 if TYPE_CHECKING:
     from fooldigits.evolve import Generation
@@ -133,12 +126,15 @@ def bar(value: float, width: int = 30) -> str:
 
 def probability_bars(probabilities: np.ndarray, label: int | None = None) -> Table:
     """The ten confidences as bars, the winner in bold (and the true label marked)."""
+    from fooldigits.pieces import label as name_of
+
     table = Table(box=None, show_header=False, padding=(0, 1))
     winner = int(np.argmax(probabilities))
     for digit, p in enumerate(probabilities):
         style = "bold green" if digit == winner else ""
         mark = " <- label" if label is not None and digit == label else ""
-        table.add_row(str(digit), Text(bar(float(p), 30), style=style), f"{100 * p:8.4f}%{mark}")
+        table.add_row(name_of(digit), Text(bar(float(p), 30), style=style),
+                      f"{100 * p:8.4f}%{mark}")
     return table
 
 
@@ -148,76 +144,48 @@ def bar_chart(
 ) -> Table:
     """Any list of non-negative numbers as labelled horizontal bars, scaled to the largest."""
     top = max((float(v) for v in values), default=0.0) or 1.0
-    table = Table(title=title, box=None, show_header=False, padding=(0, 1), title_justify="left")
+    table = Table(title=Text(title, style="italic"), box=None, show_header=False,
+                  padding=(0, 1), title_justify="left")
     for name, v in zip(labels, values, strict=True):
-        table.add_row(name, bar(float(v) / top, width), fmt.format(v))
+        table.add_row(Text(name), bar(float(v) / top, width), fmt.format(v))
     return table
 
 
-def confusion_table(confusion: np.ndarray) -> Table:
-    """Rows: true digit; columns: predicted digit; the diagonal (correct) in green."""
-    table = Table(title="confusion matrix (rows: true digit, columns: predicted)")
-    table.add_column("", style="bold")
-    for d in range(confusion.shape[1]):
-        table.add_column(str(d), justify="right")
-    for t, row in enumerate(confusion):
-        table.add_row(str(t), *(Text(str(int(v)), style="green" if t == p else "red" if v else
-                                    "dim") for p, v in enumerate(row)))
-    return table
-
-
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    """A plain table: first column left-aligned, the others right-aligned."""
-    t = Table(title=title, title_justify="left")
-    for i, name in enumerate(columns):
-        t.add_column(name, justify="left" if i == 0 else "right")
-    for row in rows:
-        t.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+def colour_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+                 ) -> Table:
+    """A square count table (rows: true class, columns: predicted): the diagonal, where the
+    two agree, in green; other counts in red; zeros dim."""
+    t = Table(title=Text(title, style="italic"), title_justify="left")
+    t.add_column(columns[0], style="bold")
+    for name in columns[1:]:
+        t.add_column(str(name), justify="right")
+    for i, row in enumerate(rows):
+        t.add_row(Text(str(row[0])), *(Text(str(v), style="green" if j == i else
+                                            "red" if v else "dim")
+                                       for j, v in enumerate(row[1:])))
     return t
 
 
-def progress_bar(console: Console) -> Progress:
-    """The progress display the CLI wraps around long work (training, fooling, ...)."""
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-        console=console, transient=False,
-    )
+def _numeric(value: object) -> bool:
+    """True for numbers and for text like '98.26%', '-0.5', '1.2 s' (right-aligned)."""
+    if isinstance(value, int | float | np.number):
+        return True
+    text = str(value).strip().lstrip("-+<>=~ ")
+    return bool(text) and (text[0].isdigit() or text in ("-", "inf", "nan"))
 
 
-def grid_pixels(images: np.ndarray, columns: int = 10, scale: int = 8, gap: int = 2) -> np.ndarray:
-    """Tile images (n, 784) into one uint8 picture, each pixel `scale` x `scale`."""
-    images = np.clip(np.asarray(images, dtype=np.float64).reshape(-1, 28, 28), 0, 1)
-    n = len(images)
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    side = 28 + gap
-    canvas = np.full((rows * side + gap, columns * side + gap), 0.35)  # grey gaps
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[gap + r * side : gap + r * side + 28, gap + c * side : gap + c * side + 28] = image
-    big = np.kron(canvas, np.ones((scale, scale)))
-    return (255 * big).round().astype(np.uint8)
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+    """A plain table: columns of numbers right-aligned, columns of words left-aligned."""
+    t = Table(title=Text(title, style="italic"), title_justify="left")
+    for i, name in enumerate(columns):
+        numbers = bool(rows) and all(_numeric(r[i]) for r in rows if i < len(r))
+        t.add_column(name, justify="right" if numbers and i > 0 else "left")
+    for row in rows:
+        t.add_row(*(Text(f"{v:.4f}" if isinstance(v, float) else str(v)) for v in row))
+    return t
 
 
-def save_png(images: np.ndarray, path: Path, columns: int = 10) -> None:
-    """Write a grid of images as a greyscale PNG, scaled up 8x, atomically."""
-    from PIL import Image
-
-    from fooldigits.data import atomic_write
-
-    if not str(path).lower().endswith(".png"):
-        raise FoolDigitsError(f"--png wants a file name ending in .png, got {path}")
-    picture = Image.fromarray(grid_pixels(images, columns), mode="L")
-    atomic_write(Path(path), lambda f: picture.save(f, format="PNG"))
-
-
-def live_view(console: Console) -> Live:
-    """A region redrawn in place (the evolving image); shows nothing when not a terminal."""
-    return Live(console=console, refresh_per_second=8, transient=True)
-
-
-def evolving(event: Generation, blocks: bool) -> RenderableType:
+def evolving(event: Generation, blocks: bool, image: bool = True) -> RenderableType:
     """The live view of the genetic algorithm: counters and the best image so far."""
     run = min(event.finished + 1, event.count)
     head = Text.assemble(
@@ -225,22 +193,55 @@ def evolving(event: Generation, blocks: bool) -> RenderableType:
         f"  generation {event.generation}", ("  best ", ""),
         (f"{100 * event.best_confidence:.4f}%", "bold green"),
         f"  median {100 * event.median_confidence:.2f}%")
-    return Group(head, digit_art(event.best_image, blocks))
+    return Group(head, digit_art(event.best_image, blocks)) if image else head
 
 
 def piece(item: object, blocks: bool, width: int) -> RenderableType:
-    """One piece of a tutor chapter (`tutor.Say`, `Images`, `Table`, `Bars`) as a picture."""
-    from fooldigits import tutor
+    """One piece (`pieces.Say`, `Images`, `Table`, `Bars`, `Reading`) as a picture."""
+    from fooldigits import pieces
 
-    if isinstance(item, tutor.Images):
+    if isinstance(item, pieces.Images):
         return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title)
-    if isinstance(item, tutor.Table):
+    if isinstance(item, pieces.Table):
+        if item.diagonal:
+            return colour_table(item.title, item.columns, item.rows)
         return table(item.title, item.columns, item.rows)
-    if isinstance(item, tutor.Bars):
+    if isinstance(item, pieces.Bars):
         return bar_chart(item.title, item.labels, item.values, item.fmt)
-    if isinstance(item, tutor.Say):
-        return Text(item.text)
+    if isinstance(item, pieces.Reading):
+        from rich.columns import Columns
+
+        return Group(Text(item.title, style="bold"),
+                     Columns([digit_art(item.image, blocks), probability_bars(item.probabilities)],
+                             padding=(0, 4)))
+    if isinstance(item, pieces.Say):
+        return Text(item.text, style=TONES.get(item.tone, ""))
     raise TypeError(f"cannot draw {type(item).__name__}")
+
+
+TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
+
+
+def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
+    """The live line for a progress event: a `pieces.Step` bar or spinner, training, or the
+    evolving image (left out when the terminal is under 20 rows, so the view fits)."""
+    from fooldigits.evolve import Generation
+    from fooldigits.network import BatchDone
+    from fooldigits.pieces import Step
+
+    if isinstance(event, Generation):
+        return evolving(event, blocks and height >= 20)
+    if isinstance(event, BatchDone):
+        return training(event.epoch, event.batch, event.batches)
+    if isinstance(event, Step):
+        if event.total:
+            return Text.assemble((event.label, "bold"), " ",
+                                 (bar(event.done / event.total, 30), "green"),
+                                 f" {event.done}/{event.total}")
+        from rich.spinner import Spinner
+
+        return Spinner("dots", Text(event.label, style="bold"))
+    return None
 
 
 def chapter_heading(title: str, text: str) -> RenderableType:
@@ -251,11 +252,15 @@ def chapter_heading(title: str, text: str) -> RenderableType:
 
 
 def read_key() -> str:
-    """One key press from a terminal, without waiting for Enter ('\n' for Enter).
+    """One whole key press from a terminal, without waiting for Enter: "\n" for Enter,
+    "up"/"down"/"left"/"right" for arrows, "esc", "other" for any other escape sequence,
+    else the character (lower case).
 
     The terminal is put in cbreak mode only while waiting and always restored, also on
     Ctrl-C, so the shell is left as it was.
     """
+    import os
+    import select
     import sys
     import termios
     import tty
@@ -264,10 +269,19 @@ def read_key() -> str:
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd)
-        key = sys.stdin.read(1)
+        data = os.read(fd, 1)
+        while data.startswith(b"\x1b") and select.select([fd], [], [], 0.05)[0]:
+            data += os.read(fd, 32)  # the rest of an escape sequence arrives at once
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-    return "\n" if key in ("\r", "\n") else key
+    arrows = {b"A": "up", b"B": "down", b"C": "right", b"D": "left"}
+    if data == b"\x1b":
+        return "esc"
+    if data.startswith((b"\x1b[", b"\x1bO")):
+        return arrows.get(data[-1:], "other") if len(data) == 3 else "other"
+    if data in (b"\r", b"\n"):
+        return "\n"
+    return data.decode("utf-8", "replace").lower()
 
 
 def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
@@ -291,7 +305,7 @@ def code(source: str, title: str) -> RenderableType:
     from rich.panel import Panel
     from rich.syntax import Syntax
 
-    return Panel(Syntax(source, "python", line_numbers=False, word_wrap=True), title=title,
+    return Panel(Syntax(source, "python", line_numbers=False, word_wrap=False), title=title,
                  title_align="left")
 
 

@@ -4,11 +4,12 @@ What this module teaches
 ------------------------
 Nothing new: it is the table of contents. Each `Chapter` is plain data -- a title, a few
 sentences, the module and functions that do the work -- plus a `run` generator that
-computes on the bundled data and *yields* what to show: `Say` (a paragraph), `Images`
-(a grid of digits), `Table`, `Bars`, a `network.BatchDone` while a network trains, or an
-`evolve.Generation` while a fooling image is evolving live. It never prints;
-`render.piece` turns each into a picture and the command line (`fooldigits tutor`)
-decides when to pause.
+strings together the same experiments the commands run (`fooldigits/experiments/`), at
+classroom sizes, with a sentence or two between them. Everything they yield -- pieces
+(`Say`, `Images`, `Table`, `Bars`) and progress (`network.BatchDone` while a network
+trains, `evolve.Generation` while a fooling image evolves) -- goes to the one presenter
+(`present.py`), which draws the terminal and, with `fooldigits tutor --html story.html`,
+the whole story as one web page. No loop of an experiment lives here.
 
 `Sizes` sets how much each chapter computes: `Sizes.full()` for a class (the whole run
 takes under a minute on two cores), `Sizes.quick()` for tests and a fast look.
@@ -18,44 +19,17 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.data import Dataset
+from fooldigits.pieces import Bars, Experiment, Images, Say, Table
 
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-
-
-@dataclass(frozen=True)
-class Images:
-    title: str
-    images: np.ndarray  # (n, 784)
-    captions: list[str]
-    signed: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    columns: list[str]
-    rows: Sequence[Sequence[object]]
-
-
-@dataclass(frozen=True)
-class Bars:
-    title: str
-    labels: list[str]
-    values: list[float]
-    fmt: str = "{:.3f}"
-
-
-Piece = Say | Images | Table | Bars
+__all__ = ["CHAPTERS", "Bars", "Chapter", "Images", "Say", "Sizes", "Table"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +60,7 @@ class Chapter:
     module: str
     functions: tuple[str, ...]
     topic: str
-    run: Callable[[np.random.Generator, Sizes], Iterator[object]] = field(repr=False)
+    run: Callable[[np.random.Generator, Sizes], Experiment[None]] = field(repr=False)
 
     @property
     def footer(self) -> str:
@@ -95,173 +69,104 @@ class Chapter:
                 f"Read it beside its explanation: fooldigits read {self.topic}")
 
 
-# -- the chapters, in the order of the story -------------------------------------------------
-def _data(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
+# -- the chapters, in the order of the story: experiments strung together ------------------
+def _data(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     from fooldigits.data import load_mnist
+    from fooldigits.experiments.basics import digit_means
+
+    yield from digit_means(load_mnist())
+
+
+def _network(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.basics import right_and_wrong, train
+    from fooldigits.network import Network, SGDConfig
 
     data = load_mnist()
-    first = [int(np.flatnonzero(data.train_labels == d)[0]) for d in range(10)]
-    yield Images("one training image of each digit", data.train_images[first],
-                 [f"label {d}" for d in range(10)])
-    means = np.stack([data.train_images[data.train_labels == d].mean(axis=0)
-                      for d in range(10)])
-    yield Images("the mean of each digit's 5,000 training images", means,
-                 [f"mean '{d}'" for d in range(10)])
-    yield Say(f"{len(data.train_images):,} training, {len(data.validation_images):,} "
-              f"validation and {len(data.test_images):,} test images, each a row of 784 "
-              "numbers between 0 (black) and 1 (white ink).")
-
-
-def _network(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
-    from fooldigits.data import load_mnist
-    from fooldigits.network import BatchDone, Network, SGDConfig, sgd
-
-    data = load_mnist()
-    small = Network([784, 30, 10], rng=rng)
     n = sizes.train_images
-    for event in sgd(small, data.train_images[:n], data.train_labels[:n],
-                     SGDConfig(epochs=2, batch_size=20, eta=0.1, lmbda=0.5, momentum=0.9),
-                     rng, test=(data.test_images[:2000], data.test_labels[:2000])):
-        if isinstance(event, BatchDone):
-            yield event  # the command line draws a progress bar
-        else:
-            yield Say(f"A small 784-30-10 network trained just now on {n:,} images, epoch "
-                      f"{event.epoch}: {100 * (event.test_accuracy or 0):.1f}% on 2,000 test "
-                      f"images ({event.seconds:.1f} s).")
+    small = replace_data(data, n)
+    yield Say(f"A small 784-30-10 network trains now on {n:,} images for two epochs:")
+    yield from train(Network([784, 30, 10], rng=rng), small,
+                     SGDConfig(epochs=2, batch_size=20, eta=0.1, lmbda=0.5, momentum=0.9), rng)
     net = Network.load()
-    x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
-    p = net.probabilities(x)
-    predicted = p.argmax(axis=1)
-    yield Say(f"The shipped 784-100-10 model ({net.meta.get('command', '')}) gets "
-              f"{100 * np.mean(predicted == y):.2f}% of {len(y):,} test images right.")
-    right = np.flatnonzero(predicted == y)[:5]
-    wrong = np.flatnonzero(predicted != y)[:5]
-    picks = np.concatenate([right, wrong])
-    yield Images("five right and five wrong", x[picks],
-                 [f"{'ok' if predicted[i] == y[i] else 'WRONG'}: says {predicted[i]} "
-                  f"({100 * p[i].max():.1f}%), is {y[i]}" for i in picks])
+    yield from right_and_wrong(net, data.test_images[: sizes.test_images],
+                               data.test_labels[: sizes.test_images])
 
 
-def _pca(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
+def replace_data(data: Dataset, n: int) -> Dataset:
+    """The first `n` training images, with 2,000 test images to report on."""
+    return Dataset(data.train_images[:n], data.train_labels[:n], data.validation_images[:0],
+                   data.validation_labels[:0], data.test_images[:2000], data.test_labels[:2000])
+
+
+def _pca(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     from fooldigits.data import load_mnist
+    from fooldigits.experiments.eigen import pca
     from fooldigits.network import Network
-    from fooldigits.pca import PCA, compare_classifiers, components_for
 
     data = load_mnist()
     x, y = data.train_images[: sizes.pca_images], data.train_labels[: sizes.pca_images]
-    model = PCA(50).fit(x)
-    eigen = model.components_[:10]
-    scale = np.abs(eigen).max(axis=1, keepdims=True)
-    yield Images("the first ten eigen-digits (blue negative, red positive)", eigen / scale,
-                 [f"eigen-digit {i + 1}" for i in range(10)], signed=True)
-    ratio = model.all_variance_ratio_
-    yield Bars("cumulative explained variance", [f"k = {k}" for k in (1, 5, 10, 50, 100)],
-               [float(np.cumsum(ratio)[k - 1]) for k in (1, 5, 10, 50, 100)], "{:.1%}")
-    yield Say(f"90% of the variance needs {components_for(ratio, 0.9)} components.")
     tx, ty = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
-    results = compare_classifiers(model, x, y, tx, ty, 50)
-    rows: list[tuple[object, ...]] = [(name, f"{100 * acc:.2f}%") for name, (acc, _) in
-                                      results.items()]
-    rows.append(("the network", f"{100 * Network.load().accuracy(tx, ty):.2f}%"))
-    yield Table("test accuracy with 50 components", ["classifier", "accuracy"], rows)
+    yield from pca(x, y, tx, ty, [50], show=10, signed=True,
+                   network_accuracy=Network.load().accuracy(tx, ty),
+                   marks=(1, 5, 10, 50, 100), facts=False)
 
 
-def _dream(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
-    from fooldigits.dream import DreamConfig, dream
+def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
+    from fooldigits.dream import DreamConfig
+    from fooldigits.experiments.fooling import dream
     from fooldigits.network import Network
 
     net = Network.load()
-    result = dream(net, np.arange(10), DreamConfig(), rng)
-    yield Images("ten images the network is sure about, dreamed from noise", result.images,
-                 [f"'{d}' {100 * c:.2f}% ({s} steps)" for d, c, s in
-                  zip(result.digits, result.confidence, result.steps, strict=True)])
-    slow = dream(net, np.arange(10), DreamConfig(steps=100, lr=0.01), rng)
-    stuck = [str(d) for d, ok in zip(slow.digits, slow.converged, strict=True) if not ok]
-    yield Table("the same with a tiny step (lr 0.01, 100 steps)", ["digit", "confidence",
-                "converged"], [(str(d), f"{100 * c:.2f}%", "yes" if ok else "no") for d, c, ok
-                               in zip(slow.digits, slow.confidence, slow.converged,
-                                      strict=True)])
-    yield Say(f"With small steps {', '.join(stuck) or 'no digit'} did not converge: the "
-              "gradient of a random image is nearly flat for them. The original experiment's "
-              "'1' never converged either.")
+    yield from dream(net, range(10), DreamConfig(), rng,
+                     title="ten images the network is sure about, dreamed from noise")
+    yield Say("Now the same with a tiny step (lr 0.01, 100 steps):")
+    yield from dream(net, range(10), DreamConfig(steps=100, lr=0.01), rng,
+                     title="dreamed with a tiny step")
+    yield Say("The original experiment's '1' never converged either.")
 
 
-def _fool(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
-    from fooldigits.data import load_mnist
-    from fooldigits.evolve import FoolResult, GAConfig, evolve, run_to_end
+def _fool(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
+    from fooldigits.evolve import GAConfig
+    from fooldigits.experiments.fooling import fool
     from fooldigits.network import Network
 
     net = Network.load()
     config = GAConfig()
-    one = None
-    for event in evolve(net, 2, 1, config, rng):
-        if isinstance(event, FoolResult):
-            one = event
-        else:
-            yield event  # the command line draws these live
-    assert one is not None
-    yield Say(f"A '2' at {100 * one.confidences[0]:.4f}% after {one.generations[0]} "
+    one = yield from fool(net, [2], 1, config, rng, samples=0, table=False, natural=False)
+    row = one.results[0]
+    yield Say(f"A '2' at {100 * row['confidences'][0]:.4f}% after {row['generations'][0]} "
               "generations of crossover and mutation -- without ever looking inside the network.")
-    ten = [run_to_end(evolve(net, d, 1, config, rng)) for d in range(10)]
-    yield Images("one fooling image per digit, each above 99.99%",
-                 np.concatenate([r.images for r in ten]),
-                 [f"'{r.digit}' {100 * r.confidences[0]:.3f}%" for r in ten])
-    many = run_to_end(evolve(net, 2, sizes.fool_mean, config, rng))
-    data = load_mnist()
-    real = data.train_images[data.train_labels == 2].mean(axis=0)
-    yield Images("what the network wants vs what people write",
-                 np.stack([many.images.mean(axis=0), real]),
-                 [f"mean of {sizes.fool_mean} fooling 2s", "mean of the real 2s"])
+    yield from fool(net, range(10), 1, config, rng, samples=10, table=False, natural=False,
+                    title="one fooling image per digit, each above 99.99%")
+    yield from fool(net, [2], sizes.fool_mean, config, rng, samples=0, table=False,
+                    natural=False, mean=True)
 
 
-def _drawings(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
+def _drawings(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     from fooldigits.data import load_mnist
-    from fooldigits.drawings import normalise, paint, scramble_background
+    from fooldigits.experiments.drawn import framing, scramble
     from fooldigits.network import Network
 
     net = Network.load()
     data = load_mnist()
-    two = data.test_images[1]  # a '2'
-    pictures = {"edge": paint(two, 400, (0, 0, 400)),  # drawn to the canvas edges
-                "small": paint(two, 400, (57, 57, 286))}  # small and centred
-    shown, captions = [], []
-    for name, page in pictures.items():
-        pixels = 1 - page / 255.0
-        for raw in (True, False):
-            image = normalise(pixels, raw=raw)
-            p = net.probabilities(image[None])[0]
-            shown.append(image)
-            captions.append(f"{name}, {'raw' if raw else 'normalised'}: {p.argmax()} "
-                            f"{100 * p.max():.1f}%")
-    yield Images("one '2' drawn to the edges and small, each shrunk raw (as the seed did) "
-                 "or prepared as MNIST was", np.stack(shown), captions)
     x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
-    rows: list[tuple[object, ...]] = []
-    for level in (0.0, 0.1, 0.3, 0.5):
-        accuracy, confidence = net.score(scramble_background(x, level, rng), y)
-        rows.append((f"{level:.0%}", f"{100 * accuracy:.1f}%", f"{100 * confidence:.1f}%"))
-    yield Table("noise in the background only", ["noise", "accuracy", "mean confidence"], rows)
+    yield from framing(net, data.test_images[1])  # test image 1 is a '2'
+    yield from scramble(net, x, y, SCRAMBLE_LEVELS, rng)
+    yield Say("Draw your own, live, and watch the network read it: fooldigits draw")
 
 
-def _prior(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
+SCRAMBLE_LEVELS = (0.0, 0.1, 0.3, 0.5)
+
+
+def _prior(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
+    from fooldigits.experiments.natural import compare
     from fooldigits.network import Network
-    from fooldigits.stats import compare_priors
 
-    runs = list(compare_priors(Network.load(), 2, sizes.prior_count, rng))
-    yield Images(f"mean of {sizes.prior_count} fooling 2s under each prior, and real 2s",
-                 np.stack([r.mean_image for r in runs]),
-                 ["plain GA", "statistics prior", "location-aware prior", "real 2s"])
-    yield Table("naturalness", ["images", "at 99.99%", "stats distance", "mean correlation"],
-                [(r.method, f"{100 * r.reached:.0f}%", r.naturalness["distance"],
-                  r.naturalness["correlation"]) for r in runs])
-    fakes, real = min(r.reached for r in runs[:3]), runs[3].reached
-    fake_share = "Every fake" if fakes == 1 else f"At least {100 * fakes:.0f}% of each kind of fake"
-    yield Say(f"{fake_share} reaches 99.99%; of the real 2s, {100 * real:.0f}% do. The "
-              "location-aware prior's mean looks like a 2, and each of its images still fools "
-              "the network.")
+    yield from compare(Network.load(), 2, sizes.prior_count, rng, brief=True)
 
 
-def _meaning(rng: np.random.Generator, sizes: Sizes) -> Iterator[object]:
+def _meaning(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     yield Say(
         "Further reading: Nguyen, Yosinski & Clune, 'Deep Neural Networks are Easily Fooled' "
         "(2015); Szegedy et al., 'Intriguing properties of neural networks' (2013); Goodfellow, "
@@ -333,7 +238,8 @@ def docs_dir() -> Path:
 
 
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
-           "drawings", "speed", "tutor", "exercises")
+           "drawings", "speed", "tutor", "exercises", "pieces", "present", "export",
+           "experiments", "files", "options", "cli")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
@@ -345,9 +251,16 @@ def references(markdown: str) -> list[str]:
 
 def resolve(name: str) -> object:
     """The object `pca.PCA.fit` names (fooldigits.pca, then .PCA, then .fit)."""
-    module_name, *attributes = name.split(".")
-    obj: object = importlib.import_module(f"fooldigits.{module_name}")
-    for attribute in attributes:
+    parts = name.split(".")
+    depth = 1
+    while depth < len(parts):  # the longest prefix that is a module: experiments.fooling
+        try:
+            importlib.import_module("fooldigits." + ".".join(parts[: depth + 1]))
+        except ImportError:
+            break
+        depth += 1
+    obj: object = importlib.import_module("fooldigits." + ".".join(parts[:depth]))
+    for attribute in parts[depth:]:
         if not hasattr(obj, attribute):
             raise FoolDigitsError(f"{name} does not exist in fooldigits")
         obj = getattr(obj, attribute)

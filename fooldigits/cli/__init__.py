@@ -1,0 +1,236 @@
+"""The `fooldigits` command: parse options, call one experiment, hand it to the presenter.
+
+Each command lives in the module of its chapter (`basics`, `eigen`, `fooling`, `drawn`,
+`natural`, `classroom`) and is a few lines: check the options, load what the experiment
+needs, `run(experiment(...), output)`. No maths and no loops live here: the experiments
+are in `fooldigits/experiments/`, the drawing in `present.py`.
+
+Every command imports NumPy, Rich and the library *inside* its function, so that
+`fooldigits --help` stays fast (a test checks it imports neither NumPy nor Rich's
+progress machinery). Library errors (`FoolDigitsError`) become one `[error]` line on
+stderr and exit code 1; Ctrl-C (and SIGTERM) becomes one `[stopped]` line saying what was
+kept, and exit code 130; a closed or full stdout becomes one sentence and exit code 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from fooldigits import FoolDigitsError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from fooldigits.network import Network
+    from fooldigits.present import Output
+
+app = typer.Typer(
+    help="Artificial neural networks are not human: train an MNIST network, then fool it.\n\n"
+    "Start with `fooldigits tutor` for the whole story, or `fooldigits show` to see the data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def flag(name: str, help: str) -> Any:
+    """A flag that takes no value, shown in --help without a type or a --no- twin."""
+    return typer.Option(name, help=help, show_default=False, metavar="")
+
+
+# -- options shared by many commands -------------------------------------------------------
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="A model .npz from `fooldigits train`; "
+                              "default: the shipped model.", show_default=False)]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="A folder with the four MNIST IDX files "
+                              "(raw or .gz), e.g. Fashion-MNIST; default: the bundled MNIST.",
+                              show_default=False)]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random choice (any "
+                                      "integer).")]
+NoColorOpt = Annotated[bool, flag("--no-color", "Plain ASCII art, no colour.")]
+JsonOpt = Annotated[bool, flag("--json", "Print the result as JSON instead of pictures.")]
+PngOpt = Annotated[Path | None, typer.Option(
+    "--png", help="Also save the pictures, titles and captions as a PNG.", show_default=False)]
+HtmlOpt = Annotated[Path | None, typer.Option(
+    "--html", help="Also save everything shown as one self-contained web page.",
+    show_default=False)]
+
+
+def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
+            ) -> Callable[[F], F]:
+    """`app.command`, plus: FoolDigitsError -> one line and exit 1; Ctrl-C -> exit 130."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            try:
+                return function(*args, **kw)
+            except FoolDigitsError as err:
+                typer.echo(f"[error] {err}", err=True)
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt as err:
+                kept = getattr(err, "message", "")
+                typer.echo(f"[stopped] interrupted{': ' + kept if kept else ''}", err=True)
+                raise typer.Exit(130) from None
+            except MemoryError:
+                typer.echo("[error] not enough memory for this; ask for fewer or smaller "
+                           "things", err=True)
+                raise typer.Exit(1) from None
+            except (BrokenPipeError, UnicodeEncodeError) as err:
+                _stdout_failed(err)
+            except OSError as err:
+                if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
+                    raise
+                _stdout_failed(err)
+
+        kwargs.setdefault("help", paragraphs(function.__doc__ or ""))
+        (target or app).command(*names, **kwargs)(wrapper)
+        return function
+
+    return decorate
+
+
+def paragraphs(doc: str) -> str:
+    """A docstring with each paragraph joined into one line, so --help wraps it to the
+    terminal's width instead of breaking where the source did."""
+    import inspect
+
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(doc).split("\n\n"))
+
+
+# -- small helpers the commands share -------------------------------------------------------
+def output(no_color: bool = False, as_json: bool = False, png: Path | None = None,
+           html: Path | None = None, title: str = "fooldigits") -> Output:
+    """Where the command's stream goes; checks --png/--html paths before any work."""
+    from fooldigits.present import Output
+    from fooldigits.speed import keep_freed_memory
+
+    keep_freed_memory()
+    out = Output(no_color, as_json, png, html, title)
+    out.check()
+    return out
+
+
+def run(stream: Any, out: Output) -> Any:
+    """Hand an experiment to the presenter; return its result."""
+    from fooldigits.present import present
+
+    return present(stream, out, out.title)
+
+
+def rng(seed: int) -> np.random.Generator:
+    """A generator for any integer seed (negative ones too)."""
+    from fooldigits.options import make_rng
+
+    return make_rng(seed)
+
+
+def load(model: Path | None) -> Network:
+    from fooldigits.network import Network
+
+    return Network.load(model)
+
+
+def digit(value: int | None, name: str = "--digit") -> None:
+    if value is not None and not 0 <= value <= 9:
+        raise FoolDigitsError(f"{name} must be a digit 0..9, got {value}")
+
+
+def positive(value: int, name: str, most: int | None = None) -> None:
+    if value < 1:
+        raise FoolDigitsError(f"{name} must be at least 1, got {value}")
+    if most is not None and value > most:
+        raise FoolDigitsError(f"{name} must be at most {most:,}, got {value:,}")
+
+
+def check_reachable(net: Network, digits: list[int], target: float, what: str) -> None:
+    """Refuse a target above the confidence ceiling, instead of searching in silence."""
+    from fooldigits.ceiling import confidence_ceiling
+
+    ceiling = confidence_ceiling(net)
+    out_of_reach = [d for d in digits if ceiling[d] < target]
+    if out_of_reach:
+        d = out_of_reach[0]
+        raise FoolDigitsError(
+            f"no image can reach {what} {target} for '{d}' under this model: its confidence "
+            f"ceiling is {ceiling[d]:.6f} (see `fooldigits ceiling`); lower the target")
+
+
+def click_app() -> Any:
+    """The click command behind `app`, with flags shown as flags in --help."""
+    command_tree = typer.main.get_command(app)
+    _flags_without_type(command_tree)
+    return command_tree
+
+
+def _flags_without_type(cmd: Any) -> None:
+    for param in getattr(cmd, "params", []):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    make_help = cmd.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    cmd.get_help_option = help_option
+    for sub in getattr(cmd, "commands", {}).values():
+        _flags_without_type(sub)
+
+
+def main() -> None:
+    """Entry point of the `fooldigits` console script."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM runs the same clean-up as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        click_app()(prog_name="fooldigits")
+    except SystemExit as done:
+        _flush_stdout()
+        raise done from None
+    _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    """A closed pipe, a full disk or an encoding stdout cannot take: one sentence, exit 1."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError, UnicodeError) as err:
+        _stdout_failed(err)
+
+
+def _stdout_failed(err: BaseException) -> None:
+    import os
+
+    reason = getattr(err, "strerror", None) or type(err).__name__
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"[error] could not write the output: {reason}\n")
+    os._exit(1)  # stdout is unusable, so skip the interpreter's own flush of it
+
+
+# The commands, registered in the order of the story (which is the order --help lists).
+# isort: off
+from fooldigits.cli import basics  # noqa: E402
+from fooldigits.cli import eigen  # noqa: E402
+from fooldigits.cli import fooling  # noqa: E402
+from fooldigits.cli import drawn  # noqa: E402
+from fooldigits.cli import natural  # noqa: E402
+from fooldigits.cli import classroom  # noqa: E402
+# isort: on
+
+__all__ = ["app", "basics", "classroom", "drawn", "eigen", "fooling", "main", "natural"]

@@ -1,0 +1,163 @@
+"""Commands of chapters 1-2: `show`, `train`, `evaluate` (experiments in experiments/basics.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import (
+    DataOpt,
+    HtmlOpt,
+    JsonOpt,
+    ModelOpt,
+    NoColorOpt,
+    PngOpt,
+    SeedOpt,
+    command,
+    digit,
+    flag,
+    load,
+    output,
+    positive,
+    rng,
+    run,
+)
+
+MAX_SHOW = 1000  # images `show` draws at once
+
+
+@command()
+def show(
+    digit_: Annotated[int | None, typer.Option("--digit", help="Only this digit (0-9); "
+                                               "default: any.", show_default=False)] = None,
+    count: Annotated[int, typer.Option(help=f"How many images (at most {MAX_SHOW}).")] = 8,
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show training images as block art: what MNIST looks like to the network."""
+    digit(digit_)
+    positive(count, "--count", MAX_SHOW)
+    out = output(no_color, as_json, png, html, "training images")
+    from fooldigits.data import training_digits
+    from fooldigits.experiments.basics import show as show_images
+
+    images, labels = training_digits(digit_, count, data_dir)
+    run(show_images(images, labels), out)
+
+
+class Activation(StrEnum):
+    sigmoid = "sigmoid"
+    relu = "relu"
+
+
+class Output(StrEnum):
+    softmax = "softmax"
+    sigmoid = "sigmoid"
+
+
+class Cost(StrEnum):
+    cross_entropy = "cross-entropy"
+    quadratic = "quadratic"
+
+
+def hidden_sizes(hidden: list[str]) -> list[int]:
+    sizes: list[int] = []
+    for part in ",".join(hidden).split(","):
+        try:
+            sizes.append(int(part))
+        except ValueError:
+            raise FoolDigitsError(f"--hidden takes whole numbers, got {part!r}") from None
+    if any(s < 1 for s in sizes):
+        raise FoolDigitsError(f"--hidden sizes must be at least 1, got {sizes}")
+    return sizes
+
+
+@command()
+def train(
+    hidden: Annotated[list[str], typer.Option(
+        help="Hidden layer sizes; repeat or comma-separate for a deeper net: 100 or 100,30."
+    )] = ["100"],  # noqa: B006 - typer needs a list default
+    epochs: Annotated[int, typer.Option(help="Passes over the 50,000 training images.")] = 15,
+    eta: Annotated[float, typer.Option(help="Learning rate at the start.")] = 0.1,
+    final_eta: Annotated[float, typer.Option(
+        help="Learning rate at the end, as a fraction of --eta (linear decay); 1 = constant.")
+    ] = 0.0,
+    lmbda: Annotated[float, typer.Option(help="L2 regularisation strength (weight decay).")] = 0.5,
+    momentum: Annotated[float, typer.Option(help="Momentum mu (0 = plain SGD).")] = 0.9,
+    batch_size: Annotated[int, typer.Option(help="Mini-batch size m.")] = 32,
+    shift: Annotated[bool, typer.Option(
+        "--shift/--no-shift",
+        help="Shift each training image by a random pixel every epoch (Nielsen's expand_mnist).")
+    ] = True,
+    cost: Annotated[Cost, typer.Option(help="Cost function.")] = Cost.cross_entropy,
+    activation: Annotated[Activation, typer.Option(help="Hidden neurons.")] = Activation.sigmoid,
+    output_: Annotated[Output, typer.Option("--output", help="Output layer.")] = Output.softmax,
+    seed: SeedOpt = 1,
+    out: Annotated[Path, typer.Option(help="Where to save the model (.npz).")] = Path("model.npz"),
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Train a network by mini-batch SGD, with a live progress bar and accuracy per epoch.
+
+    The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out, cross-
+    entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% in 5 s.
+
+    The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
+    finished; before that nothing is written and an existing file is left as it was.
+    """
+    from fooldigits.files import check_output
+    from fooldigits.network import Network, SGDConfig
+
+    sizes = [784, *hidden_sizes(hidden), 10]
+    positive(epochs, "--epochs")
+    positive(batch_size, "--batch-size")
+    config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift)
+    config.check()
+    check_output(out, ".npz", "--out")
+    view = output(no_color, as_json, None, html, f"training {'-'.join(map(str, sizes))}")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.basics import train as train_network
+
+    data = load_mnist(data_dir)
+    generator = rng(seed)
+    net = Network(sizes, activation=activation.value, output=output_.value, cost=cost.value,
+                  rng=generator)
+    net.meta["command"] = (  # every setting spelled out, so the model can be remade
+        f"fooldigits train --hidden {','.join(map(str, sizes[1:-1]))} --epochs {epochs} "
+        f"--eta {eta} --final-eta {final_eta} --lmbda {lmbda} --momentum {momentum} "
+        f"--batch-size {batch_size} {'--shift' if shift else '--no-shift'} --cost {cost.value} "
+        f"--activation {activation.value} --output {output_.value} --seed {seed}"
+        + (f" --data-dir {data_dir}" if data_dir else ""))
+    view.title = f"training {'-'.join(map(str, sizes))} on {len(data.train_images):,} images"
+    run(train_network(net, data, config, generator, out), view)
+
+
+@command()
+def evaluate(
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Test accuracy of a model: overall, per digit, and the confusion matrix."""
+    out = output(no_color, as_json, None, html, "how good is the network?")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.basics import evaluate as evaluate_model
+
+    net = load(model)
+    data = load_mnist(data_dir)
+    run(evaluate_model(net, data.test_images, data.test_labels,
+                       str(model or "shipped default")), out)
+
+
+__all__ = ["evaluate", "flag", "show", "train"]

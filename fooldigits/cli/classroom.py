@@ -1,0 +1,227 @@
+"""The classroom commands: `tutor`, `read`, `exercise list/start/check`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import HtmlOpt, JsonOpt, NoColorOpt, SeedOpt, app, command, flag, output
+
+
+class _Quit(Exception):  # noqa: N818 - a signal, not an error
+    """q at a pause: leave the tutor."""
+
+
+class _Next(Exception):  # noqa: N818
+    """n at a pause: skip the rest of this chapter."""
+
+
+@command()
+def tutor(
+    chapter: Annotated[str | None, typer.Option(
+        help="Start at this chapter: data, network, pca, dream, fool, drawings, prior, "
+        "meaning.", show_default=False)] = None,
+    no_pause: Annotated[bool, flag(
+        "--no-pause", "Run straight through without waiting for keys (automatic when not "
+        "on a terminal).")] = False,
+    quick: Annotated[bool, flag("--quick", "Smaller computations, for a fast look.")] = False,
+    seed: SeedOpt = 0,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """The whole story, chapter by chapter, computed live on the bundled data.
+
+    Keys at a pause: Enter, space or the right arrow for the next chapter (or the next screen of
+    a long one), b or the left arrow to go back, r to run the chapter again with a new seed, n
+    to skip to the next chapter, q to stop.
+
+    With --html FILE the whole story is also saved as one self-contained web page, for a teacher
+    to project or hand out.
+    """
+    from fooldigits import tutor as story
+    from fooldigits.options import make_rng
+    from fooldigits.pieces import Say
+    from fooldigits.present import Presenter
+
+    index = story.chapter(chapter) if chapter else 0
+    view = output(no_color, False, None, html, "fooldigits: artificial neural networks are "
+                  "not human")
+    interactive = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
+    sizes = story.Sizes.quick() if quick else story.Sizes.full()
+    presenter = Presenter(view)
+    if interactive:
+        presenter.pager = lambda: _more(presenter)
+    reruns = 0
+    try:
+        while index < len(story.CHAPTERS):
+            current = story.CHAPTERS[index]
+            presenter.sections = [s for s in presenter.sections if s.title != current.title]
+            presenter.heading(current.title, current.text)
+            try:
+                presenter.run(current.run(make_rng(seed + 1000 * reruns), sizes))
+            except _Next:
+                index, reruns = index + 1, 0
+                continue
+            presenter.show(Say(current.footer, "note"))
+            if not interactive:
+                index += 1
+                continue
+            while True:
+                key = _ask(presenter, "Enter: next · b: back · r: again with a new seed · "
+                           "q: quit")
+                if key == "b" and index == 0:
+                    presenter.console.print("[dim]this is the first chapter[/]")
+                    continue
+                break
+            if key == "q":
+                break
+            if key in ("b", "left"):
+                index, reruns = index - 1, 0
+            elif key == "r":
+                reruns += 1
+            else:
+                index, reruns = index + 1, 0
+    except _Quit:
+        pass
+    order = [c.title for c in story.CHAPTERS]
+    presenter.sections.sort(key=lambda s: order.index(s.title) if s.title in order else 99)
+    presenter.console.print("[bold]The end.[/] Every chapter is a command too: try "
+                            "`fooldigits --help`, and `fooldigits exercise list` for the "
+                            "exercises.")
+    presenter.finish()
+
+
+KEYS = {"\n": "next", " ": "next", "right": "next", "down": "next", "n": "n", "b": "b",
+        "left": "b", "up": "b", "r": "r", "q": "q", "esc": "q"}
+
+
+def _ask(presenter: Any, prompt: str) -> str:
+    """Show the keys, then wait for one that means something (others are ignored)."""
+    from fooldigits.render import read_key
+
+    presenter.console.print(f"[dim]{prompt}[/]")
+    while True:
+        key = KEYS.get(read_key())
+        if key is not None:
+            return key
+
+
+def _more(presenter: Any) -> None:
+    """The screen is full: wait before the next piece, like the next slide."""
+    key = _ask(presenter, "── more below: Enter for the next screen · n: next chapter · "
+               "q: quit ──")
+    if key == "q":
+        raise _Quit
+    if key == "n":
+        raise _Next
+
+
+@command()
+def read(
+    topic: Annotated[str | None, typer.Argument(
+        help="A docs chapter: data, network, pca, dream, evolve, ... (none: list them).",
+        show_default=False)] = None,
+    pager: Annotated[bool, flag("--pager", "Page the output (q to leave).")] = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """A docs chapter beside the code it explains (side by side from 140 columns, stacked below)."""
+    import inspect
+
+    from fooldigits import tutor as story
+    from fooldigits.render import code, make_console, markdown, side_by_side, table
+
+    console = make_console(no_color)
+    known = story.topics()
+    if topic is None:
+        rows = [(name, (story.docs_dir() / f"{name}.md").read_text().splitlines()[0]
+                 .lstrip("# ")) for name in known]
+        console.print(table("docs chapters: fooldigits read TOPIC", ["topic", "title"], rows))
+        return
+    if topic not in known:
+        raise FoolDigitsError(f"unknown topic {topic!r}; topics: {', '.join(known)}")
+    text = (story.docs_dir() / f"{topic}.md").read_text()
+    sources = []
+    for name in story.references(text):
+        obj = story.resolve(name)
+        try:
+            sources.append(code(inspect.getsource(obj), name))  # type: ignore[arg-type]
+        except (TypeError, OSError):
+            continue
+    from rich.console import Group
+
+    width = console.width
+    hint = ("" if width >= 140 else
+            f"(the docs and the code side by side need a terminal 140 columns wide; this one "
+            f"has {width})\n")
+    view = Group(markdown(hint + text) if hint else markdown(text), *sources) if width < 140 \
+        else side_by_side(markdown(text), Group(*sources), width)
+    if pager:
+        with console.pager(styles=True):
+            console.print(view)
+    else:
+        console.print(view)
+
+
+exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
+                           "check.", no_args_is_help=True)
+app.add_typer(exercise_app, name="exercise")
+
+
+@command("list", target=exercise_app)
+def exercise_list(no_color: NoColorOpt = False) -> None:
+    """The exercises, one per core idea."""
+    from fooldigits import exercises
+    from fooldigits.render import make_console, table
+
+    rows = [(e.name, e.title, e.teaches) for e in exercises.EXERCISES.values()]
+    make_console(no_color).print(table("exercises: fooldigits exercise start NAME DIR",
+                                       ["name", "what you write", "the project's version"],
+                                       rows))
+
+
+@command("start", target=exercise_app)
+def exercise_start(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
+    force: Annotated[bool, flag("--force", "Overwrite an existing file.")] = False,
+) -> None:
+    """Copy an exercise's stub into your folder, ready to fill in."""
+    from fooldigits import exercises
+
+    target = exercises.start(name, directory, force)
+    typer.echo(f"wrote {target}: fill in the functions, then run "
+               f"`fooldigits exercise check {name} {directory}`")
+
+
+@command("check", target=exercise_app)
+def exercise_check(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
+    as_json: JsonOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check your solution: which case fails, expected against got; exit 0 if all pass."""
+    from fooldigits import exercises
+    from fooldigits.pieces import to_json
+    from fooldigits.render import make_console
+
+    results = exercises.check(name, directory)
+    passed = all(r.passed for r in results)
+    if as_json:
+        typer.echo(to_json({"exercise": name, "passed": passed, "checks": [
+            {"name": r.name, "passed": r.passed, "message": r.message} for r in results]}))
+    else:
+        console = make_console(no_color)
+        for r in results:
+            mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
+            console.print(f"{mark} {r.name}" + ("" if r.passed else f": {r.message}"),
+                          markup=True, highlight=False)
+        console.print("[bold green]all checks pass[/]" if passed else
+                      f"[bold red]{sum(not r.passed for r in results)} of {len(results)} "
+                      "checks fail[/]")
+    if not passed:
+        raise typer.Exit(1)

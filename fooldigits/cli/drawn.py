@@ -1,0 +1,131 @@
+"""Commands of chapter 6: `classify`, `border`, `scramble` (experiments/drawn.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import (
+    DataOpt,
+    HtmlOpt,
+    ModelOpt,
+    NoColorOpt,
+    PngOpt,
+    SeedOpt,
+    command,
+    flag,
+    load,
+    output,
+    positive,
+    rng,
+    run,
+)
+
+JsonListOpt = Annotated[bool, flag(
+    "--json", "Print a JSON list instead: one object per image with file, digit, confidence "
+    "and probabilities.")]
+
+
+@command()
+def classify(
+    files: Annotated[list[Path], typer.Argument(
+        help="PNG, JPEG, BMP or GIF drawings, .txt grids of '#' and '.', or .npz files of "
+        "28x28 images (from `fooldigits fool --out`).", show_default=False)],
+    raw: Annotated[bool, flag(
+        "--raw", "Skip MNIST's normalisation: just shrink the whole canvas to 28x28, as the "
+        "original experiment did.")] = False,
+    model: ModelOpt = None,
+    as_json: JsonListOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Classify your own images: the 28x28 the network sees, its confidence per digit.
+
+    Drawings are prepared the way MNIST was (crop, scale to 20 px, centre of mass in the
+    middle); dark ink on white paper is inverted. A missing or unreadable file is reported on
+    its own line, the rest are classified, and the exit code is 1.
+    """
+    out = output(no_color, as_json, png, html, "your images, read by the network")
+    from fooldigits.experiments.drawn import classify as classify_files
+
+    result = run(classify_files(load(model), files, raw), out)
+    for message in result.failed:
+        typer.echo(f"[error] {message}", err=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@command()
+def border(
+    count: Annotated[int, typer.Option(help="How many test images (default: all 10,000).")
+                     ] = 10_000,
+    show: Annotated[int, typer.Option(help="Example pairs to draw.")] = 4,
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    as_json: Annotated[bool, flag("--json", "Print the result as JSON instead of pictures.")
+                       ] = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Stretch every test digit to the edges of its 28x28 box and classify again.
+
+    The border pixels were dark in every training image, so the weights from them never learned
+    anything; a digit that reaches them confuses the network.
+    """
+    positive(count, "--count")
+    if show < 0:
+        raise FoolDigitsError(f"--show must be 0 or more, got {show}")
+    out = output(no_color, as_json, png, html, "digits stretched to the edges")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.drawn import border as border_digits
+
+    data = load_mnist(data_dir)
+    if len(data.test_images) == 0:
+        raise FoolDigitsError("the test set is empty: there is nothing to stretch")
+    run(border_digits(load(model), data.test_images[:count], data.test_labels[:count], show),
+        out)
+
+
+@command()
+def scramble(
+    levels: Annotated[str, typer.Option(
+        help="Shares of background pixels replaced by uniform noise, comma-separated.")
+    ] = "0,0.1,0.3,0.5",
+    count: Annotated[int, typer.Option(help="How many test images.")] = 10_000,
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    seed: SeedOpt = 0,
+    as_json: Annotated[bool, flag("--json", "Print the result as JSON instead of pictures.")
+                       ] = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Fill the background of test digits with noise and watch accuracy and confidence.
+
+    The digit itself is untouched; a person still reads it. The network's accuracy falls much
+    faster than its confidence does.
+    """
+    from fooldigits.options import finite
+
+    try:
+        values = [float(v) for v in levels.split(",")]
+    except ValueError:
+        raise FoolDigitsError(f"--levels takes numbers like 0,0.1,0.3, got {levels!r}") from None
+    for value in values:
+        finite(value, "--levels", 0.0, 1.0)
+    positive(count, "--count")
+    out = output(no_color, as_json, png, html, "noise in the background")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.drawn import scramble as scramble_digits
+
+    data = load_mnist(data_dir)
+    if len(data.test_images) == 0:
+        raise FoolDigitsError("the test set is empty: there is nothing to scramble")
+    run(scramble_digits(load(model), data.test_images[:count], data.test_labels[:count], values,
+                        rng(seed)), out)

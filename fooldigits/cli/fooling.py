@@ -1,0 +1,216 @@
+"""Commands of chapters 4-5: `dream`, `fool`, `ceiling`, `transfer` (experiments/fooling.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import (
+    DataOpt,
+    HtmlOpt,
+    JsonOpt,
+    ModelOpt,
+    NoColorOpt,
+    PngOpt,
+    SeedOpt,
+    check_reachable,
+    command,
+    digit,
+    flag,
+    load,
+    output,
+    positive,
+    rng,
+    run,
+)
+
+
+class DreamPrior(StrEnum):
+    none = "none"
+    l2 = "l2"
+    tv = "tv"
+    blur = "blur"
+
+
+class FoolPrior(StrEnum):
+    none = "none"
+    stats = "stats"
+    local = "local"
+
+
+def digits_of(value: int | None) -> list[int]:
+    digit(value)
+    return list(range(10)) if value is None else [value]
+
+
+@command()
+def dream(
+    digit_: Annotated[int | None, typer.Option(
+        "--digit", help="Only this digit; default: all ten.", show_default=False)] = None,
+    steps: Annotated[int, typer.Option(help="Most gradient steps per image.")] = 2000,
+    lr: Annotated[float, typer.Option(help="Step size on the pixels.")] = 1.0,
+    threshold: Annotated[float, typer.Option(help="Confidence that counts as converged.")
+                         ] = 0.999,
+    prior: Annotated[DreamPrior, typer.Option(
+        help="none, l2 (pull to black), tv (total variation: smooth), blur (3x3 box blur).")
+    ] = DreamPrior.none,
+    prior_weight: Annotated[float, typer.Option(help="Strength of the prior.")] = 0.02,
+    invert: Annotated[bool, flag(
+        "--invert", "Draw the results dark on light, like ink on paper (the network still "
+        "sees light on dark).")] = False,
+    model: ModelOpt = None,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Dream digits: gradient descent on the input pixels with the weights frozen.
+
+    Starting from noise, each pixel moves against dC/dx until the network is sure. The images
+    stay noise to a person. Try --lr 0.01 --steps 100 to see a digit that never converges, and
+    --prior tv to ask for smoother images.
+    """
+    from fooldigits.dream import DreamConfig
+    from fooldigits.options import finite
+
+    config = DreamConfig(steps, lr, threshold, prior.value, prior_weight)
+    config.check()
+    finite(prior_weight, "--prior-weight", 0.0)
+    digits = digits_of(digit_)
+    out = output(no_color, as_json, png, html, "dreamed digits")
+    from fooldigits.experiments.fooling import dream as dream_digits
+
+    net = load(model)
+    check_reachable(net, digits, threshold, "--threshold")
+    run(dream_digits(net, digits, config, rng(seed), invert), out)
+
+
+@command()
+def fool(
+    digit_: Annotated[int | None, typer.Option(
+        "--digit", help="The digit to fake (0-9).", show_default=False)] = None,
+    all_digits: Annotated[bool, flag("--all", "Every digit 0-9.")] = False,
+    count: Annotated[int, typer.Option(help="Fooling images per digit.")] = 1,
+    mean: Annotated[bool, flag(
+        "--mean", "Show the mean of the fooling images beside the mean real digit.")] = False,
+    target: Annotated[float, typer.Option(help="Stop a run at this confidence.")] = 0.9999,
+    max_generations: Annotated[int, typer.Option(help="Give up a run after this many.")
+                               ] = 2000,
+    population: Annotated[int, typer.Option(help="Images per generation.")] = 80,
+    parents: Annotated[int, typer.Option(help="The best this many breed.")] = 16,
+    elite: Annotated[int, typer.Option(help="The best this many survive unchanged.")] = 2,
+    mutation_rate: Annotated[float, typer.Option(
+        help="Chance that a child's pixel is redrawn.")] = 0.005,
+    slots: Annotated[int, typer.Option(help="Runs evolved side by side in one array.")] = 20,
+    prior: Annotated[FoolPrior, typer.Option(
+        help="none (uniform noise), stats (training histogram + neighbour statistics), "
+        "local (location-aware statistics of the digit).")] = FoolPrior.none,
+    prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")] = 1.0,
+    min_generations: Annotated[int | None, typer.Option(
+        help="Evolve at least this long, so a prior can shape the images; default 0 "
+        "without a prior, 50 with one.", show_default=False)] = None,
+    lags: Annotated[int, typer.Option(help="Neighbour distances in the statistics prior.")
+                    ] = 4,
+    bins: Annotated[int, typer.Option(help="Histogram bins of the statistics prior.")] = 16,
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    seed: SeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Save the images (.npz: images, digit, confidences, generations); Ctrl-C saves "
+        "the runs that finished.", show_default=False)] = None,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Evolve noise the network is sure is a digit (Nguyen, Yosinski & Clune 2015).
+
+    A genetic algorithm breeds random images by uniform crossover and mutation, keeping whatever
+    the network is most confident about. A single run is shown live. Try --count 1000 --mean to
+    see what the network "wants" a 2 to look like.
+    """
+    from fooldigits.evolve import GAConfig
+    from fooldigits.files import check_output
+    from fooldigits.options import finite
+
+    if digit_ is None and not all_digits:
+        raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
+    positive(count, "--count")
+    digits = digits_of(None if all_digits else digit_)
+    if min_generations is None:
+        min_generations = 0 if prior == "none" else min(50, max_generations)
+    config = GAConfig(population, elite, parents, mutation_rate, target, max_generations,
+                      slots, prior_weight, min_generations)
+    config.check()
+    finite(prior_weight, "--prior-weight", 0.0)
+    if out is not None:
+        check_output(out, ".npz", "--out")
+    view = output(no_color, as_json, png, html, "fooling images")
+    from fooldigits.experiments.fooling import fool as fool_network
+
+    net = load(model)
+    check_reachable(net, digits, target, "--target")
+    run(fool_network(net, digits, count, config, rng(seed), prior.value, data_dir, lags, bins,
+                     mean, out), view)
+
+
+@command()
+def ceiling(
+    model: ModelOpt = None,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """How sure can the network ever be? An upper bound per digit, over every image.
+
+    Interval bound propagation pushes the box [0, 1]^784 through the layers; the bound is shown
+    beside the best confidence that dreaming actually finds. Strong L2 regularisation caps the
+    ceiling: no search can beat it.
+    """
+    out = output(no_color, as_json, None, html, "the confidence ceiling")
+    from fooldigits.experiments.fooling import ceiling as confidence_ceiling
+
+    run(confidence_ceiling(load(model), rng(seed)), out)
+
+
+@command()
+def transfer(
+    models: Annotated[list[Path] | None, typer.Option(
+        "--models", help="Networks to compare (repeat); default: the shipped model and three "
+        "trained now (784-30-10, 784-100-10 with another seed, 784-100-100-10).",
+        show_default=False)] = None,
+    count: Annotated[int, typer.Option(help="Fooling images per digit per network.")] = 2,
+    target: Annotated[float, typer.Option(help="Confidence each fooling run stops at.")
+                      ] = 0.99,
+    epochs: Annotated[int, typer.Option(help="Epochs for the networks trained here.")] = 3,
+    seed: SeedOpt = 0,
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Do fooling images made for one network fool the others?
+
+    Images are evolved against each network (rows) and shown to every network (columns): mean
+    confidence in the intended digit, and the share above 99%.
+    """
+    from fooldigits.options import finite
+
+    positive(count, "--count", 10_000)
+    positive(epochs, "--epochs", 1000)
+    finite(target, "--target", 0.0, 1.0, open_high=True)
+    out = output(no_color, as_json, None, html, "transfer between networks")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.fooling import transfer as transfer_matrix
+
+    if models:
+        nets, train = [(path.name, load(path)) for path in models], None
+    else:
+        nets, train = [("shipped 784-100-10", load(None))], (load_mnist(data_dir), epochs, seed)
+    run(transfer_matrix(nets, count, target, rng(seed), train), out)

@@ -1,0 +1,266 @@
+"""Chapters 4 and 5 as experiments: dreaming, fooling by evolution, ceilings and transfer.
+
+What this module teaches
+------------------------
+`dream` follows the input gradient until the network is sure (`dream.py`); `fool` runs the
+genetic algorithm (`evolve.py`), optionally under a natural-image prior (`stats.py`),
+and shows samples, a table of runs, the mean fooling image beside the mean real digit,
+and how natural the images are; `ceiling` sets the best confidence found beside the
+upper bound no image can pass (`ceiling.py`); `transfer` asks whether images bred
+against one network fool the others. Each yields pieces and progress and returns what
+`--json` prints.
+
+    >>> result = yield from fool(net, [2], 1000, GAConfig(), rng, mean=True)
+    >>> result.results[0]["reached"]      # 1000: every run passed 99.99%
+
+Ctrl-C during `fool` keeps every finished run: with `out` they are saved, and
+`Interrupted` says how many.
+
+What it leaves out: the maths (the concept modules) and the drawing (`present.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fooldigits import FoolDigitsError, Interrupted
+from fooldigits.evolve import FoolResult, GAConfig, evolve
+from fooldigits.network import Network
+from fooldigits.pieces import NO_JSON, Experiment, Images, Say, Step, Table
+
+
+# -- dream --------------------------------------------------------------------------------------
+@dataclass
+class DreamReport:
+    digits: list[dict[str, Any]]
+    lr: float
+    threshold: float
+    prior: str
+    images: np.ndarray = field(repr=False, metadata=NO_JSON)
+
+
+def dream(net: Network, digits: Sequence[int], config: Any, rng: np.random.Generator,
+          invert: bool = False, title: str | None = None) -> Experiment[DreamReport]:
+    """Gradient steps on the pixels from noise, weights frozen, until the network is sure."""
+    from fooldigits.dream import dream as dream_images
+
+    yield Step(f"dreaming {len(digits)} digit(s), up to {config.steps} steps each")
+    r = dream_images(net, np.asarray(digits), config, rng)
+    rows = [{"digit": int(d), "confidence": float(c), "steps": int(n), "converged": bool(v)}
+            for d, c, n, v in zip(r.digits, r.confidence, r.steps, r.converged, strict=True)]
+    shown = 1 - r.images if invert else r.images
+    yield Images(title or f"dreamed digits (lr {config.lr}, prior {config.prior})", shown,
+                 [f"'{x['digit']}' {100 * x['confidence']:.3f}% ({x['steps']} steps)"
+                  for x in rows])
+    yield Table("confidence per digit", ["digit", "confidence", "steps", "converged"],
+                [(str(x["digit"]), f"{100 * x['confidence']:.4f}%", x["steps"],
+                  "yes" if x["converged"] else "NO - did not converge") for x in rows])
+    stuck = [str(x["digit"]) for x in rows if not x["converged"]]
+    if stuck:
+        yield Say(f"{', '.join(stuck)} did not reach {config.threshold} in {config.steps} "
+                  "steps: from a random image the gradient is nearly flat for "
+                  f"{'them' if len(stuck) > 1 else 'it'}.", "bad")
+    else:
+        yield Say(f"every digit reached {config.threshold}", "good")
+    return DreamReport(rows, config.lr, config.threshold, config.prior, r.images)
+
+
+# -- fool ---------------------------------------------------------------------------------------
+@dataclass
+class FoolReport:
+    results: list[dict[str, Any]]
+    runs: list[FoolResult] = field(repr=False, metadata=NO_JSON)
+
+    def json(self) -> object:
+        return self.results[0] if len(self.results) == 1 else {"results": self.results}
+
+
+def _row(r: FoolResult, prior: str, natural: dict[str, float] | None) -> dict[str, Any]:
+    return {"digit": r.digit, "count": len(r.images), "target": r.target,
+            "confidences": [float(c) for c in r.confidences],
+            "generations": [int(g) for g in r.generations], "reached": int(r.reached.sum()),
+            "seconds": round(r.seconds, 3), "prior": prior,
+            **({"naturalness": natural} if natural is not None else {})}
+
+
+def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
+    """Every run's image, digit, confidence and generations into one .npz: the count."""
+    from fooldigits.files import atomic_write
+
+    arrays: dict[str, Any] = {
+        "images": np.concatenate([r.images for r in runs]).reshape(-1, 28, 28),
+        "digit": np.concatenate([np.full(len(r.images), r.digit) for r in runs]),
+        "confidences": np.concatenate([r.confidences for r in runs]),
+        "generations": np.concatenate([r.generations for r in runs])}
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+    return len(arrays["images"])
+
+
+def fool(net: Network, digits: Sequence[int], count: int, config: GAConfig,
+         rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
+         lags: int = 4, bins: int = 16, mean: bool = False, out: Path | None = None,
+         samples: int = 20, table: bool = True, title: str = "images the network is sure about",
+         natural: bool = True) -> Experiment[FoolReport]:
+    """Evolve `count` fooling images per digit; show samples, runs, means, naturalness."""
+    from fooldigits import stats
+
+    runs: list[FoolResult] = []
+    for d in digits:
+        events = evolve(net, d, count, config, rng,
+                        stats.make_prior(prior, d, data_dir, lags, bins))
+        try:
+            for event in events:
+                if isinstance(event, FoolResult):
+                    runs.append(event)
+                else:
+                    yield event
+        except KeyboardInterrupt as stop:
+            _interrupted(stop, events, runs, out)
+    if out is not None:
+        n = save_runs(runs, out)
+        yield Say(f"saved {n} images to {out}", "note")
+    scores: list[dict[str, float] | None] = [
+        stats.naturalness(r.images, r.digit, data_dir) if natural else None for r in runs]
+    images = np.concatenate([r.images for r in runs])  # (n, 784)
+    labels = np.concatenate([np.full(len(r.images), r.digit) for r in runs])
+    if samples:
+        step = max(1, len(images) // samples)
+        shown, shown_labels = images[::step][:samples], labels[::step][:samples]
+        confidence = net.probabilities(shown)[np.arange(len(shown)), shown_labels]
+        yield Images(title, shown, [f"'{d}' {100 * c:.3f}%" for d, c in
+                                    zip(shown_labels, confidence, strict=True)])
+    if table:
+        yield Table(f"fooling runs (target {config.target})",
+                    ["digit", "runs", "reached", "median gen.", "max gen.", "time"],
+                    [(f"'{r.digit}'", len(r.images), f"{int(r.reached.sum())}/{len(r.images)}",
+                      int(np.median(r.generations)), int(r.generations.max()),
+                      f"{r.seconds:.2f} s") for r in runs])
+    if mean:
+        from fooldigits.data import load_mnist
+
+        data = load_mnist(data_dir)
+        means = [m for r in runs for m in (
+            r.images.mean(axis=0), data.train_images[data.train_labels == r.digit].mean(axis=0))]
+        yield Images("what the network wants vs what people write", np.stack(means),
+                     [c for r in runs for c in (f"mean of {len(r.images)} fooling '{r.digit}'",
+                                                f"mean real '{r.digit}'")], columns=2)
+    if prior != "none" and table:
+        yield Table("naturalness (lower distance, higher correlation = more natural)",
+                    ["digit", "statistics distance", "mean-image correlation"],
+                    [(f"'{r.digit}'", n["distance"], n["correlation"])
+                     for r, n in zip(runs, scores, strict=True) if n is not None])
+    return FoolReport([_row(r, prior, n) for r, n in zip(runs, scores, strict=True)], runs)
+
+
+def _interrupted(stop: KeyboardInterrupt, events: Any, runs: list[FoolResult],
+                 out: Path | None) -> None:
+    """Ctrl-C: gather the finished runs (from `evolve`'s `Interrupted`), save, re-raise."""
+    partial = getattr(stop, "partial", None)
+    if partial is None:  # the key landed while the presenter drew: ask evolve for its runs
+        try:
+            events.throw(KeyboardInterrupt())
+        except KeyboardInterrupt as inner:
+            partial = getattr(inner, "partial", None)
+        except (StopIteration, FoolDigitsError):
+            pass
+    kept = [*runs, *([partial] if isinstance(partial, FoolResult) and len(partial.images)
+                     else [])]
+    total = sum(len(r.images) for r in kept)
+    if out is not None and total:
+        save_runs(kept, out)
+        raise Interrupted(f"saved the {total} finished fooling images to {out}") from None
+    raise Interrupted(f"{total} fooling images had finished" + (
+        f"; nothing was saved and {out} was left as it was" if out is not None else "")
+    ) from None
+
+
+# -- the confidence ceiling ----------------------------------------------------------------
+@dataclass
+class CeilingResult:
+    ceiling: list[float]
+    found: list[float]
+    above_99_99: list[bool]
+    ceiling_gap: list[float]
+
+
+def ceiling(net: Network, rng: np.random.Generator) -> Experiment[CeilingResult]:
+    """The upper bound of each digit's confidence beside the best that dreaming finds."""
+    from fooldigits.ceiling import best_found, ceiling_gap, confidence_ceiling
+
+    bound, gap = confidence_ceiling(net), ceiling_gap(net)
+    yield Step("dreaming the most confident image per digit (3 step sizes, 3,000 steps)")
+    found = best_found(net, rng)
+    rows = [(f"'{d}'", f"1 - {g:.1e}" if g < 1e-4 else f"{b:.6f}", f"1 - {1 - f:.1e}"
+             if 0 < 1 - f < 1e-4 else f"{f:.6f}", "yes" if b > 0.9999 else "NO")
+            for d, (b, g, f) in enumerate(zip(bound, gap, found, strict=True))]
+    yield Table("confidence ceiling per digit", ["digit", "ceiling (upper bound)",
+                                                 "found by dreaming", "99.99% possible?"], rows)
+    yield Say("The true maximum lies between what dreaming found and the ceiling. '1 - 1e-16' "
+              "means no image can bring the network closer to certainty than that.")
+    return CeilingResult([float(b) for b in bound], [float(f) for f in found],
+                         [bool(b > 0.9999) for b in bound], [float(g) for g in gap])
+
+
+# -- transfer -------------------------------------------------------------------------------
+@dataclass
+class TransferResult:
+    networks: list[str]
+    mean_confidence: list[list[float]]
+    share_sure: list[list[float]]
+    count_per_digit: int
+    target: float
+    reached: list[int]
+
+
+def train_others(data: Any, epochs: int, seed: int) -> Experiment[list[tuple[str, Network]]]:
+    """Three more networks trained now for `transfer`: 784-30-10, 784-100-10, 784-100-100-10."""
+    from fooldigits.network import SHIPPED_RECIPE, EpochDone, sgd
+
+    nets = []
+    plans = (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4))
+    for i, (sizes, s) in enumerate(plans):
+        net_rng = np.random.default_rng(seed + s)
+        net = Network(sizes, rng=net_rng)
+        name = f"{'-'.join(map(str, sizes))} seed {s}"
+        for event in sgd(net, data.train_images, data.train_labels,
+                         replace(SHIPPED_RECIPE, epochs=epochs), net_rng):
+            if isinstance(event, EpochDone):
+                yield Step(f"training {name}", i * epochs + event.epoch, 3 * epochs)
+        nets.append((name, net))
+    return nets
+
+
+def transfer(nets: Sequence[tuple[str, Network]], count: int, target: float,
+             rng: np.random.Generator, train: tuple[Any, int, int] | None = None
+             ) -> Experiment[TransferResult]:
+    """Fooling images evolved against each network (rows), shown to every network;
+    with `train` = (data, epochs, seed), three more networks are trained first."""
+    from fooldigits.evolve import transfer_matrix
+
+    if train is not None:
+        nets = [*nets, *(yield from train_others(*train))]
+    config = GAConfig(target=target)
+    images, digits, reached = [], [], []
+    for _, net in nets:
+        report = yield from fool(net, range(10), count, config, rng, samples=0, table=False,
+                                 natural=False)
+        images.append(np.concatenate([r.images for r in report.runs]))
+        digits.append(np.repeat(np.arange(10), count))
+        reached.append(sum(row["reached"] for row in report.results))
+    names = [name for name, _ in nets]
+    mean_conf, share = transfer_matrix([net for _, net in nets], images, digits)
+    yield Table("mean confidence / share >= 99% under each network (columns)",
+                ["images evolved against", *names],
+                [(f"fooled {names[i]}", *(f"{100 * mean_conf[i, j]:.1f}% / "
+                                          f"{100 * share[i, j]:.0f}%" for j in range(len(nets))))
+                 for i in range(len(nets))])
+    yield Say("The diagonal is the network each image was bred for; off the diagonal is "
+              "transfer. Runs that reached the target: " + ", ".join(
+                  f"{name} {n}/{10 * count}" for name, n in zip(names, reached, strict=True))
+              + " (a run that misses it keeps its best image).")
+    return TransferResult(names, mean_conf.tolist(), share.tolist(), count, target, reached)

@@ -1,0 +1,156 @@
+"""What an experiment shows: the pieces it yields, the progress it reports, its result as JSON.
+
+What this module teaches
+------------------------
+Every chapter of the story is an *experiment*: a generator function in
+`fooldigits/experiments/` that computes with the concept modules (`network`, `pca`,
+`evolve`, ...) and **yields** what there is to show, then **returns** a plain result::
+
+    def scramble(net, x, y, levels, rng) -> Experiment[ScrambleResult]:
+        rows = []
+        for level in levels:
+            yield Step(f"noise {level:.0%}", len(rows), len(levels))   # progress
+            rows.append(...)
+        yield Table("background noise", ["noise", "accuracy", ...], rows)
+        return ScrambleResult(n=len(y), levels=rows)
+
+It never prints. One presenter (`present.py`) turns the stream into the terminal,
+a PNG (`--png`), a web page (`--html`) and the result into JSON (`--json`):
+
+    experiment --yields--> Say / Images / Table / Bars / Reading     (pieces: shown)
+               --yields--> Step / network.BatchDone / evolve.Generation (progress: live)
+               --returns-> a dataclass                              (--json prints it)
+
+The pieces are plain data, so a test can read what a chapter said without a terminal,
+and the tutor can string several experiments together with its own sentences.
+
+`to_json(result)` is the one JSON writer: dataclasses become objects (fields marked
+`field(metadata=NO_JSON)` are left out, e.g. images), NumPy scalars and arrays become
+numbers and lists, and NaN or infinity is refused because JSON has no such numbers. A
+result may define `json()` to choose its own shape.
+
+What it leaves out: any drawing. `render.py` draws pieces on a terminal, `export.py`
+as PNG and HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from fooldigits import FoolDigitsError
+
+R = TypeVar("R")
+Experiment = Generator[object, None, R]  # yields pieces and progress, returns a result
+NO_JSON = {"json": False}  # field(metadata=NO_JSON): not part of --json
+
+
+# -- pieces: what is shown ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Say:
+    """A sentence or paragraph; `tone` is "" (plain), "note" (dim), "good" or "bad"."""
+
+    text: str
+    tone: str = ""
+
+
+@dataclass(frozen=True)
+class Images:
+    """A titled grid of digits (n, 784) with a caption under each; `signed` for [-1, 1]."""
+
+    title: str
+    images: np.ndarray = field(repr=False)  # (n, 784)
+    captions: Sequence[str]
+    signed: bool = False
+    columns: int = 10  # per row in a PNG or web page
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table; `diagonal` colours a square table's diagonal (confusion matrices)."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    diagonal: bool = False
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Labelled non-negative numbers drawn as horizontal bars, scaled to the largest."""
+
+    title: str
+    labels: Sequence[str]
+    values: Sequence[float]
+    fmt: str = "{:.3f}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the network reads in one image: the image beside its ten (or more) bars."""
+
+    title: str
+    image: np.ndarray = field(repr=False)  # (784,)
+    probabilities: np.ndarray = field(repr=False)  # (classes,)
+
+
+Piece = Say | Images | Table | Bars | Reading
+PIECES = (Say, Images, Table, Bars, Reading)
+
+
+# -- progress: what is happening now ------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """Progress of a long step: `done` of `total` (a bar), or total None (a spinner)."""
+
+    label: str
+    done: int = 0
+    total: int | None = None
+
+
+# -- results as JSON ------------------------------------------------------------------------
+def jsonable(value: Any) -> Any:
+    """`value` as plain JSON types: dataclasses, dicts, lists, NumPy, paths."""
+    own = getattr(value, "json", None)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and callable(own):
+        return jsonable(own())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.metadata.get("json", True)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FoolDigitsError(f"the result holds {value}, which JSON cannot represent")
+    return value
+
+
+def to_json(result: Any) -> str:
+    """The result as indented JSON text; NaN and infinity are refused with a sentence."""
+    try:
+        return json.dumps(jsonable(result), indent=2, allow_nan=False)
+    except ValueError as err:
+        raise FoolDigitsError(f"the result cannot be written as JSON: {err}") from None
+
+
+def label(index: int | np.integer) -> str:
+    """The name of output class `index`: the digit, or "not a digit" for class 10."""
+    return str(int(index)) if index < 10 else "not a digit"

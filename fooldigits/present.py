@@ -1,0 +1,195 @@
+"""The one presenter: an experiment's stream to the terminal, `--json`, `--png` and `--html`.
+
+What this module teaches
+------------------------
+How a chapter flows, end to end (docs/design.md tells it with the file names)::
+
+    experiment (experiments/*.py)            Presenter.run(stream)
+      yield Say / Images / Table / ...  -->  terminal: render.piece(), printed once each
+      yield Step / BatchDone / Generation -> terminal: one live line or image, redrawn
+                                              at most every 0.1 s, the last state drawn last
+      return Result                     -->  --json: pieces.to_json(result) on stdout
+                                             --png:  export.write_png(every picture shown)
+                                             --html: export.write_html(sections of pieces)
+
+With `--json` nothing but the JSON goes to stdout: pieces are not drawn and progress goes
+to stderr. Output files are checked *before* the experiment starts, so a typo in `--png`
+costs nothing; they are written atomically after it ends.
+
+Ctrl-C: an interrupt that lands while the presenter is drawing is thrown *into* the
+experiment (`generator.throw`), so the experiment decides what to save (train keeps the
+best model, fool the finished runs) whichever side of the `yield` the key arrived on.
+
+The tutor uses the same presenter with `pager` set: before a piece that would push the
+chapter's heading off the screen, it asks for a key, like the next slide of a talk.
+
+What it leaves out: the drawing itself (`render.py` for the terminal, `export.py` for
+files) and the maths (the concept modules).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar, cast
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.text import Text
+
+from fooldigits import render
+from fooldigits.export import Section, write_html, write_png
+from fooldigits.files import check_output
+from fooldigits.pieces import PIECES, Say, to_json
+
+R = TypeVar("R")
+REDRAW = 0.1  # seconds between live redraws
+
+
+@dataclass
+class Output:
+    """Where a command's stream goes: the terminal (always, unless --json) and files."""
+
+    no_color: bool = False
+    as_json: bool = False
+    png: Path | None = None
+    html: Path | None = None
+    title: str = "fooldigits"
+
+    def check(self) -> None:
+        """Refuse unusable output paths before any work starts."""
+        if self.png is not None:
+            check_output(self.png, ".png", "--png")
+        if self.html is not None:
+            check_output(self.html, ".html", "--html")
+
+
+@dataclass
+class Presenter:
+    """Draws pieces and progress on a console and collects them for the files."""
+
+    output: Output
+    console: Console = field(init=False)
+    sections: list[Section] = field(default_factory=list)
+    pager: Callable[[], None] | None = None  # asks for a key when the screen is full
+    _lines: int = 0  # lines printed since the last heading
+
+    def __post_init__(self) -> None:
+        self.output.check()
+        self.console = render.make_console(self.output.no_color, stderr=self.output.as_json)
+        self.blocks = render.uses_blocks(self.console)
+
+    # -- pieces -------------------------------------------------------------------------
+    def heading(self, title: str, text: str = "") -> None:
+        """Start a section (a tutor chapter, or a command's output)."""
+        self.sections.append(Section(title, text))
+        if not self.output.as_json:
+            self.console.print(render.chapter_heading(title, text))
+        self._lines = 3 + len(text) // max(self.console.width, 1)
+
+    def show(self, item: object, live: Live | None = None) -> None:
+        """One piece: drawn now (unless --json), kept for --png and --html."""
+        if not self.sections:
+            self.sections.append(Section(self.output.title))
+        self.sections[-1].pieces.append(item)
+        if self.output.as_json:
+            return
+        picture = render.piece(item, self.blocks, self.console.width)
+        height = len(self.console.render_lines(picture, pad=False)) + 1
+        if self.pager is not None and self._lines + height > self.console.height - 2:
+            if live is not None:
+                live.update(Text(""), refresh=True)
+            self.pager()
+            self._lines = 0
+        (live.console if live is not None else self.console).print(picture)
+        self._lines += height
+
+    # -- a whole experiment -------------------------------------------------------------
+    def run(self, stream: Generator[object, None, R]) -> R:
+        """Drive one experiment to its end; return its result."""
+        progress = LiveProgress(self.console, self.blocks)
+        with Live(console=self.console, refresh_per_second=8, transient=True,
+                  redirect_stdout=False, redirect_stderr=False) as live:
+            progress.live = live
+            while True:
+                try:
+                    item = next(stream)
+                except StopIteration as stop:
+                    progress.flush()
+                    return cast(R, stop.value)
+                try:
+                    if isinstance(item, PIECES):
+                        progress.flush()
+                        progress.clear()
+                        self.show(item, live)
+                    else:
+                        progress.update(item)
+                except KeyboardInterrupt:
+                    stream.throw(KeyboardInterrupt())  # the experiment saves what it can
+                    raise
+
+    def finish(self, result: object = None) -> None:
+        """Print the JSON result and write the files asked for."""
+        if self.output.as_json:
+            text = to_json(result)
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        if self.output.png is not None:
+            drawn = write_png([p for s in self.sections for p in s.pieces], self.output.png)
+            self._note(f"saved {self.output.png} ({drawn} pictures)" if drawn else
+                       f"nothing to draw: {self.output.png} was not written")
+        if self.output.html is not None:
+            write_html(self.output.title, self.sections, self.output.html)
+            self._note(f"saved {self.output.html}")
+
+    def _note(self, text: str) -> None:
+        console = self.console if not self.output.as_json else render.make_console(
+            self.output.no_color, stderr=True)
+        console.print(render.piece(Say(text, "note"), self.blocks, console.width))
+
+
+class LiveProgress:
+    """The live region: a bar, a spinner, training or an evolving image, throttled."""
+
+    def __init__(self, console: Console, blocks: bool) -> None:
+        self.console, self.blocks = console, blocks
+        self.live: Live | None = None
+        self.pending: object | None = None  # newest event not drawn yet
+        self.drawn_at = 0.0
+        self.step_label: str | None = None
+
+    def update(self, event: object) -> None:
+        self.pending = event
+        if time.perf_counter() - self.drawn_at >= REDRAW:
+            self.flush()
+
+    def flush(self) -> None:
+        """Draw the newest event now (so the last frame shown is the real last state)."""
+        if self.pending is None or self.live is None:
+            return
+        picture = render.progress(self.pending, self.blocks, self.console.height)
+        if picture is not None:
+            self.live.update(picture, refresh=True)
+        self.pending, self.drawn_at = None, time.perf_counter()
+
+    def clear(self) -> None:
+        if self.live is not None:
+            self.live.update(Text(""), refresh=True)
+
+
+def present(stream: Generator[object, None, R], output: Output, title: str = "") -> R:
+    """Run one experiment through a fresh presenter: draw it, then JSON and files."""
+    presenter = Presenter(output)
+    if title:
+        presenter.sections.append(Section(title))
+    result = presenter.run(stream)
+    presenter.finish(result)
+    return result
+
+
+def render_piece(item: object, console: Console) -> RenderableType:
+    """A piece as the terminal draws it (for front ends that print without a stream)."""
+    return render.piece(item, render.uses_blocks(console), console.width)
