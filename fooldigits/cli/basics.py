@@ -108,8 +108,8 @@ def train(
 ) -> None:
     """Train a network by mini-batch SGD, with a live progress bar and accuracy per epoch.
 
-    The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out, cross-
-    entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% in 5 s.
+    The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out,
+    cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% in 5 s.
 
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.

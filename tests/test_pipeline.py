@@ -1,0 +1,207 @@
+"""One pipeline: every command's --json and --html, PNGs that carry their captions, the
+tutor and the CLI agreeing, and --help that reads well at 80 columns."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import app, click_app
+from fooldigits.pieces import Images, Say, Table, to_json
+
+runner = CliRunner()
+
+
+class Page(HTMLParser):
+    """What a page holds: headings, images (decoded), tables (row counts), paragraphs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.images: list[Image.Image] = []
+        self.table_rows: list[int] = []
+        self.tags: set[str] = set()
+        self.links = 0
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        values = dict(attrs)
+        if tag == "img":
+            src = values["src"] or ""
+            assert src.startswith("data:image/png;base64,"), src[:40]
+            image = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+            image.load()
+            self.images.append(image)
+        elif tag == "table":
+            self.table_rows.append(0)
+        elif tag == "tr" and self.table_rows:
+            self.table_rows[-1] += 1
+        elif tag in ("a", "link") or (tag == "script"):
+            self.links += 1
+        self._in = tag
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "h2":
+            self.headings.append(data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+
+def read_page(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    assert "<!DOCTYPE html>" in path.read_text()
+    assert page.links == 0, "the page must be self-contained: no links, scripts or stylesheets"
+    return page
+
+
+MODEL = str(Path(__file__).parent.parent / "fooldigits" / "models" / "default.npz")
+COMMANDS = [
+    (["show", "--count", "3"], 1),
+    (["evaluate"], 0),
+    (["pca", "--components", "5", "--show", "4"], 1),
+    (["pca", "--components", "5,10", "--reconstruct", "0"], 1),
+    (["dream", "--digit", "3", "--steps", "50"], 1),
+    (["fool", "--digit", "8", "--count", "2", "--mean"], 2),
+    (["ceiling"], 0),
+    (["transfer", "--models", MODEL, "--models", MODEL, "--count", "1", "--target", "0.9"], 0),
+    (["border", "--count", "100", "--show", "2"], 1),
+    (["scramble", "--count", "200", "--levels", "0,0.5"], 1),
+    (["stats", "--lags", "2", "--bins", "4"], 0),
+    (["compare", "--count", "3", "--min-generations", "1"], 1),
+]
+
+
+@pytest.mark.parametrize(("args", "pictures"), COMMANDS, ids=[" ".join(a[:2]) for a, _ in
+                                                               COMMANDS])
+def test_every_command_writes_json_and_a_page(args: list[str], pictures: int,
+                                              tmp_path: Path) -> None:
+    result = runner.invoke(app, [*args, "--json", "--html", str(tmp_path / "p.html")])
+    assert result.exit_code == 0, result.stderr + result.stdout
+    json.loads(result.stdout)  # the whole stdout is one JSON document
+    page = read_page(tmp_path / "p.html")
+    assert len(page.images) == pictures
+    for image in page.images:
+        assert image.format == "PNG" and image.width >= 112 and image.height >= 112
+    assert all(rows > 0 for rows in page.table_rows)
+
+
+def test_classify_json_list_and_page(tmp_path: Path) -> None:
+    drawing = Path(__file__).parent.parent / "docs" / "drawings" / "seven.txt"
+    result = runner.invoke(app, ["classify", str(drawing), str(drawing), "--json", "--html",
+                                 str(tmp_path / "c.html"), "--png", str(tmp_path / "c.png")])
+    assert result.exit_code == 0, result.stderr
+    readings = json.loads(result.stdout)
+    assert [r["digit"] for r in readings] == [7, 7]
+    assert len(read_page(tmp_path / "c.html").images) == 2
+    assert Image.open(tmp_path / "c.png").height > 2 * 224
+
+
+def test_png_carries_captions_and_the_signed_map(tmp_path: Path) -> None:
+    plain, signed = tmp_path / "plain.png", tmp_path / "signed.png"
+    for path, extra in ((plain, []), (signed, ["--signed"])):
+        result = runner.invoke(app, ["pca", "--components", "5", "--show", "4", "--png",
+                                     str(path), *extra])
+        assert result.exit_code == 0, result.stderr
+    a, b = np.asarray(Image.open(plain)), np.asarray(Image.open(signed))
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    red, blue = b[..., 0].astype(int) - b[..., 2], b[..., 2].astype(int) - b[..., 0]
+    assert red.max() > 100 and blue.max() > 100  # both signs coloured
+    grey = a[..., 0].astype(int) - a[..., 2]
+    assert np.abs(grey).max() == 0  # the unsigned picture is grey
+    # the title and captions are drawn: dark pixels above and below each digit
+    ink_rows = np.flatnonzero((a.min(axis=(1, 2)) < 100))
+    assert ink_rows.min() < 30 and ink_rows.max() > 150
+
+
+def test_tutor_and_cli_give_the_same_numbers() -> None:
+    cli = runner.invoke(app, ["scramble", "--count", "1000", "--seed", "5", "--json"])
+    assert cli.exit_code == 0
+    expected = [f"{100 * r['accuracy']:.2f}%" for r in json.loads(cli.stdout)["levels"]]
+    story = runner.invoke(app, ["tutor", "--chapter", "drawings", "--quick", "--seed", "5",
+                                "--no-pause", "--no-color"])
+    assert story.exit_code == 0, story.stderr
+    table = story.stdout[story.stdout.index("background noise on 1,000"):]
+    got = re.findall(r"\d+\.\d\d%", table)[::2][:4]  # accuracy, then mean confidence
+    assert got == expected
+
+
+def test_tutor_writes_the_whole_story_as_one_page(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tutor", "--quick", "--no-pause", "--html",
+                                 str(tmp_path / "story.html")])
+    assert result.exit_code == 0, result.stderr
+    from fooldigits import tutor
+
+    page = read_page(tmp_path / "story.html")
+    assert page.headings == [c.title for c in tutor.CHAPTERS]
+    assert "ol" in page.tags and len(page.images) >= 10
+    assert all(rows > 0 for rows in page.table_rows)
+
+
+def test_json_refuses_nan_and_keeps_plain_types() -> None:
+    with pytest.raises(FoolDigitsError, match="JSON"):
+        to_json({"x": math.nan})
+    assert json.loads(to_json({"a": np.float32(0.5), "b": np.arange(2)})) == {"a": 0.5,
+                                                                              "b": [0, 1]}
+    assert to_json(Say("hi")) == '{\n  "text": "hi",\n  "tone": ""\n}'
+
+
+def test_bad_output_paths_fail_before_any_work(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["pca", "--png", str(tmp_path / "nope" / "p.png")])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert "eigen" not in result.stdout  # nothing was computed
+    result = runner.invoke(app, ["fool", "--digit", "2", "--html", str(tmp_path / "p.txt")])
+    assert result.exit_code == 1 and ".html" in result.stderr
+
+
+def test_pieces_render_in_the_page() -> None:
+    from fooldigits.export import Section, page
+
+    text = page("t", [Section("one", "intro", [Say("<b>"), Table("t", ["a", "b"], [(1, 2.5)]),
+                                                 Images("i", np.zeros((2, 784)), ["x", "y"])])])
+    assert "&lt;b&gt;" in text and "<td>2.5000</td>" in text and text.count("<img") == 1
+
+
+def help_screens() -> list[str]:
+    """Every --help screen as a person sees it at 80 columns (the real entry point)."""
+    import os
+    import subprocess
+    import sys
+
+    command = click_app()
+    names = [[]] + [[n] for n in command.commands] + [["exercise", n] for n in
+                                                       command.commands["exercise"].commands]
+    env = {**os.environ, "COLUMNS": "80", "TERM": "dumb", "NO_COLOR": "1"}
+    screens = []
+    for name in names:
+        done = subprocess.run([sys.executable, "-m", "fooldigits", *name, "--help"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (name, done.stderr)
+        screens.append(done.stdout)
+    return screens
+
+
+def test_help_reads_well_at_80_columns() -> None:
+    for screen in help_screens():
+        assert "--no-no-" not in screen
+        assert "<bool>" not in screen
+        for line in screen.splitlines():
+            body = line.strip(" │")
+            assert len(line) <= 80
+            # a wrapped paragraph never leaves one word alone on a line
+            words = body.split()
+            if len(words) == 1 and line.startswith(" ") and not line.startswith(" │"):
+                assert body.endswith((".", ":", ")")) or body.startswith("-"), repr(line)
