@@ -123,7 +123,7 @@ def test_png_carries_captions_and_the_signed_map(tmp_path: Path) -> None:
     grey = a[..., 0].astype(int) - a[..., 2]
     assert np.abs(grey).max() == 0  # the unsigned picture is grey
     # the title and captions are drawn: dark pixels above and below each digit
-    ink_rows = np.flatnonzero((a.min(axis=(1, 2)) < 100))
+    ink_rows = np.flatnonzero(a.min(axis=(1, 2)) < 100)
     assert ink_rows.min() < 30 and ink_rows.max() > 150
 
 
