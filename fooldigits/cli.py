@@ -1180,7 +1180,7 @@ def exercise_check(
     else:
         console = _console(no_color)
         if report.output:
-            console.print("[dim]your code printed:[/]", escape(report.output.rstrip()))
+            console.print("[dim]your code printed:[/]\n" + escape(report.output.rstrip()))
         for r in report.results:
             mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
             console.print(f"{mark} {escape(r.name)}" + ("" if r.passed else

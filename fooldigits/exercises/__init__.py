@@ -37,7 +37,7 @@ from typing import Any
 from fooldigits import FoolDigitsError
 from fooldigits.data import atomic_write
 from fooldigits.exercises import checks, sandbox
-from fooldigits.exercises.checks import Case
+from fooldigits.exercises.judge import Case
 
 STUBS = Path(__file__).parent / "stubs"
 TIMEOUT = 5.0  # seconds a student's file may take to load and answer every check

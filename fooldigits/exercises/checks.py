@@ -10,7 +10,7 @@ sentence for a failure: which value, expected against got, and where a wrong ans
 matches a known mistake (averaging instead of summing, g_x and g_y swapped, the FGSM
 step without its clip), it names the mistake.
 
-What it leaves out: running anything; `sandbox` does that.
+What it leaves out: running anything (`sandbox`) and the general comparing (`judge`).
 
 Worked example:
     case = sigmoid_cases()[0]               # "sigmoid of small numbers"
@@ -22,116 +22,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from fooldigits.exercises import reference
-from fooldigits.exercises.sandbox import Call, Other, Outcome, Returned, Seed, Seq, article
+from fooldigits.exercises.judge import (
+    Case,
+    Verdict,
+    array,
+    as_array,
+    close,
+    compare,
+    kind,
+    parts,
+    same,
+)
+from fooldigits.exercises.sandbox import Call, Outcome, Returned, Seed, Seq
 from fooldigits.network import Network
-
-Verdict = str | None  # None: the check passed; otherwise why it failed
-
-
-@dataclass(frozen=True)
-class Case:
-    """One check: the calls it needs and the judge of their outcomes."""
-    name: str
-    calls: list[Call]
-    judge: Callable[[list[Outcome]], Verdict]
-
-
-def describe(value: np.ndarray) -> str:
-    """A few numbers of an array on one line."""
-    if value.size <= 6:
-        return " ".join(np.array2string(value, precision=4, separator=", ").split())
-    first = np.array2string(value.ravel()[:4], precision=4, separator=", ")
-    return f"an array of shape {value.shape} starting {' '.join(first.split())}"
-
-
-def compare(expected: Any, got: np.ndarray, atol: float = 1e-6) -> Verdict:
-    """None if `got` equals the reference `expected` (to atol), else what differs."""
-    expected = np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
-        return f"expected shape {expected.shape}, got shape {got.shape}"
-    if not np.all(np.isfinite(got)):
-        return f"got NaN or infinity: {describe(got)}"
-    difference = np.abs(got - expected)
-    if np.all(difference <= atol + 1e-5 * np.abs(expected)):
-        return None
-    where = np.unravel_index(int(np.argmax(difference)), difference.shape)
-    return (f"expected {describe(expected)}, got {describe(got)} (largest difference "
-            f"{difference[where]:.3g} at index {tuple(map(int, where))})")
-
-
-def close(expected: Any, got: np.ndarray, atol: float = 1e-6) -> bool:
-    return compare(expected, got, atol) is None
-
-
-def _kind(value: Returned) -> str:
-    if isinstance(value, Seq):
-        return f"a {value.kind} of {len(value.items)} items"
-    if isinstance(value, Other):
-        return article(value.kind)
-    return f"an array of shape {value.shape}"
-
-
-def _numbers(value: Returned) -> np.ndarray | None:
-    """Nested lists of plain numbers as an array, the way np.asarray reads them."""
-    if isinstance(value, np.ndarray):
-        return value if value.ndim == 0 else None
-    if isinstance(value, Seq) and value.items:
-        rows = [_numbers(v) for v in value.items]
-        if all(r is not None and r.shape == rows[0].shape for r in rows):  # type: ignore
-            return np.stack(rows)  # type: ignore[arg-type]
-    return None
-
-
-def as_array(value: Returned) -> np.ndarray | None:
-    """The returned value as a float64 array: an array, or (nested) lists of numbers."""
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64)
-    numbers = _numbers(value)
-    return None if numbers is None else numbers.astype(np.float64)
-
-
-def array(outcome: Outcome) -> np.ndarray | str:
-    """The array a call returned, or the sentence saying why there is none."""
-    if outcome.value is None:
-        return outcome.problem
-    got = as_array(outcome.value)
-    if got is not None:
-        return got
-    hint = " (did you forget `return`?)" if outcome.value == Other("NoneType") else ""
-    return (f"{outcome.function} returned {_kind(outcome.value)}; expected a NumPy array of "
-            f"numbers{hint}")
-
-
-def parts(outcome: Outcome, names: tuple[str, ...]) -> list[Returned] | str:
-    """The items of a returned tuple such as (g_x, g_y), or why it is not one."""
-    value = outcome.value
-    if value is None:
-        return outcome.problem
-    if isinstance(value, Seq) and len(value.items) == len(names):
-        return list(value.items)
-    if isinstance(value, np.ndarray) and value.ndim > 1 and len(value) == len(names):
-        return list(value)
-    hint = " (did you forget `return`?)" if value == Other("NoneType") else ""
-    return (f"{outcome.function} returned {_kind(value)}; expected a tuple "
-            f"({', '.join(names)}){hint}")
-
-
-def same(name: str, args: tuple[Any, ...], label: str, atol: float = 1e-6) -> Case:
-    """The usual check: the student's `name(*args)` equals the reference's."""
-    want = getattr(reference, name)(*args)
-
-    def judge(outcomes: list[Outcome]) -> Verdict:
-        got = array(outcomes[0])
-        return got if isinstance(got, str) else compare(want, got, atol)
-
-    return Case(label, [Call(name, args, label)], judge)
-
 
 # -- sigmoid -------------------------------------------------------------------------------
 OVERFLOW = ("sigmoid overflows: e^-z is too large for a float at z = -1000 (NumPy warns "
@@ -186,7 +93,7 @@ def _layers(value: Returned, what: str) -> list[np.ndarray] | str:
         if isinstance(value, np.ndarray) and value.ndim > 1 else None
     arrays = [as_array(v) for v in items] if items is not None else []
     if items is None or any(a is None for a in arrays):
-        return f"{what} must be a list of arrays, one per layer; got {_kind(value)}"
+        return f"{what} must be a list of arrays, one per layer; got {kind(value)}"
     return arrays  # type: ignore[return-value]
 
 
