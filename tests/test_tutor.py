@@ -1,17 +1,13 @@
-"""The tutor runs every chapter, `read` every topic, exercises check themselves, and
-the docs name only functions that exist."""
+"""The tutor runs every chapter, `read` every topic, and the docs name only functions that
+exist. (The exercises are tested in test_exercises.py.)"""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from fooldigits import exercises, tutor
+from fooldigits import tutor
 from fooldigits.cli import app
-from fooldigits.exercises import reference
 
 runner = CliRunner()
 
@@ -71,51 +67,3 @@ def test_read_lists_topics_and_rejects_unknown() -> None:
     assert result.exit_code == 0 and "pca" in result.stdout
     result = runner.invoke(app, ["read", "astrology"])
     assert result.exit_code == 1 and "topics: ceiling" in result.stderr
-
-
-@pytest.mark.parametrize("name", list(exercises.EXERCISES))
-def test_reference_passes_and_untouched_stub_fails(name: str, tmp_path: Path) -> None:
-    assert all(r.passed for r in exercises.check_module(name, reference))
-    result = runner.invoke(app, ["exercise", "start", name, str(tmp_path)])
-    assert result.exit_code == 0 and (tmp_path / f"{name}.py").exists()
-    result = runner.invoke(app, ["exercise", "check", name, str(tmp_path), "--json"])
-    assert result.exit_code == 1
-    report = json.loads(result.stdout)
-    assert not report["passed"] and "not implemented yet" in report["checks"][0]["message"]
-
-
-def test_a_correct_student_file_passes(tmp_path: Path) -> None:
-    (tmp_path / "sigmoid.py").write_text(
-        "import numpy as np\n"
-        "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(0.5 * np.asarray(z, float)))\n"
-        "def sigmoid_prime(z):\n    s = sigmoid(z)\n    return s * (1 - s)\n")
-    result = runner.invoke(app, ["exercise", "check", "sigmoid", str(tmp_path)])
-    assert result.exit_code == 0 and "all checks pass" in result.stdout
-
-
-def test_wrong_broken_and_raising_student_files(tmp_path: Path) -> None:
-    (tmp_path / "variogram.py").write_text(
-        "import numpy as np\n"
-        "def variogram(images, lags):\n    n = len(images)\n"
-        "    return np.zeros((n, lags)), np.zeros((n, lags))\n")
-    result = runner.invoke(app, ["exercise", "check", "variogram", str(tmp_path)])
-    assert result.exit_code == 1 and "expected" in result.stdout and "got" in result.stdout
-    (tmp_path / "crossover.py").write_text("def crossover(a, b, mask)\n    return a\n")
-    result = runner.invoke(app, ["exercise", "check", "crossover", str(tmp_path), "--json"])
-    assert result.exit_code == 1 and "syntax error on line 1" in result.stdout
-    (tmp_path / "backprop.py").write_text("def backprop(w, b, x, y):\n    return 1 / 0\n")
-    result = runner.invoke(app, ["exercise", "check", "backprop", str(tmp_path)])
-    assert result.exit_code == 1 and "ZeroDivisionError" in result.stdout
-    assert "Traceback" not in result.output
-
-
-def test_exercise_bad_inputs(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["exercise", "check", "backprop", str(tmp_path / "empty")])
-    assert result.exit_code == 1 and "exercise start backprop" in result.stderr
-    result = runner.invoke(app, ["exercise", "start", "poetry", str(tmp_path)])
-    assert result.exit_code == 1 and "exercises: sigmoid" in result.stderr
-    runner.invoke(app, ["exercise", "start", "sigmoid", str(tmp_path)])
-    result = runner.invoke(app, ["exercise", "start", "sigmoid", str(tmp_path)])
-    assert result.exit_code == 1 and "--force" in result.stderr
-    result = runner.invoke(app, ["exercise", "list"])
-    assert result.exit_code == 0 and "backprop" in result.stdout

@@ -177,10 +177,9 @@ def exercise_list(no_color: NoColorOpt = False) -> None:
     from fooldigits import exercises
     from fooldigits.render import make_console, table
 
-    rows = [(e.name, e.title, e.teaches) for e in exercises.EXERCISES.values()]
+    rows = [(e.name, e.title) for e in exercises.EXERCISES.values()]
     make_console(no_color).print(table("exercises: fooldigits exercise start NAME DIR",
-                                       ["name", "what you write", "the project's version"],
-                                       rows))
+                                       ["name", "what you write"], rows))
 
 
 @command("start", target=exercise_app)
@@ -201,27 +200,33 @@ def exercise_start(
 def exercise_check(
     name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
     directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
+    timeout: Annotated[float, typer.Option(
+        help="Seconds your file may take to load and answer every check.")] = 5.0,
     as_json: JsonOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Check your solution: which case fails, expected against got; exit 0 if all pass."""
+    """Check your file in a separate process; exit 0 only when every check passes."""
+    from rich.markup import escape
+
     from fooldigits import exercises
     from fooldigits.pieces import to_json
     from fooldigits.render import make_console
 
-    results = exercises.check(name, directory)
-    passed = all(r.passed for r in results)
+    report = exercises.check(name, directory, timeout=timeout)
     if as_json:
-        typer.echo(to_json({"exercise": name, "passed": passed, "checks": [
-            {"name": r.name, "passed": r.passed, "message": r.message} for r in results]}))
+        typer.echo(to_json(report.as_dict()))
     else:
         console = make_console(no_color)
-        for r in results:
+        if report.output:
+            console.print("[dim]your code printed:[/]\n" + escape(report.output.rstrip()))
+        for r in report.results:
             mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
-            console.print(f"{mark} {r.name}" + ("" if r.passed else f": {r.message}"),
-                          markup=True, highlight=False)
-        console.print("[bold green]all checks pass[/]" if passed else
-                      f"[bold red]{sum(not r.passed for r in results)} of {len(results)} "
-                      "checks fail[/]")
-    if not passed:
+            console.print(f"{mark} {escape(r.name)}" + ("" if r.passed else
+                                                        f": {escape(r.message)}"))
+        failed = sum(not r.passed for r in report.results)
+        console.print(f"[bold green]all checks pass.[/] The project's own version: "
+                      f"{report.exercise.solution} (`fooldigits read {report.exercise.topic}`)"
+                      if report.passed else
+                      f"[bold red]{failed} of {len(report.results)} checks fail[/]")
+    if not report.passed:
         raise typer.Exit(1)

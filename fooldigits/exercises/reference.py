@@ -54,3 +54,8 @@ def mutate(images: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndar
 
 def variogram(images: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
     return _variogram(images, lags)
+
+
+def fgsm(x: np.ndarray, gradient: np.ndarray, epsilon: float) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.asarray(np.clip(x + epsilon * np.sign(gradient), 0.0, 1.0))

@@ -1,0 +1,128 @@
+"""Judging one answer: compare it with the reference and say what is wrong in one sentence.
+
+What this module teaches
+------------------------
+How to compare numbers a student's function returned with a trusted reference, and how
+to describe the difference so it helps: the expected values (the reference's) first,
+then what came back, the largest difference and where it is. It also unpacks what came
+back from the child (`sandbox.Returned`) into arrays and pairs, and turns a wrong kind
+of answer (None, a str, a tuple of the wrong length, an object array) into a sentence.
+
+What it leaves out: the exercises themselves (`checks`) and running anything (`sandbox`).
+
+Worked example:
+    compare(np.array([0.5, 0.88]), np.array([0.5, 0.5]))
+    # 'expected [0.5 , 0.88], got [0.5, 0.5] (largest difference 0.38 at index (1,))'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fooldigits.exercises import reference
+from fooldigits.exercises.sandbox import Call, Other, Outcome, Returned, Seq, article
+
+Verdict = str | None  # None: the check passed; otherwise why it failed
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check: the calls it needs and the judge of their outcomes."""
+    name: str
+    calls: list[Call]
+    judge: Callable[[list[Outcome]], Verdict]
+
+
+def describe(value: np.ndarray) -> str:
+    """A few numbers of an array on one line."""
+    if value.size <= 6:
+        return " ".join(np.array2string(value, precision=4, separator=", ").split())
+    first = np.array2string(value.ravel()[:4], precision=4, separator=", ")
+    return f"an array of shape {value.shape} starting {' '.join(first.split())}"
+
+
+def compare(expected: Any, got: np.ndarray, atol: float = 1e-6) -> Verdict:
+    """None if `got` equals the reference `expected` (to atol), else what differs."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return f"expected shape {expected.shape}, got shape {got.shape}"
+    if not np.all(np.isfinite(got)):
+        return f"got NaN or infinity: {describe(got)}"
+    difference = np.abs(got - expected)
+    if np.all(difference <= atol + 1e-5 * np.abs(expected)):
+        return None
+    where = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    return (f"expected {describe(expected)}, got {describe(got)} (largest difference "
+            f"{difference[where]:.3g} at index {tuple(map(int, where))})")
+
+
+def close(expected: Any, got: np.ndarray, atol: float = 1e-6) -> bool:
+    return compare(expected, got, atol) is None
+
+
+def kind(value: Returned) -> str:
+    if isinstance(value, Seq):
+        return f"a {value.kind} of {len(value.items)} items"
+    if isinstance(value, Other):
+        return article(value.kind)
+    return f"an array of shape {value.shape}"
+
+
+def _numbers(value: Returned) -> np.ndarray | None:
+    """Nested lists of plain numbers as an array, the way np.asarray reads them."""
+    if isinstance(value, np.ndarray):
+        return value if value.ndim == 0 else None
+    if isinstance(value, Seq) and value.items:
+        rows = [_numbers(v) for v in value.items]
+        if all(r is not None and r.shape == rows[0].shape for r in rows):  # type: ignore
+            return np.stack(rows)  # type: ignore[arg-type]
+    return None
+
+
+def as_array(value: Returned) -> np.ndarray | None:
+    """The returned value as a float64 array: an array, or (nested) lists of numbers."""
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64)
+    numbers = _numbers(value)
+    return None if numbers is None else numbers.astype(np.float64)
+
+
+def array(outcome: Outcome) -> np.ndarray | str:
+    """The array a call returned, or the sentence saying why there is none."""
+    if outcome.value is None:
+        return outcome.problem
+    got = as_array(outcome.value)
+    if got is not None:
+        return got
+    hint = " (did you forget `return`?)" if outcome.value == Other("NoneType") else ""
+    return (f"{outcome.function} returned {kind(outcome.value)}; expected a NumPy array of "
+            f"numbers{hint}")
+
+
+def parts(outcome: Outcome, names: tuple[str, ...]) -> list[Returned] | str:
+    """The items of a returned tuple such as (g_x, g_y), or why it is not one."""
+    value = outcome.value
+    if value is None:
+        return outcome.problem
+    if isinstance(value, Seq) and len(value.items) == len(names):
+        return list(value.items)
+    if isinstance(value, np.ndarray) and value.ndim > 1 and len(value) == len(names):
+        return list(value)
+    hint = " (did you forget `return`?)" if value == Other("NoneType") else ""
+    return (f"{outcome.function} returned {kind(value)}; expected a tuple "
+            f"({', '.join(names)}){hint}")
+
+
+def same(name: str, args: tuple[Any, ...], label: str, atol: float = 1e-6) -> Case:
+    """The usual check: the student's `name(*args)` equals the reference's."""
+    want = getattr(reference, name)(*args)
+
+    def judge(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        return got if isinstance(got, str) else compare(want, got, atol)
+
+    return Case(label, [Call(name, args, label)], judge)
