@@ -234,13 +234,13 @@ def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
     if isinstance(event, BatchDone):
         return training(event.epoch, event.batch, event.batches)
     if isinstance(event, Step):
-        if event.total:
-            return Text.assemble((event.label, "bold"), " ",
-                                 (bar(event.done / event.total, 30), "green"),
-                                 f" {event.done}/{event.total}")
-        from rich.spinner import Spinner
+        from rich.spinner import Spinner  # turns while the step computes
 
-        return Spinner("dots", Text(event.label, style="bold"))
+        line = Text(event.label, style="bold")
+        if event.total:
+            line.append(f"  {bar(event.done / event.total, 30)}", "green")
+            line.append(f" {event.done}/{event.total}")
+        return Spinner("dots", line)
     return None
 
 
