@@ -143,17 +143,39 @@ def check_input(path: Path, what: str = "file") -> Path:
     return Path(path)
 
 
+def read_at_most(stream: IO[bytes], n: int, prefix: bytes = b"") -> bytearray:
+    """`prefix` and then up to `n` more bytes from `stream`: memory follows what is there.
+
+    `stream.read(n)` would reserve all n bytes first, so a header that promises a
+    gigabyte would cost a gigabyte even when the file holds ten bytes. Here the buffer
+    starts at 1 MiB and doubles only while the stream keeps delivering.
+    """
+    buffer = bytearray(prefix)
+    end = len(prefix) + n
+    chunk = 2**20
+    while len(buffer) < end:
+        start = len(buffer)
+        buffer.extend(bytes(min(chunk, end - start)))  # (zeros, about to be overwritten)
+        with memoryview(buffer) as view:
+            got = stream.readinto(view[start:])  # type: ignore[attr-defined]
+        del buffer[start + (got or 0):]
+        if not got:
+            break
+        chunk = min(2 * chunk, 2**28)
+    return buffer
+
+
 def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
     """All bytes of a regular file, refusing one of more than `limit` bytes."""
     with open_regular(path, what) as f:
         try:
-            data = f.read(limit + 1)
+            data = read_at_most(f, limit + 1)
         except OSError as err:
             raise FoolDigitsError(f"{what} {path} {_os_problem(err)}") from None
     if len(data) > limit:
         raise FoolDigitsError(f"{what} {path} is larger than fooldigits reads "
                               f"({limit:,} bytes at most)")
-    return data
+    return bytes(data)
 
 
 def printable(text: str, limit: int = 300) -> str:

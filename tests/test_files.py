@@ -160,7 +160,7 @@ def test_check_output_refuses_read_only_folders_and_files() -> None:
             os.seteuid(65534)  # root may write anywhere: try it as nobody
         with pytest.raises(FoolDigitsError, match="ro is not writable \\(Permission denied"):
             check_output(folder / "ro" / "m.npz", ".npz")
-        with pytest.raises(FoolDigitsError, match="kept.npz is read-only; fooldigits will not"):
+        with pytest.raises(FoolDigitsError, match=r"kept\.npz is read-only; fooldigits will not"):
             atomic_write(folder / "kept.npz", lambda f: f.write(b"x"))
     finally:
         if root:
@@ -221,7 +221,7 @@ def test_npz_reader_knows_shapes_before_reading_data(tmp_path: Path) -> None:
             FoolDigitsError, match="never unpickles"):
         npz.read("x")
     (tmp_path / "no.npz").write_bytes(b"PK\x03\x04 not really")
-    with pytest.raises(FoolDigitsError, match="model file .* is not a readable .npz"):
+    with pytest.raises(FoolDigitsError, match=r"model file .* is not a readable \.npz"):
         NpzReader(tmp_path / "no.npz", "model file")
 
 
