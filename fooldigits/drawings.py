@@ -125,6 +125,9 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             raise FoolDigitsError(f"{name} is a damaged {kind} file (its header cannot be "
                                   "read)") from None
         raise FoolDigitsError(f"{name} is not a PNG, JPEG, BMP or GIF image") from None
+    except Image.DecompressionBombError:  # a header claiming > 179 megapixels
+        raise FoolDigitsError(f"{name} claims more than {MAX_PIXELS / 1e6:.0f} megapixels; "
+                              "fooldigits reads no more") from None
     except MemoryError:
         raise FoolDigitsError(f"{name} is too large to decode in memory") from None
     except Exception as err:  # SyntaxError, ValueError, OSError, struct.error, ... from Pillow

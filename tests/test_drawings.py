@@ -233,7 +233,9 @@ def test_each_side_is_capped_before_decoding(tmp_path: Path) -> None:
      ("cut.jpg", b"\xff\xd8\xff\xe0" + bytes(40), "damaged JPEG file"),
      ("offset.bmp", b"BM" + bytes(8) + struct.pack("<I", 2**31) + bytes(60), "damaged BMP"),
      ("text.gif", b"GIF89a" + b"\xff" * 20, "damaged GIF file"),
-     ("zero.png", _png(size=(1, 1))[:16] + bytes(8) + _png(size=(1, 1))[24:], "damaged PNG")],
+     ("zero.png", _png(size=(1, 1))[:16] + bytes(8) + _png(size=(1, 1))[24:], "damaged PNG"),
+     ("bomb.bmp", b"BM" + bytes(12) + struct.pack("<IiiHH", 40, 20_000, 20_000, 1, 24) +
+      bytes(40), "claims more than 40 megapixels")],
 )
 def test_damaged_pictures_are_one_sentence(tmp_path: Path, name: str, content: bytes,
                                            fragment: str) -> None:
