@@ -15,6 +15,10 @@ ship inside the package (gzip-compressed, see `fooldigits/mnist/PROVENANCE.md`) 
 checked against their published SHA-256 digests, so a damaged install is caught before
 it silently trains on garbage.
 
+A header is a promise a hostile file can break: `read_idx` reads only regular files
+(a FIFO would hang, /dev/zero never ends), multiplies the dimensions without overflow,
+and reads the promised bytes plus one -- never more, even from a gzip bomb.
+
 The split follows Nielsen's book: the first 50,000 training images train, the last
 10,000 are the validation set, and the 10,000 test images are touched only to report.
 

@@ -99,7 +99,7 @@ def _os_problem(err: OSError) -> str:
     """An OSError as a short clause: 'does not exist', 'is a symlink loop', ..."""
     return {errno.ENOENT: "does not exist", errno.ELOOP: "is a symlink loop",
             errno.ENOTDIR: "has a part that is not a folder",
-            errno.ENAMETOOLONG: "is too long a name",
+            errno.ENAMETOOLONG: "has too long a name",
             errno.EACCES: "cannot be read: permission denied",
             errno.EPERM: "cannot be read: permission denied",
             errno.EISDIR: "is a folder, not a file"}.get(
@@ -330,10 +330,12 @@ def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out")
     real = _target(path)
     folder = _folder(path, real)
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=f".{real.name[:200]}.", suffix=".tmp", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:
+            raise FoolDigitsError(f"cannot write {path}: the name is too long") from None
         raise FoolDigitsError(f"cannot write {path}: folder {folder} is not writable "
                               f"({err.strerror or err})") from None
     return path
@@ -356,7 +358,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
                              if hasattr(signal, n))}
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)  # step 2
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name[:200]}.", suffix=".tmp", dir=folder)
     except OSError as err:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         raise FoolDigitsError(f"cannot write {path}: {err.strerror or err}") from None
