@@ -354,16 +354,14 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path = Path(path)
     real = _target(path)  # step 1
     folder = _folder(path, real)
-    held = {signal.SIGINT, *(getattr(signal, n) for n in ("SIGTERM", "SIGHUP")
-                             if hasattr(signal, n))}
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)  # step 2
+    old_mask = _hold_signals(True)  # step 2
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name[:200]}.", suffix=".tmp", dir=folder)
     except OSError as err:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        _hold_signals(False, old_mask)
         raise FoolDigitsError(f"cannot write {path}: {err.strerror or err}") from None
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # a signal now lands in here
+        _hold_signals(False, old_mask)  # a signal now lands in here, where it is cleaned up
         with os.fdopen(fd, "wb") as f:  # step 3
             write(f)
             f.flush()
@@ -376,6 +374,18 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _hold_signals(hold: bool, old: set[int | signal.Signals] | None = None
+                  ) -> set[int | signal.Signals]:
+    """Block Ctrl-C, SIGTERM and SIGHUP (`hold`), or restore the `old` mask (POSIX only)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return set()
+    if not hold:
+        return signal.pthread_sigmask(signal.SIG_SETMASK, old or set())
+    held = {signal.SIGINT, *(getattr(signal, n) for n in ("SIGTERM", "SIGHUP")
+                             if hasattr(signal, n))}
+    return signal.pthread_sigmask(signal.SIG_BLOCK, held)
 
 
 def _mode(real: Path) -> int:
