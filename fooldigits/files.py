@@ -286,10 +286,10 @@ def _target(path: Path) -> Path:
     if is_link:
         try:
             real = path.resolve(strict=True)
-        except FileNotFoundError:  # a dangling link: write the file it points to
-            real = Path(os.path.realpath(path))
-        except (RuntimeError, OSError):
-            raise FoolDigitsError(f"cannot write {path}: it is a symlink loop") from None
+        except (RuntimeError, OSError) as err:  # Python 3.11 says RuntimeError for a loop
+            if isinstance(err, RuntimeError) or err.errno == errno.ELOOP:
+                raise FoolDigitsError(f"cannot write {path}: it is a symlink loop") from None
+            real = Path(os.path.realpath(path))  # dangling: write the file it points to
     try:
         mode = os.stat(real).st_mode
     except (FileNotFoundError, NotADirectoryError):

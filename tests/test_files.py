@@ -84,6 +84,9 @@ def test_atomic_write_writes_through_a_symlink(tmp_path: Path) -> None:
         atomic_write(tmp_path / "a.npz", lambda f: f.write(b"x"))
     with pytest.raises(FoolDigitsError, match="symlink loop"):
         check_output(tmp_path / "a.npz", ".npz")
+    (tmp_path / "c.npz").symlink_to("models/m.npz/inside.npz")  # through a file
+    with pytest.raises(FoolDigitsError, match=r"folder .*m\.npz is not a folder"):
+        check_output(tmp_path / "c.npz", ".npz")
     assert _leftovers(tmp_path) == [] and _leftovers(tmp_path / "models") == []
 
 
