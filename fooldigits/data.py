@@ -15,6 +15,10 @@ ship inside the package (gzip-compressed, see `fooldigits/mnist/PROVENANCE.md`) 
 checked against their published SHA-256 digests, so a damaged install is caught before
 it silently trains on garbage.
 
+A header is a promise a hostile file can break: `read_idx` reads only regular files
+(a FIFO would hang, /dev/zero never ends), multiplies the dimensions without overflow,
+and reads the promised bytes plus one -- never more, even from a gzip bomb.
+
 The split follows Nielsen's book: the first 50,000 training images train, the last
 10,000 are the validation set, and the 10,000 test images are touched only to report.
 
@@ -29,9 +33,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
-import tempfile
-from collections.abc import Callable
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,9 +44,14 @@ from typing import BinaryIO
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.files import atomic_write, open_regular, read_at_most
+
+__all__ = ["Dataset", "atomic_write", "load_mnist", "load_raw", "read_idx", "to_float",
+           "training_digits"]  # atomic_write lives in files.py, re-exported for old callers
 
 BUNDLED_DIR = Path(__file__).parent / "mnist"
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
+MAX_IDX_BYTES = 2**30  # 1 GiB: EMNIST's biggest file is 550 MB, MNIST's 47 MB
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -73,54 +82,82 @@ class Dataset:
 def read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
     """Read one IDX file (raw or gzip) into a uint8 array: (n, rows, cols) or (n,).
 
-    1. read the bytes, un-gzipping if the file starts with gzip's magic 0x1f 0x8b;
-    2. if a digest is given, compare the SHA-256 of the uncompressed bytes;
-    3. parse the big-endian header and check the file holds exactly that many bytes.
+    1. open it only if it is a regular file (never a FIFO or /dev/zero, which would
+       hang or never end), un-gzipping as we read if it starts with gzip's 0x1f 0x8b;
+    2. parse the big-endian header, and refuse a size over `MAX_IDX_BYTES`;
+    3. read the bytes the header promises plus one: one too many means the file is
+       longer than its header says, so a gzip bomb costs at most the promised size;
+    4. if a digest is given, compare the SHA-256 of the uncompressed bytes.
     """
-    try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except FileNotFoundError:
-        raise FoolDigitsError(f"data file {path} does not exist") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise FoolDigitsError(f"cannot read data file {path}: {err}") from None
+    with open_regular(path, "data file") as file:
+        try:
+            raw = _read_idx_bytes(path, file)
+        except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+            raise FoolDigitsError(f"cannot read data file {path}: {err}") from None
     if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
         raise FoolDigitsError(f"data file {path} is damaged: its SHA-256 does not match MNIST's")
-    if len(raw) < 8:
+    shape, offset = _idx_shape(path, raw)
+    array = np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+    array.flags.writeable = False  # load_raw caches it: nobody may change it in place
+    return array
+
+
+def _idx_shape(path: Path, head: bytes | bytearray) -> tuple[tuple[int, ...], int]:
+    """The shape a header promises and the header's length; no arithmetic overflows."""
+    if len(head) < 8:
         raise FoolDigitsError(f"data file {path} is truncated: no IDX header")
-    magic, count = (int(v) for v in np.frombuffer(raw[:8], dtype=">u4"))
+    magic, count = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
     if magic == IMAGE_MAGIC:
-        if len(raw) < 16:
+        if len(head) < 16:
             raise FoolDigitsError(f"data file {path} is truncated: no image size in the header")
-        rows, cols = (int(v) for v in np.frombuffer(raw[8:16], dtype=">u4"))
-        shape: tuple[int, ...] = (count, rows, cols)
-        offset = 16
-    elif magic == LABEL_MAGIC:
-        shape, offset = (count,), 8
+        rows, cols = int.from_bytes(head[8:12], "big"), int.from_bytes(head[12:16], "big")
+        return (count, rows, cols), 16
+    if magic == LABEL_MAGIC:
+        return (count,), 8
+    raise FoolDigitsError(f"{path} is not an IDX file (magic {magic}, expected 2051 or 2049)")
+
+
+def _read_idx_bytes(path: Path, file: BinaryIO) -> bytearray:
+    """Steps 1-3 of `read_idx`: the header and exactly the bytes it promises."""
+    stream: BinaryIO = file
+    if file.read(2) == b"\x1f\x8b":
+        file.seek(0)
+        stream = gzip.GzipFile(fileobj=file, mode="rb")  # type: ignore[assignment]
     else:
-        raise FoolDigitsError(f"{path} is not an IDX file (magic {magic}, expected 2051 or 2049)")
-    expected = offset + int(np.prod(shape))
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "longer than its header says"
+        file.seek(0)
+    head = stream.read(16)
+    shape, offset = _idx_shape(path, head)
+    size = math.prod(shape)  # Python ints: 2**32 * 2**32 * 2**32 does not wrap to 0
+    if size > MAX_IDX_BYTES:
+        dims = " x ".join(f"{n:,}" for n in shape)
+        raise FoolDigitsError(f"data file {path} has a header asking for {dims} = {size:,} "
+                              f"bytes; fooldigits reads at most {MAX_IDX_BYTES:,}")
+    expected = offset + size
+    raw = read_at_most(stream, max(expected + 1 - len(head), 0), head[:expected])
+    if len(raw) != expected or len(head) > expected:
+        problem = ("truncated" if len(raw) < expected else "longer than its header says")
+        have = f"{len(raw):,}" if len(raw) < expected else f"more than {expected:,}"
         raise FoolDigitsError(
-            f"data file {path} is {problem}: {len(raw)} bytes, header says {expected}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+            f"data file {path} is {problem}: {have} bytes, header says {expected:,}")
+    return raw
 
 
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 images (n, 28, 28) -> (n, 784) float32 in [0, 1], one image a row."""
-    x = images.reshape(len(images), -1).astype(np.float32)  # (n, 784)
+    x = images.reshape(len(images), math.prod(images.shape[1:])).astype(np.float32)  # (n, 784)
     x *= np.float32(1.0 / 255.0)
     return x
 
 
 def _find(directory: Path, name: str) -> Path:
     for candidate in (directory / name, directory / f"{name}.gz"):
-        if candidate.exists():
+        if os.path.lexists(candidate):  # a broken link is found, then reported by its reader
             return candidate
     raise FoolDigitsError(f"data directory {directory} has no {name} (or {name}.gz)")
+
+
+def _where(data_dir: Path | None) -> str:
+    return "the bundled MNIST" if data_dir is None else f"data directory {data_dir}"
 
 
 @lru_cache(maxsize=4)
@@ -129,24 +166,41 @@ def load_raw(data_dir: Path | None = None) -> dict[str, np.ndarray]:
 
     With `data_dir=None` the bundled files are used and their SHA-256 digests checked;
     any other directory must hold the four standard names (raw or .gz), e.g.
-    Fashion-MNIST, and is checked for structure only.
+    Fashion-MNIST, and is checked for structure only: images 28x28, one label 0..9 per
+    image, and at least one training and one test image.
     """
     directory = BUNDLED_DIR if data_dir is None else Path(data_dir)
     if not directory.is_dir():
         problem = "is not a folder" if directory.exists() else "does not exist"
         raise FoolDigitsError(f"data directory {directory} {problem}")
-    arrays = {}
+    arrays, paths = {}, {}
     for key, name in FILES.items():
         digest = SHA256[name] if data_dir is None else None
-        arrays[key] = read_idx(_find(directory, name), digest)
+        paths[key] = _find(directory, name)
+        arrays[key] = read_idx(paths[key], digest)
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise FoolDigitsError(f"{split} images are {images.shape[1:]}, expected 28x28")
-        if labels.ndim != 1 or len(images) != len(labels):
-            raise FoolDigitsError(f"{split} set has {len(images)} images but {len(labels)} labels")
-        if labels.size and labels.max() > 9:
-            raise FoolDigitsError(f"{split} labels go up to {labels.max()}, expected 0..9")
+        image_path, label_path = paths[f"{split}_images"], paths[f"{split}_labels"]
+        if images.ndim != 3:
+            raise FoolDigitsError(f"{image_path} holds labels (magic {LABEL_MAGIC}), "
+                                  "but it should hold images")
+        if labels.ndim != 1:
+            raise FoolDigitsError(f"{label_path} holds images (magic {IMAGE_MAGIC}), "
+                                  "but it should hold labels")
+        if images.shape[1:] != (28, 28):
+            rows, cols = images.shape[1:]
+            raise FoolDigitsError(f"{image_path} holds {rows}x{cols} images; "
+                                  "fooldigits needs 28x28")
+        if len(images) == 0:
+            kind = "training" if split == "train" else "test"
+            raise FoolDigitsError(f"{image_path} holds no images; fooldigits needs at "
+                                  f"least one {kind} image")
+        if len(images) != len(labels):
+            raise FoolDigitsError(f"{split} set has {len(images):,} images but "
+                                  f"{len(labels):,} labels")
+        if labels.max() > 9:
+            raise FoolDigitsError(f"{label_path} has labels up to {labels.max()}; "
+                                  "expected digits 0..9")
     return arrays
 
 
@@ -159,11 +213,17 @@ def load_mnist(data_dir: Path | None = None, validation: int | None = None) -> D
     validate, exactly Nielsen's split. Cached for the process.
     """
     raw = load_raw(data_dir)
+    total = len(raw["train_images"])
     if validation is None:
-        validation = len(raw["train_images"]) // 6
-    n_train = len(raw["train_images"]) - validation
-    if n_train < 1 or validation < 0:
-        raise FoolDigitsError(f"cannot hold out {validation} of {len(raw['train_images'])} images")
+        validation = total // 6
+    if validation < 0:
+        raise FoolDigitsError(f"the validation set cannot have {validation} images; "
+                              "ask for 0 or more")
+    n_train = total - validation
+    if n_train < 1:
+        raise FoolDigitsError(f"cannot hold out {validation:,} validation images: the "
+                              f"training file holds only {total:,}, and at least one must "
+                              "be left to train on")
     train = to_float(raw["train_images"])  # (60000, 784)
     return Dataset(
         train_images=train[:n_train],
@@ -189,35 +249,8 @@ def training_digits(
     raw = load_raw(data_dir)
     labels = raw["train_labels"]
     index = np.arange(len(labels)) if digit is None else np.flatnonzero(labels == digit)
+    if len(index) == 0:
+        raise FoolDigitsError(f"the training set of {_where(data_dir)} has no images of "
+                              f"the digit {digit}")
     index = index[:count]
     return to_float(raw["train_images"][index]), labels[index]
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Call `write(file)` on a temporary file beside `path`, then rename it into place.
-
-    A crash or Ctrl-C half-way leaves the old file (or none), never a half-written one.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise FoolDigitsError(f"{path} is a directory, not a file to write")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FoolDigitsError(f"cannot write {path}: folder {directory} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise FoolDigitsError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)  # mkstemp made the file 0600; give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise FoolDigitsError(f"cannot write {path}: {err.strerror or err}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

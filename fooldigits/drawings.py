@@ -22,26 +22,36 @@ noise, and the network answers '5' at 99.9%. A small, centred '2' is recognised.
 `scramble_background` fills background pixels with noise: two measurements of how little
 it takes to move a 98% network.
 
-Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white; Pillow
-reads files and nothing else, the resizing is NumPy); a text grid of
-'#' (ink) and '.' (background), one row per line; `.npz` files of 28x28 images (from
-`fooldigits fool --out`) are used as they are. A picture over `MAX_PIXELS` is refused
-before it is decoded.
+Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white, 16-bit
+grey kept at full depth; Pillow reads files and nothing else, the resizing is NumPy); a
+text grid of '#' (ink) and '.' (background), one row per line; `.npz` files of 28x28
+images (from `fooldigits fool --out`) are used as they are. `load_for_network` takes any
+of them to the network's (n, 784). A picture over `MAX_PIXELS`, or over `MAX_SIDE` on
+either side, is refused before it is decoded; a damaged file is one FoolDigitsError
+whatever Pillow raised inside.
 
 What it leaves out: stroke thinning or thickening, and slant correction (deskewing).
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.files import NpzReader, nbytes, printable, read_bytes
 
 MAX_PIXELS = 40_000_000  # a 100-megapixel image is refused before decoding
+MAX_SIDE = 20_000  # pixels a side: resampling weights are (28, side), so 40M x 1 is refused
+MAX_FILE_BYTES = 2**27  # 128 MiB of picture or .npz file
+MAX_TEXT_BYTES = 2**20  # 1 MiB of '#' and '.'
+MAX_ARRAY_BYTES = 2**29  # 512 MiB of images in a .npz (about 170,000 float32 images)
 FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+MAGIC = ((b"\x89PNG", "PNG"), (b"\xff\xd8", "JPEG"), (b"BM", "BMP"), (b"GIF8", "GIF"))
 INK, BACKGROUND = "#", "."
 
 
@@ -56,6 +66,7 @@ def read_text_grid(text: str, name: str = "text") -> np.ndarray:
         raise FoolDigitsError(
             f"{name}: line {bad} has {len(lines[bad - 1])} characters but line 1 has "
             f"{len(lines[0])}; every row of the grid must be equally long")
+    _check_size(len(lines[0]), len(lines), name)
     unknown = set("".join(lines)) - {INK, BACKGROUND}
     if unknown:
         raise FoolDigitsError(f"{name}: use only '#' for ink and '.' for background, "
@@ -64,35 +75,78 @@ def read_text_grid(text: str, name: str = "text") -> np.ndarray:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """A picture file -> (rows, cols) floats in [0, 1] with light ink on dark (step 1)."""
+    """A picture file -> (rows, cols) floats in [0, 1] with light ink on dark (step 1).
+
+    Reads only a regular file of at most `MAX_FILE_BYTES`; a `.txt` file is a text grid.
+    """
     path = Path(path)
-    if not path.is_file():
-        problem = "is a folder, not an image file" if path.is_dir() else "does not exist"
-        raise FoolDigitsError(f"{path} {problem}")
     if path.suffix.lower() == ".txt":
-        return read_text_grid(path.read_text(errors="replace"), str(path))
+        text = read_bytes(path, MAX_TEXT_BYTES, "drawing").decode("utf-8", errors="replace")
+        return read_text_grid(text, str(path))
+    return decode_image(read_bytes(path, MAX_FILE_BYTES, "image"), str(path))
+
+
+def _check_size(width: int, height: int, name: str) -> None:
+    """Refuse an empty picture, or one too big to resize, before it is decoded."""
+    if width < 1 or height < 1:
+        raise FoolDigitsError(f"{name} is {width}x{height}: it has no pixels")
+    if width * height > MAX_PIXELS:
+        raise FoolDigitsError(
+            f"{name} is {width}x{height} = {width * height / 1e6:.0f} megapixels; "
+            f"fooldigits reads at most {MAX_PIXELS / 1e6:.0f}")
+    if max(width, height) > MAX_SIDE:
+        raise FoolDigitsError(f"{name} is {width}x{height}; fooldigits reads pictures of "
+                              f"at most {MAX_SIDE:,} pixels a side")
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """The bytes of a PNG, JPEG, BMP or GIF -> (rows, cols) floats, light ink on dark.
+
+    Pillow decodes; a damaged file (a bad chunk, an oversized text or colour-profile
+    chunk, a truncated stream) raises many kinds of error inside Pillow, and each
+    becomes one FoolDigitsError naming the file. 16-bit greyscale keeps its 65,536
+    levels (scaled to [0, 1]); everything else is read as 8-bit RGBA, and transparent
+    areas become white paper.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    kind = next((k for magic, k in MAGIC if data.startswith(magic)), "image")
     try:
-        with warnings.catch_warnings():  # we check the size ourselves, just below
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=list(FORMATS))
-        with image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise FoolDigitsError(
-                    f"{path} is {width}x{height} = {width * height / 1e6:.0f} megapixels; "
-                    f"fooldigits reads at most {MAX_PIXELS / 1e6:.0f}")
-            image.seek(0)
-            rgba = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise FoolDigitsError(f"{path} is not a PNG, JPEG, BMP or GIF image") from None
-    pixels = np.asarray(rgba, dtype=np.float64) / 255.0  # (h, w, 4)
-    alpha = pixels[..., 3:]
-    grey = (pixels[..., :3] @ [0.299, 0.587, 0.114])[..., None]
-    grey = (grey * alpha + (1 - alpha))[..., 0]  # transparent -> white paper
+        with warnings.catch_warnings():  # we check the size ourselves; Pillow's other
+            warnings.simplefilter("ignore")  # warnings are about files we refuse anyway
+            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+                _check_size(*image.size, name)
+                image.seek(0)
+                grey = _grey(image)
+    except FoolDigitsError:
+        raise
+    except UnidentifiedImageError:  # Pillow could not even read the header
+        if kind != "image":
+            raise FoolDigitsError(f"{name} is a damaged {kind} file (its header cannot be "
+                                  "read)") from None
+        raise FoolDigitsError(f"{name} is not a PNG, JPEG, BMP or GIF image") from None
+    except Image.DecompressionBombError:  # a header claiming > 179 megapixels
+        raise FoolDigitsError(f"{name} claims more than {MAX_PIXELS / 1e6:.0f} megapixels; "
+                              "fooldigits reads no more") from None
+    except MemoryError:
+        raise FoolDigitsError(f"{name} is too large to decode in memory") from None
+    except Exception as err:  # SyntaxError, ValueError, OSError, struct.error, ... from Pillow
+        reason = printable(str(err), 80) or type(err).__name__
+        raise FoolDigitsError(f"{name} is a damaged {kind} file ({reason})") from None
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return 1.0 - grey if np.median(border) > 0.5 else grey  # dark ink on light: invert
+
+
+def _grey(image: Any) -> np.ndarray:
+    """A Pillow image -> (h, w) float32 grey in [0, 1], as it looks on white paper."""
+    if image.mode.startswith("I"):  # 16-bit greyscale ('I;16', 'I;16B') or 32-bit 'I'
+        levels = np.asarray(image).astype(np.float32)  # (h, w), 0..65535
+        return np.asarray(np.clip(levels / np.float32(65535), 0, 1))
+    rgba = np.asarray(image.convert("RGBA"))  # (h, w, 4) uint8
+    weights = (0.299, 0.587, 0.114)  # ITU-R 601 luma, one channel at a time (no (h, w, 3)
+    grey = sum(np.float32(k / 255) * rgba[..., c] for c, k in enumerate(weights))  # floats)
+    alpha = rgba[..., 3] * np.float32(1 / 255)
+    return np.asarray(np.clip(grey * alpha + (1 - alpha), 0, 1), dtype=np.float32)
 
 
 def resample_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -121,9 +175,12 @@ def _resize(pixels: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def _ink_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the ink; an all-black image is all box, no ink."""
     ink = pixels > 0.2 * pixels.max()
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if len(rows) == 0:
+        return 0, pixels.shape[0], 0, pixels.shape[1]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def _check_ink(pixels: np.ndarray, name: str) -> None:
@@ -133,6 +190,8 @@ def _check_ink(pixels: np.ndarray, name: str) -> None:
 
 def normalise(pixels: np.ndarray, raw: bool = False, name: str = "image") -> np.ndarray:
     """MNIST's preparation (steps 2-4), or with `raw` a plain shrink: (784,) float32."""
+    rows, cols = pixels.shape if pixels.ndim == 2 else (0, 0)
+    _check_size(cols, rows, name)
     _check_ink(pixels, name)
     if raw:
         out = _resize(pixels, 28, 28)
@@ -155,20 +214,58 @@ def normalise(pixels: np.ndarray, raw: bool = False, name: str = "image") -> np.
     return canvas.astype(np.float32).reshape(784)
 
 
+def _words(dtype: np.dtype[Any]) -> str:
+    kinds = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates",
+             "m": "time spans", "O": "Python objects", "V": "raw records"}
+    return kinds.get(dtype.kind, str(dtype))
+
+
 def load_npz_images(path: Path) -> np.ndarray:
-    """28x28 images saved by `fooldigits fool --out` (key `images`): (n, 784) float32."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            images = f["images"] if "images" in f.files else None
-    except Exception:
-        raise FoolDigitsError(f"{path} is not a readable .npz file") from None
-    shape_ok = images is not None and len(images) > 0 and images.shape[1:] in ((28, 28), (784,))
-    if images is None or not shape_ok:
-        raise FoolDigitsError(f"{path} has no 'images' array of 28x28 images")
-    images = images.reshape(len(images), 784).astype(np.float32)
+    """28x28 images saved by `fooldigits fool --out` (key `images`): (n, 784) float32.
+
+    The array's shape and dtype are checked from its header before its data is read:
+    (n, 28, 28) or (n, 784) real numbers (never text, complex, dates or objects),
+    n >= 1, at most `MAX_ARRAY_BYTES`; then every pixel must be finite and in [0, 1].
+    """
+    with NpzReader(path, "image file", MAX_FILE_BYTES) as npz:
+        if "images" not in npz.headers:
+            raise FoolDigitsError(f"{path} has no 'images' array (the kind "
+                                  "`fooldigits fool --out` writes)")
+        shape, dtype = npz.headers["images"]
+        if dtype.kind not in "biuf":
+            raise FoolDigitsError(f"{path} holds {_words(dtype)} in 'images'; pixels must "
+                                  "be real numbers in [0, 1]")
+        if len(shape) not in (2, 3) or shape[1:] not in ((28, 28), (784,)) or not shape[0]:
+            what = "a single number" if not shape else f"an array of shape {shape}"
+            raise FoolDigitsError(f"{path} holds {what} in 'images'; expected one or more "
+                                  "28x28 images, shaped (n, 28, 28) or (n, 784)")
+        if nbytes(shape, dtype) > MAX_ARRAY_BYTES:
+            raise FoolDigitsError(f"{path} holds {shape[0]:,} images; fooldigits reads at "
+                                  f"most {MAX_ARRAY_BYTES // (784 * dtype.itemsize):,} of "
+                                  f"this type")
+        images = npz.read("images")
+    with np.errstate(over="ignore", invalid="ignore"):
+        images = images.reshape(len(images), 784).astype(np.float32)  # (n, 784)
     if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
         raise FoolDigitsError(f"{path} holds pixels outside [0, 1] (or NaN)")
-    return np.asarray(images)
+    return images
+
+
+def load_for_network(path: Path, raw: bool = False) -> tuple[list[str], np.ndarray]:
+    """Any file `classify` accepts -> (a name per image, images (n, 784) float32).
+
+    A `.npz` gives its images as they are, named `file[0]`, `file[1]`, ...; a picture or
+    text grid gives one image, prepared by `normalise` (with `raw`, just shrunk). For
+    one bad file it raises FoolDigitsError only, so a caller can report it and go on.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".npz":
+            images = load_npz_images(path)
+            return [f"{path}[{i}]" for i in range(len(images))], images
+        return [str(path)], normalise(load_image(path), raw, str(path))[None]  # (1, 784)
+    except MemoryError:
+        raise FoolDigitsError(f"{path} is too large to prepare in memory") from None
 
 
 def paint(image: np.ndarray, canvas: int, box: tuple[int, int, int]) -> np.ndarray:
@@ -215,14 +312,3 @@ def scramble_background(images: np.ndarray, level: float, rng: np.random.Generat
     hit = (images == 0) & (rng.random(images.shape) < level)
     noisy[hit] = rng.random(int(hit.sum()), dtype=np.float32)
     return noisy
-
-
-def load_for_network(path: Path, raw: bool = False) -> tuple[list[str], np.ndarray]:
-    """One file as the network's input: (names, (n, 784)); `.npz` files may hold many.
-
-    Raises FoolDigitsError for this file only, so a batch can go on with the rest.
-    """
-    if path.suffix.lower() == ".npz":
-        batch = load_npz_images(path)
-        return [f"{path}[{i}]" for i in range(len(batch))], batch
-    return [str(path)], normalise(load_image(path), raw, str(path))[None]

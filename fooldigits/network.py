@@ -44,8 +44,8 @@ derivative is written out by hand.
 
 from __future__ import annotations
 
-import io
 import itertools
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,13 +55,17 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import atomic_write
+from fooldigits.files import NpzReader, atomic_write, printable
 
 ACTIVATIONS = ("sigmoid", "relu")
 OUTPUTS = ("softmax", "sigmoid")
 COSTS = ("cross-entropy", "quadratic")
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.npz"
 MAX_LAYER = 10_000  # neurons in one layer; far beyond what MNIST needs
+MAX_LAYERS = 16  # entries in `sizes`: input, up to 14 hidden layers, output
+MAX_PARAMETERS = 20_000_000  # weights and biases (80 MB as float32); the shipped: 79,510
+MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
+MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -216,38 +220,56 @@ class Network:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Network:
-        """Read a model saved by `save`; `None` means the shipped default model."""
+        """Read a model saved by `save`; `None` means the shipped default model.
+
+        Every check runs on the arrays' headers before a weight is read or allocated:
+        1. the file is a regular file of at most `MAX_MODEL_BYTES`, an .npz without pickles;
+        2. `sizes` is 2..`MAX_LAYERS` whole numbers, 784 first, 10 last, each layer
+           1..`MAX_LAYER` neurons, at most `MAX_PARAMETERS` weights and biases in all;
+        3. each `w{i}` is (n_in, n_out) and `b{i}` (n_out,), real numbers (float or int:
+           never text, complex, dates or objects); the choices are short texts;
+        4. then the weights are read and must be finite as float32;
+        5. the text metadata is made printable (no escape codes, at most `META_CHARS`).
+        """
         path = DEFAULT_MODEL if path is None else Path(path)
-        if not path.is_file():
-            raise FoolDigitsError(f"model file {path} does not exist")
-        try:
-            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as f:
-                files = {k: f[k] for k in f.files}
-        except Exception:
-            raise FoolDigitsError(f"{path} is not a fooldigits model (.npz) file") from None
-        if "sizes" not in files:
-            raise FoolDigitsError(f"{path} is not a fooldigits model: it has no 'sizes'")
-        try:
-            sizes = [int(n) for n in np.ravel(files["sizes"])]
-        except (TypeError, ValueError):
-            raise FoolDigitsError(f"{path} has layer sizes that are not whole numbers") from None
-        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
-            raise FoolDigitsError(f"{path} has layer sizes {sizes}; expected 784 ... 10")
-        net = cls(
-            sizes,
-            activation=str(files.get("activation", "sigmoid")),
-            output=str(files.get("output", "softmax")),
-            cost=str(files.get("cost", "cross-entropy")),
-            rng=np.random.default_rng(0),
-        )
-        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-            w, b = files.get(f"w{i}"), files.get(f"b{i}")
-            if w is None or b is None or w.shape != (n_in, n_out) or b.shape != (n_out,):
-                raise FoolDigitsError(f"{path} has missing or wrongly shaped weights in layer {i}")
-            if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-                raise FoolDigitsError(f"{path} holds NaN or infinite weights in layer {i}")
-            net.w[i], net.b[i] = w.astype(np.float32), b.astype(np.float32)
-        net.meta = {k[5:]: str(v) for k, v in files.items() if k.startswith("meta_")}
+        with NpzReader(path, "model file", MAX_MODEL_BYTES,
+                       "a fooldigits model (.npz) file") as npz:  # step 1
+            sizes = _model_sizes(npz, path)  # step 2
+            shapes: dict[str, tuple[int, ...]] = {}
+            for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):  # step 3
+                shapes[f"w{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
+            for key, shape in shapes.items():
+                layer = key[1:]
+                if key not in npz.headers:
+                    raise FoolDigitsError(f"{path} has missing weights in layer {layer}: "
+                                          f"no {key!r}")
+                found, dtype = npz.headers[key]
+                if dtype.kind not in "fiu":
+                    raise FoolDigitsError(f"{path} holds {_dtype_words(dtype)} in {key!r}; "
+                                          "weights must be real numbers")
+                if found != shape:
+                    raise FoolDigitsError(f"{path} has wrongly shaped weights in layer "
+                                          f"{layer}: {key!r} is {found}, sizes {sizes} need "
+                                          f"{shape}")
+            choices = {key: _model_text(npz, path, key, default) for key, default in
+                       (("activation", "sigmoid"), ("output", "softmax"),
+                        ("cost", "cross-entropy"))}
+            meta = {}
+            for key in sorted(npz.headers):
+                name = key[5:]
+                if key.startswith("meta_") and name.isidentifier() and len(name) <= 40:
+                    meta[name] = printable(_model_text(npz, path, key, ""), META_CHARS)
+            arrays = {key: npz.read(key) for key in shapes}  # step 4
+        for key, array in arrays.items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                arrays[key] = array.astype(np.float32)
+            if not np.all(np.isfinite(arrays[key])):
+                raise FoolDigitsError(f"{path} holds NaN or infinite weights in layer "
+                                      f"{key[1:]} (or numbers too large for float32)")
+        net = cls(sizes, rng=np.random.default_rng(0), **choices)
+        net.w = [arrays[f"w{i}"] for i in range(len(sizes) - 1)]
+        net.b = [arrays[f"b{i}"] for i in range(len(sizes) - 1)]
+        net.meta = meta  # step 5
         return net
 
     def copy(self) -> Network:
@@ -257,6 +279,47 @@ class Network:
         twin.w, twin.b = [w.copy() for w in self.w], [b.copy() for b in self.b]
         twin.meta = dict(self.meta)
         return twin
+
+
+def _dtype_words(dtype: np.dtype[Any]) -> str:
+    kinds = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates",
+             "m": "time spans", "O": "Python objects", "V": "raw records", "b": "booleans"}
+    return kinds.get(dtype.kind, f"{dtype} values")
+
+
+def _model_sizes(npz: NpzReader, path: Path) -> list[int]:
+    """Step 2 of `Network.load`: the layer sizes, checked from the header first."""
+    if "sizes" not in npz.headers:
+        raise FoolDigitsError(f"{path} is not a fooldigits model: it has no 'sizes'")
+    shape, dtype = npz.headers["sizes"]
+    if dtype.kind not in "fiu":
+        raise FoolDigitsError(f"{path} has layer sizes that are not whole numbers "
+                              f"(they are {_dtype_words(dtype)})")
+    if len(shape) != 1 or not 2 <= shape[0] <= MAX_LAYERS:
+        raise FoolDigitsError(f"{path} has 'sizes' of shape {shape}; a model has a list "
+                              f"of 2 to {MAX_LAYERS} layer sizes")
+    values = npz.read("sizes").tolist()
+    if not all(math.isfinite(v) and float(v).is_integer() for v in values):
+        raise FoolDigitsError(f"{path} has layer sizes that are not whole numbers: {values}")
+    sizes = [int(v) for v in values]
+    if sizes[0] != 784 or sizes[-1] != 10 or not all(1 <= n <= MAX_LAYER for n in sizes):
+        raise FoolDigitsError(f"{path} has layer sizes {sizes}; expected 784, then layers "
+                              f"of 1 to {MAX_LAYER:,} neurons, then 10")
+    count = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+    if count > MAX_PARAMETERS:
+        raise FoolDigitsError(f"{path} has layer sizes {sizes}, {count:,} weights and "
+                              f"biases; fooldigits loads at most {MAX_PARAMETERS:,}")
+    return sizes
+
+
+def _model_text(npz: NpzReader, path: Path, key: str, default: str) -> str:
+    """A text entry (a choice or metadata): one short string, checked from its header."""
+    if key not in npz.headers:
+        return default
+    shape, dtype = npz.headers[key]
+    if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT:
+        raise FoolDigitsError(f"{path} has a {key!r} that is not one short text")
+    return str(npz.read(key)[()])
 
 
 def shift_images(

@@ -113,9 +113,17 @@ def stats_distance(images: np.ndarray, ref: Reference) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def real_digits(digit: int | None, data_dir: Path | None, limit: int = 5000) -> np.ndarray:
-    """Up to `limit` training images of `digit` (or of every digit): (k, 784)."""
+    """Up to `limit` training images of `digit` (or of every digit): (k, 784), k >= 1.
+
+    A data set without a single image of `digit` gives nothing to learn a prior from,
+    and says so.
+    """
     data = load_mnist(data_dir)
     images = data.train_images if digit is None else data.train_images[data.train_labels == digit]
+    if len(images) == 0:
+        where = "the bundled MNIST" if data_dir is None else f"data directory {data_dir}"
+        raise FoolDigitsError(f"the training set of {where} has no images of the digit "
+                              f"{digit}, and real ones are needed to learn its statistics")
     return images[:limit]
 
 

@@ -97,3 +97,113 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     assert gzip  # the module is used by conftest's writer
+
+
+# -- hostile --data-dir files (issue 10, items 8 and 15) ---------------------------------
+def _reload(folder: Path) -> None:
+    load_raw.cache_clear()
+    load_mnist.cache_clear()
+    assert folder.is_dir()
+
+
+def test_empty_sets_are_refused_with_a_sentence(tiny_idx_dir: Path) -> None:
+    write_idx(tiny_idx_dir / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28)), True)
+    write_idx(tiny_idx_dir / "t10k-labels-idx1-ubyte", np.zeros(0))
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match=r"holds no images; .* at least one test image"):
+        load_mnist(tiny_idx_dir)
+    write_idx(tiny_idx_dir / "train-images-idx3-ubyte", np.zeros((0, 28, 28)))
+    write_idx(tiny_idx_dir / "train-labels-idx1-ubyte.gz", np.zeros(0), True)
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match=r"holds no images; .* least one training image"):
+        load_mnist(tiny_idx_dir)
+
+
+def test_holding_out_too_many_or_negative_says_why(tiny_idx_dir: Path) -> None:
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="cannot hold out 300 validation images: the "
+                       "training file holds only 300, and at least one must be left"):
+        load_mnist(tiny_idx_dir, validation=300)
+    with pytest.raises(FoolDigitsError, match="cannot have -1 images"):
+        load_mnist(tiny_idx_dir, validation=-1)
+
+
+def test_a_missing_digit_is_named(tiny_idx_dir: Path) -> None:
+    from fooldigits.stats import real_digits
+
+    labels = read_idx(tiny_idx_dir / "train-labels-idx1-ubyte.gz").copy()
+    labels[labels == 3] = 5
+    write_idx(tiny_idx_dir / "train-labels-idx1-ubyte.gz", labels, True)
+    _reload(tiny_idx_dir)
+    real_digits.cache_clear()
+    with pytest.raises(FoolDigitsError, match="has no images of the digit 3"):
+        training_digits(3, 8, tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="has no images of the digit 3"):
+        real_digits(3, tiny_idx_dir)
+    assert training_digits(5, 8, tiny_idx_dir)[0].shape == (8, 784)
+    assert real_digits(5, tiny_idx_dir).shape[1] == 784
+
+
+def test_labels_file_holding_images_is_named(tiny_idx_dir: Path) -> None:
+    write_idx(tiny_idx_dir / "t10k-labels-idx1-ubyte", np.zeros((100, 28, 28)))
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="t10k-labels-idx1-ubyte holds images \\(magic "
+                       "2051\\), but it should hold labels"):
+        load_raw(tiny_idx_dir)
+    write_idx(tiny_idx_dir / "t10k-labels-idx1-ubyte", np.zeros(100))
+    write_idx(tiny_idx_dir / "t10k-images-idx3-ubyte.gz", np.zeros((100, 14, 56)), True)
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="holds 14x56 images; fooldigits needs 28x28"):
+        load_raw(tiny_idx_dir)
+
+
+def test_a_header_past_2_to_the_63_does_not_wrap(tmp_path: Path) -> None:
+    # 2**31 * 2**31 * 4 = 2**64: as int64 it wraps to 0 and matched an empty file
+    (tmp_path / "wrap").write_bytes(np.array([2051, 2**31, 2**31, 4], ">u4").tobytes())
+    with pytest.raises(FoolDigitsError, match="asking for 2,147,483,648 x 2,147,483,648 x 4 "
+                       "= 18,446,744,073,709,551,616 bytes; fooldigits reads at most"):
+        read_idx(tmp_path / "wrap")
+
+
+def test_truncated_and_long_files_give_honest_byte_counts(tmp_path: Path) -> None:
+    header = np.array([2051, 2, 3, 4], ">u4").tobytes()
+    (tmp_path / "short").write_bytes(header + bytes(5))
+    with pytest.raises(FoolDigitsError, match="is truncated: 21 bytes, header says 40"):
+        read_idx(tmp_path / "short")
+    (tmp_path / "long").write_bytes(header + bytes(5000))
+    with pytest.raises(FoolDigitsError, match="longer than its header says: more than 40 "
+                       "bytes, header says 40"):
+        read_idx(tmp_path / "long")
+
+
+def test_a_gzip_bomb_is_read_only_as_far_as_the_header_promises(tmp_path: Path) -> None:
+    header = np.array([2049, 10], ">u4").tobytes()
+    bomb = tmp_path / "bomb.gz"  # 10 labels promised, 2 GB of zeros in 128 gzip members
+    bomb.write_bytes(gzip.compress(header) + gzip.compress(bytes(2**24)) * 128)
+    import tracemalloc
+
+    tracemalloc.start()
+    with pytest.raises(FoolDigitsError, match="longer than its header says: more than 18"):
+        read_idx(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2**20  # under 1 MB read, not 2 GB
+
+
+def test_fifos_devices_and_loops_as_data_files(tiny_idx_dir: Path) -> None:
+    name = tiny_idx_dir / "t10k-labels-idx1-ubyte"
+    name.unlink()
+    os.mkfifo(name)
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="is a FIFO \\(named pipe\\), not a regular"):
+        load_raw(tiny_idx_dir)  # before: blocked forever waiting for a writer
+    name.unlink()
+    name.symlink_to("/dev/zero")
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="is a character device, not a regular file"):
+        load_raw(tiny_idx_dir)  # before: read zeros until memory ran out
+    name.unlink()
+    name.symlink_to(name.name)
+    _reload(tiny_idx_dir)
+    with pytest.raises(FoolDigitsError, match="is a symlink loop"):
+        load_raw(tiny_idx_dir)  # before: "has no t10k-labels-idx1-ubyte"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from fooldigits.cli import app
 from fooldigits.data import Dataset
 from fooldigits.drawings import (
     border_images,
+    load_for_network,
     load_image,
     normalise,
     paint,
@@ -164,3 +168,112 @@ def test_resample_matrix_averages_and_keeps_constants() -> None:
     stroke[200:210] = 1.0  # a thin line survives shrinking as a soft grey, not as nothing
     shrunk = resample_matrix(400, 20) @ stroke
     assert shrunk.sum() == pytest.approx(stroke.sum() / 20, rel=0.05) and shrunk.max() > 0.2
+
+
+# -- hostile files (issue 10, items 7 and 8) ---------------------------------------------
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png(extra: bytes = b"", size: tuple[int, int] = (28, 28)) -> bytes:
+    """A valid black PNG with a white bar, with `extra` chunks inserted after IHDR."""
+    image = Image.new("L", size)
+    image.paste(255, (10, 4, 14, 24))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    raw = buffer.getvalue()
+    return raw[:33] + extra + raw[33:]
+
+
+def test_all_black_images_pass_through_the_ink_box_helpers(mnist: Dataset) -> None:
+    x = mnist.test_images[:3].copy()
+    x[1] = 0  # before: IndexError inside the ink-box helper
+    out = border_images(x)
+    assert not out[1].any() and out[0].any() and out.shape == (3, 784)
+    assert (paint(np.zeros(784, np.float32), 50, (5, 5, 40)) == 255).all()  # blank page
+
+
+def test_16_bit_grey_is_read_at_full_depth(tmp_path: Path) -> None:
+    levels = np.zeros((40, 40), np.uint16)
+    levels[5:35, 10:14] = 60000
+    levels[5:35, 25:29] = 20000  # before: both clipped to 255, i.e. white
+    Image.fromarray(levels).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    pixels = load_image(tmp_path / "deep.png")
+    assert pixels[20, 12] == pytest.approx(60000 / 65535, abs=1e-6)
+    assert pixels[20, 27] == pytest.approx(20000 / 65535, abs=1e-6)
+    names, images = load_for_network(tmp_path / "deep.png")
+    assert names == [str(tmp_path / "deep.png")] and images.shape == (1, 784)
+
+
+def test_each_side_is_capped_before_decoding(tmp_path: Path) -> None:
+    header = _chunk(b"IHDR", struct.pack(">IIBBBBB", 40_000_000, 1, 8, 0, 0, 0, 0))
+    data = _chunk(b"IDAT", zlib.compress(b"\0" + b"\xff" * 40_000_000))
+    (tmp_path / "wide.png").write_bytes(b"\x89PNG\r\n\x1a\n" + header + data +
+                                        _chunk(b"IEND", b""))
+    start = time.perf_counter()
+    with pytest.raises(FoolDigitsError, match="40000000x1; fooldigits reads pictures of at "
+                       "most 20,000 pixels a side"):
+        load_for_network(tmp_path / "wide.png")
+    assert time.perf_counter() - start < 2  # refused from the header, nothing decoded
+    (tmp_path / "wide.txt").write_text("#" * 30_000 + "\n")
+    with pytest.raises(FoolDigitsError, match="at most 20,000 pixels a side"):
+        load_for_network(tmp_path / "wide.txt")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [("ztxt.png", _png(_chunk(b"zTXt", b"k\0\0" + zlib.compress(bytes(20_000_000)))),
+      "is a damaged PNG file (Decompressed data too large"),
+     ("iccp.png", _png(_chunk(b"iCCP", b"p\0\0" + zlib.compress(bytes(20_000_000)))),
+      "is a damaged PNG file"),
+     ("crc.png", _png(b"\0\0\0\1tIME\0\0\0\0\0"), "is a damaged PNG file"),
+     ("ihdr.png", _png()[:16] + b"\0\0\0\0" + _png()[20:], "is a damaged PNG file"),
+     ("cut.png", _png()[:60], "is a damaged PNG file"),
+     ("cut.jpg", b"\xff\xd8\xff\xe0" + bytes(40), "damaged JPEG file"),
+     ("offset.bmp", b"BM" + bytes(8) + struct.pack("<I", 2**31) + bytes(60), "damaged BMP"),
+     ("text.gif", b"GIF89a" + b"\xff" * 20, "damaged GIF file"),
+     ("zero.png", _png(size=(1, 1))[:16] + bytes(8) + _png(size=(1, 1))[24:], "damaged PNG"),
+     ("bomb.bmp", b"BM" + bytes(12) + struct.pack("<IiiHH", 40, 20_000, 20_000, 1, 24) +
+      bytes(40), "claims more than 40 megapixels")],
+)
+def test_damaged_pictures_are_one_sentence(tmp_path: Path, name: str, content: bytes,
+                                           fragment: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(FoolDigitsError) as info:
+        load_for_network(tmp_path / name)
+    assert fragment in str(info.value) and str(tmp_path / name) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("images", "fragment"),
+    [(np.array(0.5), "holds a single number in 'images'"),
+     (np.array(["a", "b"]), "holds text in 'images'"),
+     (np.zeros((2, 784), complex), "holds complex numbers in 'images'"),
+     (np.zeros((2, 784), "datetime64[s]"), "holds dates in 'images'"),
+     (np.array([1, "a"], dtype=object), "holds Python objects in 'images'"),
+     (np.zeros((0, 784)), "holds an array of shape (0, 784)"),
+     (np.zeros((2, 27, 28)), "expected one or more 28x28 images"),
+     (np.full((2, 784), 1e300), "outside [0, 1]")],
+)
+def test_npz_images_are_checked_from_their_header(tmp_path: Path, images: np.ndarray,
+                                                  fragment: str) -> None:
+    np.savez(tmp_path / "x.npz", images=images)
+    with pytest.raises(FoolDigitsError) as info:
+        load_for_network(tmp_path / "x.npz")
+    assert fragment in str(info.value)
+
+
+def test_load_for_network_reads_every_kind(tmp_path: Path, mnist: Dataset) -> None:
+    np.savez(tmp_path / "x.npz", images=mnist.test_images[:3].reshape(3, 28, 28) > 0.5)
+    names, images = load_for_network(tmp_path / "x.npz")
+    assert names == [f"{tmp_path / 'x.npz'}[{i}]" for i in range(3)]
+    assert images.shape == (3, 784) and images.dtype == np.float32 and images.max() == 1
+    for path in (DRAWINGS / "two-small.png", DRAWINGS / "seven.txt"):
+        names, images = load_for_network(path, raw=True)
+        assert names == [str(path)] and images.shape == (1, 784)
+    os.mkfifo(tmp_path / "fifo.png")
+    for path, fragment in ((tmp_path / "fifo.png", "is a FIFO"),
+                           (Path("/dev/zero"), "is a character device")):
+        with pytest.raises(FoolDigitsError, match=fragment):
+            load_for_network(path)

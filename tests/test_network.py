@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,91 @@ def test_score_and_confusion_agree_with_predict(small_net: Network, mnist: Datas
     assert confusion.sum() == 500
     assert np.array_equal(confusion.sum(axis=1), np.bincount(y, minlength=10))
     assert confusion.trace() / 500 == pytest.approx(accuracy)
+
+
+# -- hostile model files (issue 10, items 9, 13, 15) -------------------------------------
+def _model(path: Path, **arrays: object) -> Path:
+    """A model file: a valid 784-10 network unless `arrays` replace parts of it."""
+    base: dict[str, object] = {"sizes": np.array([784, 10]), "w0": np.zeros((784, 10)),
+                               "b0": np.zeros(10)}
+    base.update(arrays)
+    np.savez(path, **{k: v for k, v in base.items() if v is not None})  # type: ignore[arg-type]
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arrays", "fragment"),
+    [({"sizes": np.array([784, np.inf, 10])}, "not whole numbers: [784.0, inf, 10.0]"),
+     ({"sizes": np.array([784, 2.5, 10])}, "not whole numbers"),
+     ({"sizes": np.array(784)}, "'sizes' of shape (); a model has a list of 2 to 16"),
+     ({"sizes": np.array([784] + [10_000] * 100 + [10])}, "of shape (102,)"),
+     ({"sizes": np.array([784, 10_000, 10_000, 10])},
+      "784, 10000, 10000, 10], 107,960,010 weights and biases; fooldigits loads at most"),
+     ({"sizes": np.array([784, -5, 10])}, "layers of 1 to 10,000 neurons"),
+     ({"sizes": np.array([784, 2**70 // 2**10, 10], dtype=np.uint64)}, "layers of 1 to"),
+     ({"sizes": np.array([784, 10], dtype="datetime64[s]")}, "they are dates"),
+     ({"w0": np.full((784, 10), "a")}, "holds text in 'w0'; weights must be real numbers"),
+     ({"w0": np.zeros((784, 10), complex)}, "holds complex numbers in 'w0'"),
+     ({"b0": np.zeros(10, "datetime64[s]")}, "holds dates in 'b0'"),
+     ({"b0": np.zeros(10, bool)}, "holds booleans in 'b0'"),
+     ({"b0": np.array([0, "x"], dtype=object)}, "holds Python objects in 'b0'"),
+     ({"w0": np.zeros((10, 784))}, "'w0' is (10, 784), sizes [784, 10] need (784, 10)"),
+     ({"b0": None}, "missing weights in layer 0: no 'b0'"),
+     ({"w0": np.full((784, 10), 1e300)}, "NaN or infinite weights in layer 0 (or numbers "
+      "too large for float32)"),
+     ({"activation": np.array(["relu", "relu"])}, "'activation' that is not one short text"),
+     ({"cost": np.array("x" * 5000)}, "'cost' that is not one short text"),
+     ({"output": np.array("\x1b[31m")}, "unknown choice")],
+)
+def test_load_refuses_hostile_models_with_one_sentence(tmp_path: Path, arrays: dict[str, object],
+                                                       fragment: str) -> None:
+    with pytest.raises(FoolDigitsError) as info:
+        Network.load(_model(tmp_path / "m.npz", **arrays))
+    assert fragment in str(info.value)
+    assert "\x1b" not in str(info.value)
+
+
+def test_shapes_are_checked_before_any_weight_is_read(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "m.npz"  # 62 MB of valid zeros in layer 0, then a bad layer 1
+    np.savez_compressed(path, sizes=np.array([784, 10_000, 10]),
+                        w0=np.zeros((784, 10_000)), b0=np.zeros(10_000),
+                        w1=np.zeros((10_000, 9)), b1=np.zeros(10))
+    tracemalloc.start()
+    with pytest.raises(FoolDigitsError, match="wrongly shaped weights in layer 1"):
+        Network.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 2**20  # the file's bytes, not 62 MB of weights
+
+
+def test_whole_float_sizes_and_integer_weights_load(tmp_path: Path, mnist: Dataset) -> None:
+    net = Network.load(_model(tmp_path / "m.npz", sizes=np.array([784.0, 10.0]),
+                              w0=np.ones((784, 10), dtype=np.int16)))
+    assert net.sizes == [784, 10] and net.w[0].dtype == np.float32
+    assert net.probabilities(mnist.test_images[:2]).shape == (2, 10)
+
+
+def test_metadata_is_made_printable_on_load(tmp_path: Path) -> None:
+    hostile = "\x1b[2J\x1b]0;owned\x07fooldigits\u202e train\n--seed 1\r" + "x" * 3000
+    path = _model(tmp_path / "m.npz", meta_command=np.array(hostile),
+                  **{"meta_bad name": np.array("hidden")})
+    meta = Network.load(path).meta
+    assert meta["command"].startswith("fooldigits train --seed 1 xxx")
+    assert len(meta["command"]) == 1000 and meta["command"].endswith("…")
+    assert all(ch.isprintable() for ch in meta["command"])
+    assert list(meta) == ["command"]  # a key that is no identifier is skipped
+
+
+def test_model_paths_that_are_not_files_say_what_they_are(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.npz")
+    (tmp_path / "loop.npz").symlink_to("loop.npz")
+    cases = {tmp_path: "is a folder, not a regular file",
+             tmp_path / "fifo.npz": "is a FIFO (named pipe), not a regular file",
+             Path("/dev/zero"): "is a character device, not a regular file",
+             tmp_path / "loop.npz": "is a symlink loop"}
+    for path, fragment in cases.items():
+        with pytest.raises(FoolDigitsError) as info:
+            Network.load(path)
+        assert fragment in str(info.value)

@@ -192,12 +192,9 @@ def _flags_without_type(cmd: Any) -> None:
 
 def main() -> None:
     """Entry point of the `fooldigits` console script."""
-    import signal
+    from fooldigits.files import sigterm_as_interrupt
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM runs the same clean-up as Ctrl-C
-
-    signal.signal(signal.SIGTERM, stop)
+    sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
     try:
         click_app()(prog_name="fooldigits")
     except SystemExit as done:

@@ -204,7 +204,7 @@ def transfer(
 
     positive(count, "--count", 10_000)
     positive(epochs, "--epochs", 1000)
-    finite(target, "--target", 0.0, 1.0, open_high=True)
+    finite(target, "--target", 0.0, 1.0, high_open=True)
     out = output(no_color, as_json, None, html, "transfer between networks")
     from fooldigits.data import load_mnist
     from fooldigits.experiments.fooling import transfer as transfer_matrix

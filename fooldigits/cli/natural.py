@@ -73,7 +73,7 @@ def compare(
 
     digit(digit_)
     positive(count, "--count", 100_000)
-    finite(target, "--target", 0.0, 1.0, open_high=True)
+    finite(target, "--target", 0.0, 1.0, high_open=True)
     out = output(no_color, as_json, png, html, f"priors for fooling '{digit_}'")
     from fooldigits.experiments.natural import compare as compare_priors
 
