@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: demo test lint bench install dev clean model
+.PHONY: demo test lint bench install dev clean model readme
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "fooldigits needs Python >= 3.11"'
@@ -37,6 +37,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m fooldigits.bench
+
+# Regenerate the README's sample output from a real run (tests/test_readme.py checks it).
+readme: install
+	$(BIN)/python tests/test_readme.py
 
 # Remake the shipped model with the recorded command line (see docs/network.md).
 model: install

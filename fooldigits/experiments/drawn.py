@@ -125,7 +125,7 @@ def border(net: Network, x: np.ndarray, y: np.ndarray, show: int = 4
         yield Images("each digit as in MNIST, then stretched to the edges", pairs,
                      [f"{'normal' if j % 2 == 0 else 'edge'}: says {label(p)}"
                       for j, p in enumerate(predicted)], columns=2 * min(k, 4))
-    yield Table(f"{len(y)} test digits", ["framing", "accuracy", "mean confidence"], rows)
+    yield Table(f"{len(y):,} test digits", ["framing", "accuracy", "mean confidence"], rows)
     return BorderResult(len(y), report["original"], report["border"])
 
 
