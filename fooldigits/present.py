@@ -32,7 +32,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -43,7 +43,7 @@ from rich.text import Text
 from fooldigits import render
 from fooldigits.export import Section, write_html, write_png
 from fooldigits.files import check_output
-from fooldigits.pieces import PIECES, Say, to_json
+from fooldigits.pieces import PIECES, Images, Say, to_json
 
 R = TypeVar("R")
 REDRAW = 0.1  # seconds between live redraws
@@ -75,7 +75,8 @@ class Presenter:
     console: Console = field(init=False)
     sections: list[Section] = field(default_factory=list)
     pager: Callable[[], None] | None = None  # asks for a key when the screen is full
-    _lines: int = 0  # lines printed since the last heading
+    _lines: int = 0  # lines printed since the last heading or pause
+    _shown: int = 0  # pieces printed since then
 
     def __post_init__(self) -> None:
         self.output.check()
@@ -89,6 +90,7 @@ class Presenter:
         if not self.output.as_json:
             self.console.print(render.chapter_heading(title, text))
         self._lines = 3 + len(text) // max(self.console.width, 1)
+        self._shown = 0
 
     def show(self, item: object, live: Live | None = None) -> None:
         """One piece: drawn now (unless --json), kept for --png and --html."""
@@ -97,15 +99,34 @@ class Presenter:
         self.sections[-1].pieces.append(item)
         if self.output.as_json:
             return
+        for part in self._screenfuls(item):
+            self._draw(part, live)
+
+    def _screenfuls(self, item: object) -> list[object]:
+        """With a pager, a grid taller than the screen is shown a few rows at a time."""
+        if self.pager is None or not isinstance(item, Images):
+            return [item]
+        per_row = max(1, min(len(item.images), (self.console.width + 2) // render.CELL))
+        rows_per_screen = max(1, (self.console.height - 8) // 15)  # a row: 14 lines + caption
+        step = per_row * rows_per_screen
+        if len(item.images) <= step:
+            return [item]
+        return [replace(item, title=item.title if i == 0 else f"{item.title} (continued)",
+                        images=item.images[i : i + step], captions=item.captions[i : i + step])
+                for i in range(0, len(item.images), step)]
+
+    def _draw(self, item: object, live: Live | None) -> None:
         picture = render.piece(item, self.blocks, self.console.width)
         height = len(self.console.render_lines(picture, pad=False)) + 1
-        if self.pager is not None and self._lines + height > self.console.height - 2:
+        if (self.pager is not None and self._shown
+                and self._lines + height > self.console.height - 2):
             if live is not None:
                 live.update(Text(""), refresh=True)
             self.pager()
-            self._lines = 0
+            self._lines, self._shown = 0, 0
         (live.console if live is not None else self.console).print(picture)
         self._lines += height
+        self._shown += 1
 
     # -- a whole experiment -------------------------------------------------------------
     def run(self, stream: Generator[object, None, R]) -> R:

@@ -99,21 +99,22 @@ KEYS = {"\n": "next", " ": "next", "right": "next", "down": "next", "n": "n", "b
         "left": "b", "up": "b", "r": "r", "q": "q", "esc": "q"}
 
 
-def _ask(presenter: Any, prompt: str) -> str:
-    """Show the keys, then wait for one that means something (others are ignored)."""
+def _ask(presenter: Any, prompt: str, allowed: tuple[str, ...] = ("next", "b", "r", "n", "q")
+         ) -> str:
+    """Show the keys, then wait for one that means something here (others are ignored)."""
     from fooldigits.render import read_key
 
     presenter.console.print(f"[dim]{prompt}[/]")
     while True:
         key = KEYS.get(read_key())
-        if key is not None:
+        if key in allowed:
             return key
 
 
 def _more(presenter: Any) -> None:
     """The screen is full: wait before the next piece, like the next slide."""
     key = _ask(presenter, "── more below: Enter for the next screen · n: next chapter · "
-               "q: quit ──")
+               "q: quit ──", ("next", "n", "q"))
     if key == "q":
         raise _Quit
     if key == "n":
