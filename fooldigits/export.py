@@ -178,7 +178,7 @@ def write_png(pieces: Iterable[object], path: Path) -> int:
 
 # -- the web page -------------------------------------------------------------------------------
 STYLE = """
-body { font-family: Georgia, 'DejaVu Serif', serif; max-width: 1100px; margin: 2em auto;
+body { font-family: Georgia, 'DejaVu Serif', serif; max-width: 1320px; margin: 2em auto;
        padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
 h1 { font-size: 1.9em; } h2 { margin-top: 2.2em; border-bottom: 1px solid #bbb; }
 p.intro { font-style: italic; } p.note { color: #666; font-size: 0.92em; }
@@ -192,7 +192,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 td.diag { background: #dff0df; } td.bar { text-align: left; width: 320px; }
 span.bar { display: inline-block; height: 0.8em; background: #4a7; }
-ol.toc { columns: 2; }
+ul.toc { columns: 2; list-style: none; padding-left: 0; }
 """
 
 
@@ -242,8 +242,8 @@ def page(title: str, sections: Sequence[Section]) -> str:
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
     if len(sections) > 1:
-        parts.append("<ol class=toc>" + "".join(f"<li>{html.escape(s.title)}</li>"
-                                                for s in sections) + "</ol>")
+        parts.append("<ul class=toc>" + "".join(f"<li>{html.escape(s.title)}</li>"
+                                                for s in sections) + "</ul>")
     for s in sections:
         parts.append(f"<section><h2>{html.escape(s.title)}</h2>")
         if s.text:

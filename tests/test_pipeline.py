@@ -147,7 +147,7 @@ def test_tutor_writes_the_whole_story_as_one_page(tmp_path: Path) -> None:
 
     page = read_page(tmp_path / "story.html")
     assert page.headings == [c.title for c in tutor.CHAPTERS]
-    assert "ol" in page.tags and len(page.images) >= 10
+    assert "ul" in page.tags and len(page.images) >= 10
     assert all(rows > 0 for rows in page.table_rows)
 
 

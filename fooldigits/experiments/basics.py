@@ -102,8 +102,10 @@ def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generat
             epochs.append({"epoch": event.epoch, "validation_accuracy": val,
                            "test_accuracy": event.test_accuracy,
                            "seconds": round(event.seconds, 3)})
-            yield Say(f"epoch {event.epoch:3d}/{config.epochs}: validation "
-                      f"{_pct(val)}, test {_pct(event.test_accuracy)}  ({event.seconds:.1f} s)")
+            scores = ", ".join(f"{name} {100 * value:.2f}%" for name, value in (
+                ("validation", val), ("test", event.test_accuracy)) if value is not None)
+            yield Say(f"epoch {event.epoch:3d}/{config.epochs}: {scores or 'done'}  "
+                      f"({event.seconds:.1f} s)")
             if score > best_accuracy:
                 best, best_accuracy, best_epoch = net.copy(), score, event.epoch
     except KeyboardInterrupt:
@@ -125,10 +127,6 @@ def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generat
         yield Say(f"saved {saved} (epoch {best_epoch}, best validation accuracy "
                   f"{100 * best_accuracy:.2f}%)", "good")
     return TrainResult(net.sizes, epochs, best_epoch, best_accuracy, saved, best)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}%"
 
 
 # -- evaluate -----------------------------------------------------------------------------------

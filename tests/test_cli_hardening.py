@@ -1,0 +1,103 @@
+"""Issue 10's command-line items, each with a test: seeds, floats, caps, early path checks,
+stdout, per-file classify, metadata printed as plain text."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fooldigits.cli import app
+from fooldigits.network import Network
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["dream", "--digit", "1", "--steps", "5", "--json"],
+    ["fool", "--digit", "8", "--json"],
+    ["scramble", "--count", "20", "--levels", "0.5", "--json"],
+    ["tutor", "--chapter", "meaning", "--no-pause"],
+])
+def test_negative_seeds_are_seeds(args: list[str]) -> None:
+    code, out, err = run(*args, "--seed", "-7")
+    assert code == 0, err
+    again = run(*args, "--seed", "-7")[1]
+    if "--json" in args:
+        assert json.loads(out) == json.loads(again) or "seconds" in out  # same numbers
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["fool", "--digit", "2", "--prior-weight", "nan"], "--prior-weight must be a finite"),
+    (["fool", "--digit", "2", "--prior-weight", "-1"], "--prior-weight must be at least 0"),
+    (["dream", "--prior-weight", "inf"], "--prior-weight must be a finite"),
+    (["scramble", "--levels", "nan"], "--levels must be shares in [0, 1]"),
+    (["show", "--count", "1000000000"], "--count must be at most"),
+])
+def test_bad_floats_and_absurd_counts(args: list[str], fragment: str) -> None:
+    code, out, err = run(*args)
+    assert code == 1 and fragment in err and "Traceback" not in out + err, err
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    for args in (["fool", "--digit", "1", "--count", "300", "--out", "/nonexistent/f.npz"],
+                 ["pca", "--png", "/nonexistent/p.png"],
+                 ["train", "--out", str(tmp_path)],
+                 ["fool", "--digit", "2", "--out", str(tmp_path / "f.png")]):
+        code, _, err = run(*args)
+        assert code == 1 and err.startswith("[error]"), err
+    assert time.perf_counter() - start < 30  # none of them trained, fooled or fitted
+
+
+def test_classify_reports_each_bad_file_and_reads_the_rest(tmp_path: Path) -> None:
+    good = Path(__file__).parent.parent / "docs" / "drawings" / "seven.txt"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    zero_d = tmp_path / "zero.npz"
+    np.savez(zero_d, images=np.float32(3))
+    code, out, err = run("classify", str(broken), str(good), str(zero_d), "--json")
+    assert code == 1
+    assert [r["digit"] for r in json.loads(out)] == [7]
+    assert err.count("[error]") == 2 and "Traceback" not in err
+
+
+def test_model_metadata_is_printed_as_plain_text(tmp_path: Path) -> None:
+    net = Network([784, 5, 10], rng=np.random.default_rng(0))
+    net.meta["command"] = "[bold red]boom[/] \x1b[31mred\x1b[0m"
+    net.save(tmp_path / "m.npz")
+    code, out, err = run("evaluate", "--model", str(tmp_path / "m.npz"), "--no-color")
+    assert code == 0, err
+    assert "\x1b" not in out and "[bold red]boom[/]" in out
+
+
+def test_ctrl_c_during_fool_saves_the_finished_runs(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "f.npz"
+    env = {**os.environ, "NO_COLOR": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "fooldigits", "fool", "--digit", "1",
+                                "--count", "100000", "--slots", "4", "--out", str(out)],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                               env=env)
+    time.sleep(12)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "finished fooling images to" in err
+    with np.load(out) as saved:
+        n = len(saved["images"])
+        assert n > 0 and np.all(saved["confidences"] > 0)
+    assert f"saved the {n} finished" in err
