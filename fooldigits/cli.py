@@ -825,6 +825,37 @@ def classify(
 
 
 @command()
+def draw(
+    load: Annotated[Path | None, typer.Option(
+        help="Start from this picture: anything `classify` reads (PNG, JPEG, BMP, GIF, "
+        ".txt grid, .npz).")] = None,
+    model: ModelOpt = None,
+    game: Annotated[bool, typer.Option(
+        "--game", help="Beat the network: three challenges, scored and timed.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Where s saves the drawing (a PNG that `classify` reads); default: "
+        "drawing-1.png, drawing-2.png, ... in this folder.")] = None,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="With --game: write the scores to this JSON file.")] = None,
+    seed: SeedOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Draw a digit in the terminal and watch the network read it, stroke by stroke.
+
+    Mouse: drag to draw, the right button erases. Keys: arrows or hjkl move, space pen.
+
+    x eraser · +/- brush · u undo · c clear · n swap views · s save a PNG · q or Esc quit.
+    """
+    from fooldigits import drawpad
+
+    net = _load(model)
+    console = _console(no_color)
+    pad = drawpad.run(net, load, out, game, json_path, seed, _blocks(console))
+    for line in drawpad.report(pad, seed, str(model or "shipped"), json_path):
+        console.print(line)
+
+
+@command()
 def border(
     count: Annotated[int, typer.Option(help="How many test images (default: all 10,000).")
                      ] = 10_000,
