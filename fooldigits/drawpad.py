@@ -44,7 +44,7 @@ from fooldigits.game import CHALLENGES, Game, evolution_summary, seeded_evolutio
 from fooldigits.keys import Key, Mouse, Parser
 from fooldigits.network import Network
 from fooldigits.render import bar
-from fooldigits.screen import Piece, Screen, Terminal, half_blocks, join, text
+from fooldigits.screen import Piece, Screen, Terminal, _cells, half_blocks, join, text
 
 TOP = 1  # screen row of the canvas box
 BOX = SIZE + 2  # the canvas box: 58 columns, 30 rows
@@ -403,3 +403,39 @@ def report(pad: Pad, seed: int, model: str, json_path: Path | None) -> list[obje
         atomic_write(json_path, lambda f: f.write(json.dumps(payload, indent=2).encode()))
         lines.append(f"scores written to {json_path}")
     return lines
+
+
+def bench_row(strokes: int = 40) -> tuple[str, float, float]:
+    """`make bench`: the redraw after one mouse stroke, against its plain parts.
+
+    Project: a stroke of 24 SGR mouse reports (press, 22 drags, release) parsed, applied,
+    read by the network (two views, one forward pass) and redrawn (changed lines only).
+    Reference: one forward pass of one image plus one full-screen render from scratch.
+    Returns (what, median project seconds, median reference seconds); target < 50 ms.
+    """
+    net = Network.load()
+    pad, screen, parser = Pad(net), Screen(), Parser()
+    rng = np.random.default_rng(0)
+    screen.update(pad.lines(0.0), (WIDTH, HEIGHT))
+    project, reference = [], []
+    for _ in range(strokes):
+        x, y = rng.integers(2, SIZE, 2), rng.integers(TOP + 2, TOP + SIZE // 2 + 1, 2)
+        xs, ys = np.linspace(x[0], x[1], 23).round(), np.linspace(y[0], y[1], 23).round()
+        data = (f"\x1b[<0;{x[0]};{y[0]}M" + "".join(
+            f"\x1b[<32;{int(a)};{int(b)}M" for a, b in zip(xs, ys, strict=True))
+            + f"\x1b[<0;{x[1]};{y[1]}m").encode()
+        start = time.perf_counter()
+        for event in parser.feed(data):
+            pad.handle(event, 0.0)
+        screen.update(pad.lines(0.0), (WIDTH, HEIGHT))
+        project.append(time.perf_counter() - start)
+        image = rng.random((1, 784), dtype=np.float32)
+        _cells.cache_clear()  # from scratch: no line drawn before
+        start = time.perf_counter()
+        net.probabilities(image)
+        Screen().update(pad.lines(0.0), (WIDTH, HEIGHT))
+        reference.append(time.perf_counter() - start)
+        if rng.random() < 0.3:
+            pad.canvas.clear()
+    return ("`fooldigits draw`: redraw after a mouse stroke (24 reports)",
+            float(np.median(project)), float(np.median(reference)))

@@ -30,6 +30,7 @@ and tmux speak), 24-bit colour, and Windows consoles.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 from types import FrameType, TracebackType
@@ -65,27 +66,30 @@ def join(pieces: list[Piece], width: int) -> str:
 def half_blocks(pixels: np.ndarray, blocks: bool, mark: tuple[int, int, int] | None = None
                 ) -> list[str]:
     """Pixels (2k, w) in [0, 1] -> k lines of w cells; `mark` = (row, col, colour)."""
-    level = np.clip(np.rint(np.asarray(pixels) * 25), 0, 25).astype(np.int64)
-    colours = np.asarray(GREYS)[level]  # (2k, w) palette numbers
+    level = np.clip(np.rint(np.asarray(pixels) * 25), 0, 25).astype(np.uint8)  # (2k, w)
+    if not blocks:
+        mean = (level[0::2].astype(np.int64) + level[1::2]) * len(RAMP) // 52  # (k, w)
+        rows = [[RAMP[min(m, len(RAMP) - 1)] for m in line] for line in mean]
+        if mark is not None:
+            rows[mark[0] // 2][mark[1]] = "+"
+        return ["".join(row) for row in rows]
+    colours = np.asarray(GREYS, dtype=np.uint8)[level]  # (2k, w) palette numbers
     if mark is not None:
         colours[mark[0], mark[1]] = mark[2]
-    lines = []
-    for r in range(0, len(level) - 1, 2):
-        if not blocks:
-            mean = (level[r] + level[r + 1]) * len(RAMP) // 52
-            row = [RAMP[min(m, len(RAMP) - 1)] for m in mean]
-            if mark is not None and mark[0] // 2 == r // 2:
-                row[mark[1]] = "+"
-            lines.append("".join(row))
-            continue
-        parts, last = [], (-1, -1)
-        for pair in zip(colours[r].tolist(), colours[r + 1].tolist(), strict=True):
-            if pair != last:
-                parts.append(f"\x1b[38;5;{pair[0]};48;5;{pair[1]}m")
-                last = pair
-            parts.append("▀")
-        lines.append("".join(parts) + "\x1b[0m")
-    return lines
+    return [_cells(colours[r].tobytes(), colours[r + 1].tobytes())
+            for r in range(0, len(colours) - 1, 2)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _cells(top: bytes, bottom: bytes) -> str:
+    """One line of `▀` cells from palette numbers; cached, as most lines repeat."""
+    parts, last = [], (-1, -1)
+    for pair in zip(top, bottom, strict=True):
+        if pair != last:
+            parts.append(f"\x1b[38;5;{pair[0]};48;5;{pair[1]}m")
+            last = pair
+        parts.append("▀")
+    return "".join(parts) + "\x1b[0m"
 
 
 class Screen:

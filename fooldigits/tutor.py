@@ -333,7 +333,7 @@ def docs_dir() -> Path:
 
 
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
-           "drawings", "speed", "tutor", "exercises")
+           "drawings", "speed", "tutor", "exercises", "drawpad", "canvas", "keys", "screen", "game")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 

@@ -110,7 +110,7 @@ def test_the_undo_stack_is_bounded() -> None:
 
 
 def test_strokes_off_the_canvas_are_cut_at_its_edges() -> None:
-    rows, cols, alpha = capsule(SIZE, (-10, -10), (-8, -8), 3)
+    *_, alpha = capsule(SIZE, (-10, -10), (-8, -8), 3)
     assert alpha.size == 0
     canvas = Canvas()
     canvas.stroke(-5, 28)

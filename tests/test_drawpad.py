@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from fooldigits import drawings
 from fooldigits.cli import app
 from fooldigits.drawpad import HEIGHT, TOP, WIDTH, Pad, percent
-from fooldigits.keys import Key, Parser
+from fooldigits.keys import Parser
 from fooldigits.network import Network
 from fooldigits.screen import Screen, half_blocks
 

@@ -10,7 +10,13 @@ import pytest
 from fooldigits.canvas import Canvas
 from fooldigits.evolve import FoolResult, Generation, run_to_end
 from fooldigits.game import (
-    CHALLENGES, LIMIT, Game, SeededPrior, evolution_summary, judge, seeded_evolution,
+    CHALLENGES,
+    LIMIT,
+    Game,
+    SeededPrior,
+    evolution_summary,
+    judge,
+    seeded_evolution,
 )
 from fooldigits.network import Network
 
@@ -118,6 +124,6 @@ def test_the_ga_finishes_a_drawing_with_few_changed_pixels(shipped: Network,
 def test_the_best_run_is_the_one_that_changed_least(shipped: Network,
                                                     scribble: np.ndarray) -> None:
     result = run_to_end(seeded_evolution(shipped, 3, scribble, np.random.default_rng(1), runs=4))
-    summary, image = evolution_summary(scribble, result)
+    summary, _ = evolution_summary(scribble, result)
     counts = np.sum(np.abs(result.images - scribble) > 0.1, axis=1)
     assert summary.changed == counts[result.reached].min()

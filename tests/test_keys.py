@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import termios
 import threading
 
@@ -103,6 +104,7 @@ def test_read_key_returns_whole_keys_and_restores_the_terminal() -> None:
         assert read_key(slave, escape_wait=0.02, flush=False) == "esc"
         assert termios.tcgetattr(slave) == before
         os.write(master, b"x\n")  # typed before the call: forgotten
+        assert select.select([slave], [], [], 5)[0]  # (a pty delivers input a bit later)
         later = threading.Timer(0.2, os.write, (master, b"\x1b[B"))
         later.start()
         assert read_key(slave) == "down"
