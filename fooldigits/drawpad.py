@@ -43,8 +43,18 @@ from fooldigits.evolve import FoolResult
 from fooldigits.game import CHALLENGES, Game, evolution_summary, seeded_evolution
 from fooldigits.keys import Key, Mouse, Parser
 from fooldigits.network import Network
-from fooldigits.render import bar
-from fooldigits.screen import Piece, Screen, Terminal, _cells, half_blocks, join, text
+from fooldigits.screen import (
+    Piece,
+    Screen,
+    Terminal,
+    _cells,
+    bar_lines,
+    big_digit,
+    half_blocks,
+    join,
+    percent,
+    text,
+)
 
 TOP = 1  # screen row of the canvas box
 BOX = SIZE + 2  # the canvas box: 58 columns, 30 rows
@@ -57,37 +67,6 @@ HELP = ("mouse: drag draws, right button erases · arrows/hjkl: move · space: p
         "x: eraser · +/-: brush · u: undo · c: clear · n: swap views · s: save PNG · q: quit")
 GAME_HELP = ("mouse draws (right: erases) · arrows/hjkl move, space pen · x eraser · +/- brush "
              "· u undo · c clear", "n: swap views · q: quit · ")
-FONT = {  # 5 x 7 figures for the predicted digit
-    "0": "01110 10001 10011 10101 11001 10001 01110", "1": "00100 01100 00100 00100 00100 "
-    "00100 01110", "2": "01110 10001 00001 00010 00100 01000 11111", "3": "11111 00010 00100 "
-    "00010 00001 10001 01110", "4": "00010 00110 01010 10010 11111 00010 00010", "5": "11111 "
-    "10000 11110 00001 00001 10001 01110", "6": "00110 01000 10000 11110 10001 10001 01110",
-    "7": "11111 00001 00010 00100 01000 01000 01000", "8": "01110 10001 10001 01110 10001 "
-    "10001 01110", "9": "01110 10001 10001 01111 00001 00010 01100", "?": "01110 10001 00001 "
-    "00010 00100 00000 00100"}
-
-
-def percent(p: float) -> str:
-    """93.14%, or as many decimals as it takes not to round 0.99995 up to 100%."""
-    decimals = 2
-    while decimals < 6 and p < 1 and f"{100 * p:.{decimals}f}" == "100." + "0" * decimals:
-        decimals += 1
-    return f"{100 * p:.{decimals}f}%"
-
-
-def bar_lines(p: np.ndarray | None, title: str, large: bool) -> list[Piece]:
-    """A title and ten rows 'd ██████▌ 93.1%' (19 columns each), the winner in green."""
-    rows = [text(f"{('▶ ' if large else '') + title:<19}", "1;4" if large else "1")]
-    winner = -1 if p is None else int(np.argmax(p))
-    for d in range(10):
-        if p is None:
-            rows.append(text(f"{d:<19}"))
-            continue
-        style = "1;32" if d == winner else ""
-        rows.append(text(f"{d} {bar(float(p[d]), 10):<10} {100 * float(p[d]):5.1f}%", style))
-    return rows
-
-
 class Pad:
     """Everything on screen, changed only through `handle` (events) and `read`."""
 
@@ -133,8 +112,10 @@ class Pad:
             round_before = self.game.index
             if self.game.handle(key, self.large_p, now):
                 if self.game.index != round_before:  # a new challenge: a fresh canvas
-                    self.canvas, self.special, self.stale = Canvas(), None, True
-                    self.pen_down = False
+                    fresh = Canvas()
+                    fresh.brush, fresh.eraser = self.canvas.brush, self.eraser
+                    self.canvas, self.special, self.stale = fresh, None, True
+                    self.pen_down = self.mouse_down = False
                 return self.game.phase != "done"
         if key in ("q", "esc", "ctrl-c"):
             return False
@@ -253,9 +234,8 @@ class Pad:
             title, image, p = self.special
         picture = half_blocks(np.zeros((28, 28)) if image is None else image.reshape(28, 28),
                               self.blocks)
-        answer = "?" if p is None else str(int(np.argmax(p)))
-        font = [row.replace("1", "██").replace("0", "  ") for row in FONT[answer].split()]
-        side = [text(f, "1;32") for f in font] + [text("")]
+        side = [text(row, "1;32") for row in big_digit(None if p is None else
+                                                        int(np.argmax(p)))] + [text("")]
         side += [text("draw", "1"), text("something", "1")] if p is None else [
             text(percent(float(np.max(p))), "1"), text("sure")]
         rows: list[list[Piece]] = [[text(title, "1")]]
@@ -313,9 +293,9 @@ def _size(fd: int) -> tuple[int, int]:
 
 
 def _too_small(size: tuple[int, int]) -> list[str]:
-    return [f"fooldigits draw needs a terminal of at least {WIDTH}x{HEIGHT} characters; "
-            f"this one is {size[0]}x{size[1]}.", "Make the window larger (or the font "
-            "smaller), or press q to quit."]
+    return [f"fooldigits draw needs at least {WIDTH}x{HEIGHT}", f"characters; this terminal "
+            f"is {size[0]}x{size[1]}.", "Make the window larger (or the", "font smaller), "
+            "or press q to quit."]
 
 
 def run(net: Network, load: Path | None = None, out: Path | None = None, game: bool = False,
@@ -341,8 +321,9 @@ def run(net: Network, load: Path | None = None, out: Path | None = None, game: b
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     size = _size(fd_out)
     if size[0] < WIDTH or size[1] < HEIGHT:
-        raise FoolDigitsError(" ".join(_too_small(size)[:1]) + " Make the window larger "
-                              "or the font smaller.")
+        raise FoolDigitsError(f"fooldigits draw needs a terminal of at least {WIDTH}x{HEIGHT} "
+                              f"characters; this one is {size[0]}x{size[1]}: make the window "
+                              "larger or the font smaller")
     rng = np.random.default_rng(seed)
     pad = Pad(net, blocks, out, Game.new(rng, time.monotonic()) if game else None)
     if picture is not None:

@@ -37,13 +37,21 @@ from types import FrameType, TracebackType
 
 import numpy as np
 
-from fooldigits.render import RAMP
+from fooldigits.render import RAMP, bar
 
 ENTER = "\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[?1002h\x1b[?1006h\x1b[2J"
 LEAVE = "\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?7h\x1b[?1049l\x1b[?25h"
 GREYS = [16, *range(232, 256), 231]  # palette numbers: black, 24 greys, white
 
 Piece = tuple[str, int]  # (text with escape sequences, columns it takes)
+FONT = {  # 5 x 7 figures for the predicted digit
+    "0": "01110 10001 10011 10101 11001 10001 01110", "1": "00100 01100 00100 00100 00100 "
+    "00100 01110", "2": "01110 10001 00001 00010 00100 01000 11111", "3": "11111 00010 00100 "
+    "00010 00001 10001 01110", "4": "00010 00110 01010 10010 11111 00010 00010", "5": "11111 "
+    "10000 11110 00001 00001 10001 01110", "6": "00110 01000 10000 11110 10001 10001 01110",
+    "7": "11111 00001 00010 00100 01000 01000 01000", "8": "01110 10001 10001 01110 10001 "
+    "10001 01110", "9": "01110 10001 10001 01111 00001 00010 01100", "?": "01110 10001 00001 "
+    "00010 00100 00000 00100"}
 
 
 def text(s: str, style: str = "") -> Piece:
@@ -90,6 +98,33 @@ def _cells(top: bytes, bottom: bytes) -> str:
             last = pair
         parts.append("▀")
     return "".join(parts) + "\x1b[0m"
+
+
+def percent(p: float) -> str:
+    """93.14%, or as many decimals as it takes not to round 0.99995 up to 100%."""
+    decimals = 2
+    while decimals < 6 and p < 1 and f"{100 * p:.{decimals}f}" == "100." + "0" * decimals:
+        decimals += 1
+    return f"{100 * p:.{decimals}f}%"
+
+
+def bar_lines(p: np.ndarray | None, title: str, large: bool) -> list[Piece]:
+    """A title and ten rows 'd ██████▌ 93.1%' (19 columns each), the winner in green."""
+    rows = [text(f"{('▶ ' if large else '') + title:<19}", "1;4" if large else "1")]
+    winner = -1 if p is None else int(np.argmax(p))
+    for d in range(10):
+        if p is None:
+            rows.append(text(f"{d:<19}"))
+            continue
+        style = "1;32" if d == winner else ""
+        rows.append(text(f"{d} {bar(float(p[d]), 10):<10} {100 * float(p[d]):5.1f}%", style))
+    return rows
+
+
+def big_digit(digit: int | None) -> list[str]:
+    """A digit (None: '?') in 5 x 7 figures of full blocks: 7 lines of 10 columns."""
+    rows = FONT["?" if digit is None else str(digit)].split()
+    return [row.replace("1", "██").replace("0", "  ") for row in rows]
 
 
 class Screen:

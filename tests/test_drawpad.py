@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 from fooldigits import drawings
 from fooldigits.cli import app
-from fooldigits.drawpad import HEIGHT, TOP, WIDTH, Pad, percent
+from fooldigits.drawpad import HEIGHT, TOP, WIDTH, Pad
 from fooldigits.keys import Parser
 from fooldigits.network import Network
-from fooldigits.screen import Screen, half_blocks
+from fooldigits.screen import Screen, half_blocks, percent
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
