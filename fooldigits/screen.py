@@ -21,7 +21,9 @@ Everything `fooldigits draw` does to the terminal, with no library in between:
    `ESC[?2026l`, ignored by terminals that lack it): nothing flickers.
 
 A line is built from `Piece`s, (text with escape sequences, columns it takes), so the
-layout can count columns without counting escape bytes.
+layout can count columns without counting escape bytes. The small pictures the pad puts
+together live here too: `bar_lines` (ten probabilities as bars), `big_digit` (a digit in
+5 x 7 figures of full blocks) and `percent` (which never rounds 99.996% up to 100%).
 
 What it leaves out: terminfo (these sequences are xterm's, which every common terminal
 and tmux speak), 24-bit colour, and Windows consoles.
