@@ -842,9 +842,10 @@ def draw(
 ) -> None:
     """Draw a digit in the terminal and watch the network read it, stroke by stroke.
 
-    Mouse: drag to draw, the right button erases. Keys: arrows or hjkl move, space pen.
+    Mouse: drag to draw, the right button erases.
 
-    x eraser · +/- brush · u undo · c clear · n swap views · s save a PNG · q or Esc quit.
+    Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
+    u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
     """
     from fooldigits import drawpad
 

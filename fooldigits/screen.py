@@ -173,7 +173,9 @@ class Terminal:
         import termios
 
         self.saved = termios.tcgetattr(self.fd_in)
-        self.old_term = signal.signal(signal.SIGTERM, _terminate)
+        self.old_term = signal.getsignal(signal.SIGTERM)
+        if self.old_term in (signal.SIG_DFL, None):  # a caller's own handler stays in charge
+            signal.signal(signal.SIGTERM, _terminate)
         mode = termios.tcgetattr(self.fd_in)
         mode[0] &= ~(termios.IXON | termios.ICRNL)  # Ctrl-S and Enter arrive as keys
         mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)  # no echo, no lines
