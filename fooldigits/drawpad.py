@@ -33,6 +33,7 @@ import os
 import select
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,7 @@ class Pad:
         self.p: np.ndarray | None = None  # (2, 10) their probabilities
         self.stale = True
         self.special: tuple[str, np.ndarray, np.ndarray] | None = None  # the GA's picture
+        self.judged: np.ndarray | None = None  # (784,) the picture the game last scored
 
     # -- reading ---------------------------------------------------------------------
     def read(self) -> None:
@@ -109,8 +111,9 @@ class Pad:
             return True
         key = event.name
         if self.game is not None:
-            round_before = self.game.index
+            round_before, scored = self.game.index, len(self.game.scores)
             if self.game.handle(key, self.large_p, now):
+                self._scored(scored)
                 if self.game.index != round_before:  # a new challenge: a fresh canvas
                     fresh = Canvas()
                     fresh.brush, fresh.eraser = self.canvas.brush, self.eraser
@@ -149,6 +152,43 @@ class Pad:
             self.save()
         return True
 
+    def tick(self, now: float, rng: np.random.Generator,
+             show: Callable[[], bool] = lambda: False) -> None:
+        """The game's clock, and the GA when the student asked for it (`e`)."""
+        if self.game is None:
+            return
+        scored = len(self.game.scores)
+        self.game.tick(self.large_p, now)
+        self._scored(scored)
+        if self.game.evolve_requested:
+            self.evolve(rng, show)
+
+    def evolve(self, rng: np.random.Generator, show: Callable[[], bool]) -> None:
+        """Challenge 3's finish: the GA from the judged picture; `show()` redraws about
+        ten times a second and returns True to stop it."""
+        assert self.game is not None and self.judged is not None
+        start, last = self.judged, 0.0
+        for event in seeded_evolution(self.net, self.game.target, start, rng):
+            if isinstance(event, FoolResult):
+                summary, image = evolution_summary(start, event)
+                self.game.evolved(summary)
+                self.special = (f"the GA's picture: {summary.changed} pixels changed", image,
+                                self.net.probabilities(image)[0])
+                return
+            if time.monotonic() - last > 0.1:
+                last = time.monotonic()
+                self.special = (f"evolving: generation {event.generation}", event.best_image,
+                                self.net.probabilities(event.best_image)[0])
+                if show():
+                    break
+        self.game.evolve_requested, self.special = False, None
+        self.game.message = "stopped the genetic algorithm"
+
+    def _scored(self, before: int) -> None:
+        """Keep the picture the game just scored: the GA starts from it."""
+        if self.game is not None and len(self.game.scores) > before and self.inputs is not None:
+            self.judged = self.inputs[self.large].copy()
+
     def _mouse(self, event: Mouse) -> None:
         row, col = 2 * (event.y - TOP - 1) + 0.5, float(event.x - 1)
         inside = -1 <= col <= SIZE and -2 <= row <= SIZE + 1
@@ -181,8 +221,11 @@ class Pad:
         if self.canvas.empty:
             self.message = "nothing to save yet: the canvas is empty"
             return
-        path = self.out or next(Path(f"drawing-{i}.png") for i in range(1, 10_000)
-                                if not Path(f"drawing-{i}.png").exists())
+        path = self.out or next((Path(f"drawing-{i}.png") for i in range(1, 10_000)
+                                 if not Path(f"drawing-{i}.png").exists()), None)
+        if path is None:
+            self.message = "drawing-1.png ... drawing-9999.png all exist: use --out"
+            return
         try:
             save_png(self.canvas.pixels, path)
         except FoolDigitsError as err:
@@ -263,30 +306,6 @@ def save_png(pixels: np.ndarray, path: Path) -> None:
 
 
 
-def _evolve_live(pad: Pad, term: Terminal, screen: Screen, rng: np.random.Generator) -> None:
-    """Challenge 3's finish: the GA from the student's picture, shown as it runs; q stops."""
-    assert pad.game is not None and pad.inputs is not None
-    start = pad.inputs[pad.large]
-    last = 0.0
-    for event in seeded_evolution(pad.net, pad.game.target, start, rng):
-        if isinstance(event, FoolResult):
-            summary, image = evolution_summary(start, event)
-            pad.game.evolved(summary)
-            p = pad.net.probabilities(image)[0]
-            pad.special = (f"the GA's picture: {summary.changed} pixels changed", image, p)
-            return
-        if time.monotonic() - last > 0.1:
-            last = time.monotonic()
-            pad.special = (f"evolving: generation {event.generation}", event.best_image,
-                           pad.net.probabilities(event.best_image)[0])
-            term.write(screen.update(pad.lines(last), _size(term.fd_out)))
-            if select.select([term.fd_in], [], [], 0)[0] and os.read(term.fd_in, 1024)[:1] in (
-                    b"q", b"\x1b"):
-                break
-    pad.game.evolve_requested, pad.special = False, None
-    pad.game.message = "stopped the genetic algorithm"
-
-
 def _size(fd: int) -> tuple[int, int]:
     size = os.get_terminal_size(fd)
     return size.columns, size.lines
@@ -330,6 +349,12 @@ def run(net: Network, load: Path | None = None, out: Path | None = None, game: b
         pad.canvas.load(picture)
     parser, screen = Parser(), Screen()
     with Terminal(fd_in, fd_out) as term:
+
+        def show() -> bool:  # a frame while the GA runs; q or Esc stops it
+            term.write(screen.update(pad.lines(time.monotonic()), _size(fd_out)))
+            return bool(select.select([fd_in], [], [], 0)[0]) and os.read(
+                fd_in, 1024)[:1] in (b"q", b"\x1b")
+
         while True:
             now, size = time.monotonic(), _size(fd_out)
             fits = size[0] >= WIDTH and size[1] >= HEIGHT
@@ -351,10 +376,7 @@ def run(net: Network, load: Path | None = None, out: Path | None = None, game: b
             if not all(pad.handle(e, now) for e in events
                        if fits or e in (Key("q"), Key("esc"))):
                 break  # step 2 (`all` stops at the first event that quits)
-            if pad.game is not None:
-                pad.game.tick(pad.large_p, now)
-                if pad.game.evolve_requested:
-                    _evolve_live(pad, term, screen, rng)
+            pad.tick(now, rng, show)
     return pad
 
 

@@ -204,3 +204,27 @@ def test_a_terminal_too_small_is_told_the_size_needed(tmp_path: Path) -> None:
     assert term.finish() == 1
     assert f"at least {WIDTH}x{HEIGHT}".encode() in term.output and b"80x24" in term.output
     assert term.after == term.before and b"\x1b[?1002h" not in term.output
+
+
+def test_a_game_on_the_pad_evolves_from_the_judged_drawing(shipped: Network) -> None:
+    from fooldigits.game import Game
+
+    pad = Pad(shipped, game=Game(target=0))
+    assert feed(pad, b"\t\r\t\r") and pad.game is not None and pad.game.index == 2
+    crown = [(10, 10), (20, 20), (30, 10), (40, 20), (50, 10), (50, 25), (10, 25), (10, 10)]
+    feed(pad, drag(crown))
+    p = pad.large_p
+    assert p is not None and p[0] >= 0.9  # the network reads this crown as a 0
+    feed(pad, b"\r")
+    assert pad.game.scores[-1].passed and pad.judged is not None
+    judged = pad.judged.copy()
+    feed(pad, b"ce")  # clear the canvas, then ask for the GA: it starts from the judged one
+    assert pad.game.evolve_requested and pad.inputs is None
+    frames: list[int] = []
+    pad.tick(0.0, np.random.default_rng(0), lambda: bool(frames.append(1)))
+    evolved = pad.game.scores[-1].evolved
+    assert evolved is not None and evolved.confidence >= 0.9999 and frames
+    assert pad.special is not None and np.array_equal(pad.judged, judged)
+    changed = np.sum(np.abs(pad.special[1] - judged) > 0.1)
+    assert changed == evolved.changed < 784 // 4
+    assert not feed(pad, b"\r") and pad.game.phase == "done"
