@@ -220,10 +220,16 @@ def test_a_game_on_the_pad_evolves_from_the_judged_drawing(shipped: Network) -> 
     judged = pad.judged.copy()
     feed(pad, b"ce")  # clear the canvas, then ask for the GA: it starts from the judged one
     assert pad.game.evolve_requested and pad.inputs is None
-    frames: list[int] = []
-    pad.tick(0.0, np.random.default_rng(0), lambda: bool(frames.append(1)))
+    frames: list[str] = []
+
+    def show() -> bool:
+        frames.append("".join(pad.lines(0.0)))
+        return False  # keep going
+
+    pad.tick(0.0, np.random.default_rng(0), show)
     evolved = pad.game.scores[-1].evolved
-    assert evolved is not None and evolved.confidence >= 0.9999 and frames
+    assert evolved is not None and evolved.confidence >= 0.9999
+    assert "evolving: generation 0" in frames[0]  # the first frame shows the start
     assert pad.special is not None and np.array_equal(pad.judged, judged)
     changed = np.sum(np.abs(pad.special[1] - judged) > 0.1)
     assert changed == evolved.changed < 784 // 4
