@@ -251,39 +251,6 @@ def chapter_heading(title: str, text: str) -> RenderableType:
     return Group(Rule(f"[bold]{title}[/]"), Text(text, style="italic"), Text(""))
 
 
-def read_key() -> str:
-    """One whole key press from a terminal, without waiting for Enter: "\n" for Enter,
-    "up"/"down"/"left"/"right" for arrows, "esc", "other" for any other escape sequence,
-    else the character (lower case).
-
-    The terminal is put in cbreak mode only while waiting and always restored, also on
-    Ctrl-C, so the shell is left as it was.
-    """
-    import os
-    import select
-    import sys
-    import termios
-    import tty
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd)
-        data = os.read(fd, 1)
-        while data.startswith(b"\x1b") and select.select([fd], [], [], 0.05)[0]:
-            data += os.read(fd, 32)  # the rest of an escape sequence arrives at once
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-    arrows = {b"A": "up", b"B": "down", b"C": "right", b"D": "left"}
-    if data == b"\x1b":
-        return "esc"
-    if data.startswith((b"\x1b[", b"\x1bO")):
-        return arrows.get(data[-1:], "other") if len(data) == 3 else "other"
-    if data in (b"\r", b"\n"):
-        return "\n"
-    return data.decode("utf-8", "replace").lower()
-
-
 def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
     """Two renderables in columns on a wide terminal, stacked on a narrow one."""
     if width < 140:

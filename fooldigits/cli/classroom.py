@@ -95,14 +95,14 @@ def tutor(
     presenter.finish()
 
 
-KEYS = {"\n": "next", " ": "next", "right": "next", "down": "next", "n": "n", "b": "b",
+KEYS = {"enter": "next", " ": "next", "right": "next", "down": "next", "n": "n", "b": "b",
         "left": "b", "up": "b", "r": "r", "q": "q", "esc": "q"}
 
 
 def _ask(presenter: Any, prompt: str, allowed: tuple[str, ...] = ("next", "b", "r", "n", "q")
          ) -> str:
     """Show the keys, then wait for one that means something here (others are ignored)."""
-    from fooldigits.render import read_key
+    from fooldigits.keys import read_key
 
     presenter.console.print(f"[dim]{prompt}[/]")
     while True:

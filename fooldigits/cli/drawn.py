@@ -60,6 +60,40 @@ def classify(
 
 
 @command()
+def draw(
+    load_from: Annotated[Path | None, typer.Option(
+        "--load", help="Start from this picture: anything `classify` reads (PNG, JPEG, BMP, "
+        "GIF, .txt grid, .npz).", show_default=False)] = None,
+    model: ModelOpt = None,
+    game: Annotated[bool, flag(
+        "--game", "Beat the network: three challenges, scored and timed.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Where s saves the drawing (a PNG that `classify` reads); default: "
+        "drawing-1.png, drawing-2.png, ... in this folder.", show_default=False)] = None,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="With --game: write the scores to this JSON file.",
+        show_default=False)] = None,
+    seed: SeedOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Draw a digit in the terminal and watch the network read it, stroke by stroke.
+
+    Mouse: drag to draw, the right button erases.
+
+    Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
+    u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
+    """
+    from fooldigits import drawpad
+    from fooldigits.render import make_console, uses_blocks
+
+    net = load(model)
+    console = make_console(no_color)
+    pad = drawpad.run(net, load_from, out, game, json_path, seed, uses_blocks(console))
+    for line in drawpad.report(pad, seed, str(model or "shipped"), json_path):
+        console.print(line)
+
+
+@command()
 def border(
     count: Annotated[int, typer.Option(help="How many test images (default: all 10,000).")
                      ] = 10_000,
