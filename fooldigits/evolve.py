@@ -240,20 +240,19 @@ def evolve(
         pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), C)), axis=1)
         n = len(runs) * C * PIXELS // 8  # random bytes, 8 coin flips each; 8 bytes a word
         coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]
-        coins = coins.reshape(len(runs), C, PIXELS // 8)
+        flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), C, PIXELS)  # 0s, 1s
+        np.negative(flips, out=flips)  # 1 -> -1, which as int32 is 32 one-bits
         mutated = mutations(len(runs), C * PIXELS)  # step 5's draws
+        bits, out_bits = pop.view(np.uint32), out.view(np.uint32)  # the float32s' bits
         for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
-            a = pop[s].take(pa[i], axis=0).view(np.uint32)  # (C, 784) parent A's pixels
-            b = pop[s].take(pb[i], axis=0).view(np.uint32)  # (C, 784) parent B's, as bits
-            flip = np.unpackbits(coins[i], axis=-1).view(np.int8)  # (C, 784) 0s and 1s
-            np.negative(flip, out=flip)  # 1 -> -1, which as int32 is 32 one-bits
+            a = bits[s].take(pa[i], axis=0)  # (C, 784) parent A's pixels
+            b = bits[s].take(pb[i], axis=0)  # (C, 784) parent B's
             # select on the bits: b ^ ((a ^ b) & mask) is a where the mask is all ones,
             # b where it is zero; exact, and cheaper than floats b + flip * (a - b)
             a ^= b
-            a &= flip.astype(np.int32).view(np.uint32)
-            children = out[s, E:]  # (C, 784)
-            np.bitwise_xor(a, b, out=children.view(np.uint32))
-            np.put(children, *mutated[i])  # step 5, while the children are in the cache
+            a &= flips[i].astype(np.int32).view(np.uint32)
+            np.bitwise_xor(a, b, out=out_bits[s, E:])
+            np.put(out[s, E:], *mutated[i])  # step 5, while the children are in the cache
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
