@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     keep_freed_memory()
     console, progress = make_console(), make_console(stderr=True)
     if not console.is_terminal:
-        console.width = 120  # a file or a pipe: one line a row, not rich's 80 columns
+        console.width = 150  # a file or a pipe: one line a row, not rich's 80 columns
     ctx = Context(quick=args.quick, threads=args.threads)
     rows: list[list[str]] = []
     missed: list[str] = []
