@@ -40,6 +40,13 @@ def bare_training(x: np.ndarray, labels: np.ndarray, epochs: int, eta: float,
     return [w0, b0, w1, b1]
 
 
+def bare_training_process(epochs: int) -> None:
+    """The whole bare process: read MNIST bare, split it as Nielsen does, run the loop."""
+    images, labels = bare_mnist(Path(__file__).parents[1] / "mnist")[:2]
+    bare_training(images[:50_000], labels[:50_000], epochs, 0.5, 10,
+                  np.random.default_rng(1))
+
+
 def forward_floor(w: list[np.ndarray], b: list[np.ndarray], images: int, batch: int,
                   rng: np.random.Generator) -> float:
     """Push `images` random images through a sigmoid net with a softmax output, `batch`
