@@ -35,8 +35,10 @@ lint: dev
 test: lint
 	$(BIN)/pytest -q
 
+# Speed as ratios to plain-NumPy references run beside it (docs/speed.md), one BLAS
+# thread; options through ARGS, e.g. make bench ARGS="--quick --strict".
 bench: install
-	$(BIN)/python -m fooldigits.bench
+	$(BIN)/python -m fooldigits.bench $(ARGS)
 
 # Regenerate the README's sample output from a real run (tests/test_readme.py checks it).
 readme: install

@@ -24,10 +24,18 @@ sees only noise. Their "direct encoding" treats each pixel as a gene. So does th
 6. Repeat until the best image reaches `target` confidence (after at least
    `min_generations`, which gives a prior time to act) or `max_generations` pass.
 
-Speed: the network is not the bottleneck. Many independent runs evolve side by side in
-one array of shape (runs, population, 784), so a generation is one forward pass; crossover
-masks come from packed random bits; mutation picks a handful of pixel positions instead
-of testing all 784; when a run finishes its slot is refilled with the next run.
+Starting from an image: with `start`, each run's first population is that image and
+copies of it with pixels mutated from the prior, so the GA "finishes" a drawing.
+
+Speed (measured in `make bench` against a bare forward pass, see docs/speed.md): the
+forward pass is the floor. Many independent runs evolve side by side in one array of
+shape (runs, population, 784), so a generation is one forward pass; when a run finishes,
+its slot takes the next run's first population in the same array. The next generation
+is written into a second array of the same shape and the two swap, so nothing is
+allocated per generation. Crossover runs one run at a time, so its arrays stay in the
+CPU cache, and selects bits: coin flips are unpacked random bytes, and the child is
+b ^ ((a ^ b) & mask) on the float32 bit patterns. Mutation draws how many pixels change,
+then which, instead of testing all 784.
 
 A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel indices)
 and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
@@ -142,9 +150,27 @@ class FoolResult:
 
 
 def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
-    """Step 2: -log10(p / (1 - p)) + weight * penalty (p (k,), penalty (k,))."""
-    p = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
+    """Step 2: -log10(p / (1 - p)) + weight * penalty (p (k,), penalty (k,)).
+
+    p comes from float32 outputs, so the log-odds saturate where p rounds to 1 (about
+    7, or 12 from the clip): past that only the penalty ranks images, which is what lets
+    a prior keep shaping them after the target is reached.
+    """
+    p = np.clip(p, 1e-12, 1 - 1e-12)
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
+
+
+def _check_start(start: np.ndarray | None) -> np.ndarray | None:
+    """A starting image as a (784,) float32 row, or a clear error."""
+    if start is None:
+        return None
+    image = np.asarray(start, dtype=np.float32)
+    if image.shape not in ((PIXELS,), (28, 28)):
+        raise FoolDigitsError(f"the starting image must have 784 pixels (28 x 28), got shape "
+                              f"{image.shape}")
+    if not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 1:
+        raise FoolDigitsError("the starting image must hold numbers in [0, 1]")
+    return image.reshape(PIXELS)
 
 
 def evolve(
@@ -154,96 +180,129 @@ def evolve(
     config: GAConfig,
     rng: np.random.Generator,
     prior: Prior | None = None,
+    start: np.ndarray | None = None,
 ) -> Iterator[Generation | FoolResult]:
     """Evolve `count` fooling images of `digit`; yield a `Generation` each step, then the
-    `FoolResult`. Runs are independent; `config.slots` of them share each forward pass."""
+    `FoolResult`. Runs are independent; `config.slots` of them share each forward pass.
+
+    With `start` (a (784,) image in [0, 1]), every run begins from that image instead of
+    fresh prior draws: the first member of the population is the image itself, every other
+    member a copy with its pixels mutated from the prior at `mutation_rate`.
+    """
     config.check()
     if not 0 <= digit <= 9:
         raise FoolDigitsError(f"--digit must be 0..9, got {digit}")
     if not 1 <= count <= MAX_COUNT:
         raise FoolDigitsError(f"--count must be between 1 and {MAX_COUNT:,}, got {count}")
+    start = _check_start(start)
     prior = prior if prior is not None else UniformPrior()
     P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
     C = P - E  # children per generation
     every_pixel = np.arange(PIXELS)
 
-    def evaluate(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        flat = images.reshape(-1, PIXELS)  # (k, 784)
+    def evaluate(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step 2 for a (runs, P, 784) population: confidence, penalty and cost, each (runs, P)."""
+        flat = pop.reshape(-1, PIXELS)  # (runs * P, 784): one forward pass for all runs
         p = net.probabilities(flat)[:, digit].astype(np.float64)
         pen = prior.penalty(flat) if w else np.zeros(len(flat))
-        shape = images.shape[:-1]
+        shape = pop.shape[:-1]
         return p.reshape(shape), pen.reshape(shape), _cost(p, pen, w).reshape(shape)
 
-    def new_runs(k: int) -> tuple[np.ndarray, ...]:
-        pop = prior.draw(rng, np.broadcast_to(every_pixel, (k, P, PIXELS)))  # step 1
-        return (pop.astype(np.float32), *evaluate(pop), np.zeros(k, dtype=np.int64))
+    def mutations(runs: int, genes: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Step 5's random draws for `runs` blocks of `genes` pixels each: every pixel is
+        redrawn from the prior with probability mutation_rate. Rather than a coin per
+        pixel, draw how many pixels of each block mutate (binomial), then which ones.
+        Returns, per block, the flat positions and their new values."""
+        hits = rng.binomial(genes, config.mutation_rate, runs)  # (runs,)
+        where = rng.integers(0, genes, int(hits.sum()))
+        values = prior.draw(rng, where % PIXELS)
+        cut = np.cumsum(hits)[:-1]
+        return list(zip(np.split(where, cut), np.split(values, cut), strict=True))
 
-    start = time.perf_counter()
+    def first_population(k: int) -> np.ndarray:
+        """Step 1 for k new runs: (k, P, 784) drawn from the prior, or copies of `start`."""
+        if start is None:
+            pixels = np.broadcast_to(every_pixel, (k, P, PIXELS))
+            return np.asarray(prior.draw(rng, pixels), dtype=np.float32)
+        pop = np.tile(start, (k, P, 1))  # (k, P, 784)
+        for run, (where, values) in zip(pop, mutations(k, (P - 1) * PIXELS), strict=True):
+            np.put(run[1:], where, values)  # member 0 stays the starting image itself
+        return pop
+
+    def breed(pop: np.ndarray, order: np.ndarray, runs: np.ndarray, out: np.ndarray) -> None:
+        """Steps 3-5 for the given runs: elites, then children, written into `out`."""
+        rows = runs[:, None]
+        out[rows, np.arange(E)] = pop[rows, order[runs, :E]]  # the elites, unchanged
+        # step 4: each child takes every pixel from parent A or B, both among the best K,
+        # by a coin flip per pixel
+        best = order[runs, :K]  # (R, K)
+        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), C)), axis=1)  # (R, C)
+        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), C)), axis=1)
+        n = len(runs) * C * PIXELS // 8  # random bytes, 8 coin flips each; 8 bytes a word
+        coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]
+        flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), C, PIXELS)  # 0s, 1s
+        np.negative(flips, out=flips)  # 1 -> -1, which as int32 is 32 one-bits
+        mutated = mutations(len(runs), C * PIXELS)  # step 5's draws
+        bits, out_bits = pop.view(np.uint32), out.view(np.uint32)  # the float32s' bits
+        for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
+            a = bits[s].take(pa[i], axis=0)  # (C, 784) parent A's pixels
+            b = bits[s].take(pb[i], axis=0)  # (C, 784) parent B's
+            # select on the bits: b ^ ((a ^ b) & mask) is a where the mask is all ones,
+            # b where it is zero; exact, and cheaper than floats b + flip * (a - b)
+            a ^= b
+            a &= flips[i].astype(np.int32).view(np.uint32)
+            np.bitwise_xor(a, b, out=out_bits[s, E:])
+            np.put(out[s, E:], *mutated[i])  # step 5, while the children are in the cache
+
+    clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
     out_conf, out_pen = np.zeros(count), np.zeros(count)
     out_gen = np.zeros(count, dtype=np.int64)
     slots = min(config.slots, count)
+    pop = np.zeros((slots, P, PIXELS), dtype=np.float32)  # (S, P, 784): S runs side by side
+    nxt = np.zeros_like(pop)  # the next generation is written here, then the two swap
     run_of = np.arange(slots)  # which run each slot holds
+    new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
+    gens = np.zeros(slots, dtype=np.int64)  # (S,) generations of each slot's run
+    order = np.zeros((slots, P), dtype=np.int64)
     started, finished = slots, 0
-    pop, conf, pen, cost, gens = new_runs(slots)  # (S, P, 784), (S, P) x3, (S,)
-    while len(run_of):
+    while True:
+        # the next population of every slot: a new run's first one, or the children
+        if new.any():
+            nxt[new] = first_population(int(new.sum()))
+        if not new.all():
+            breed(pop, order, np.flatnonzero(~new), nxt)
+        pop, nxt = nxt, pop
+        conf, pen, cost = evaluate(pop)  # (S, P) each, in one forward pass for all runs
+        gens = np.where(new, 0, gens + 1)
+        order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
         S = len(run_of)
-        order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3
-        rows = np.arange(S)[:, None]
-        best_p = conf[np.arange(S), order[:, 0]].astype(np.float64)
+        best_p = conf[np.arange(S), order[:, 0]]
         done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
             gens >= config.max_generations)
         yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
-                         pop[0, order[0, 0]], finished, count)
-        if done.any():
-            for s in np.flatnonzero(done):
-                r, b = run_of[s], order[s, 0]
-                out_images[r], out_conf[r], out_pen[r] = pop[s, b], conf[s, b], pen[s, b]
-                out_gen[r] = gens[s]
-            finished += int(done.sum())
-            refill = np.flatnonzero(done)[: count - started]
-            if len(refill):
-                fresh = new_runs(len(refill))
-                for array, new in zip((pop, conf, pen, cost, gens), fresh, strict=True):
-                    array[refill] = new
-                run_of[refill] = np.arange(started, started + len(refill))
-                started += len(refill)
-                order[refill] = np.argsort(cost[refill], axis=1, kind="stable")
-                done[refill] = False
-            keep = ~done
-            pop, conf, pen, cost, gens, run_of, order = (
-                a[keep] for a in (pop, conf, pen, cost, gens, run_of, order))
-            S = len(run_of)
-            if S == 0:
+                         pop[0, order[0, 0]].copy(), finished, count)
+        new[:] = False
+        if not done.any():
+            continue
+        for s in np.flatnonzero(done):
+            r, b = run_of[s], order[s, 0]
+            out_images[r], out_conf[r], out_pen[r] = pop[s, b], conf[s, b], pen[s, b]
+            out_gen[r] = gens[s]
+        finished += int(done.sum())
+        refill = np.flatnonzero(done)[: count - started]  # these slots take the next runs
+        run_of[refill] = np.arange(started, started + len(refill))
+        started += len(refill)
+        new[refill], done[refill] = True, False
+        if done.any():  # no runs left to start: these slots close
+            if done.all():
                 break
-            rows = np.arange(S)[:, None]
-        # step 4: children of two parents drawn from the best K, by per-pixel coin flips
-        ranked = order[:, :K]  # (S, K)
-        pa = np.take_along_axis(ranked, rng.integers(0, K, (S, C)), axis=1)  # (S, C)
-        pb = np.take_along_axis(ranked, rng.integers(0, K, (S, C)), axis=1)
-        bits = rng.integers(0, 256, (S, C, PIXELS // 8), dtype=np.uint8)
-        mask = np.unpackbits(bits, axis=-1)  # (S, C, 784) of 0s and 1s
-        children = pop[rows, pa]  # parent A ...
-        b_pixels = pop[rows, pb]
-        children -= b_pixels  # ... becomes B + mask * (A - B): A where mask is 1, else B
-        children *= mask  # (branch-free: np.where on a random mask is 10x slower)
-        children += b_pixels
-        np.clip(children, 0, 1, out=children)  # rounding in A - B + B may leave [0, 1]
-        # step 5: redraw about mutation_rate * 784 pixels of each child from the prior
-        flat = children.reshape(-1)
-        hits = rng.binomial(flat.size, config.mutation_rate)
-        where = rng.integers(0, flat.size, hits)
-        flat[where] = prior.draw(rng, where % PIXELS)
-        # elites survive unchanged; only the children need the network
-        keep_idx = order[:, :E]
-        c_conf, c_pen, c_cost = evaluate(children)
-        pop = np.concatenate([pop[rows, keep_idx], children], axis=1)
-        conf = np.concatenate([conf[rows, keep_idx], c_conf], axis=1)
-        pen = np.concatenate([pen[rows, keep_idx], c_pen], axis=1)
-        cost = np.concatenate([cost[rows, keep_idx], c_cost], axis=1)
-        gens += 1
+            keep = ~done
+            pop, order, gens = pop[keep], order[keep], gens[keep]
+            run_of, new = run_of[keep], new[keep]
+            nxt = np.zeros_like(pop)
     yield FoolResult(digit, out_images, out_conf, out_gen, out_pen, config.target,
-                     time.perf_counter() - start)
+                     time.perf_counter() - clock)
 
 
 def run_to_end(events: Iterator[Generation | FoolResult]) -> FoolResult:

@@ -165,3 +165,39 @@ def test_ceiling_holds_for_random_networks(output: str) -> None:
         found = dream(net, np.arange(10), DreamConfig(steps=300, lr=10, threshold=1 - 1e-9),
                       rng).confidence
         assert np.all(found <= ceiling + 1e-9)
+
+
+def test_a_run_started_from_a_real_digit_keeps_most_of_it(shipped: Network) -> None:
+    from fooldigits.data import training_digits
+
+    images, _ = training_digits(3, 1)
+    start = images[0]  # a real '3', evolved towards an '8' for a few generations only
+    result = run_to_end(evolve(shipped, 8, 4, GAConfig(max_generations=5, slots=2),
+                               np.random.default_rng(0), start=start))
+    assert np.all(result.generations <= 5)
+    kept = np.mean(result.images == start, axis=1)  # share of pixels still the drawing's
+    assert kept.min() > 0.8
+    assert result.images.min() >= 0 and result.images.max() <= 1
+    # a GA started from noise keeps (almost) none of the drawing
+    noise = run_to_end(evolve(shipped, 8, 2, GAConfig(max_generations=5),
+                              np.random.default_rng(0)))
+    assert np.mean(noise.images == start) < 0.3
+
+
+def test_the_starting_image_itself_is_the_first_member(shipped: Network) -> None:
+    from fooldigits.data import training_digits
+
+    images, _ = training_digits(2, 1)
+    start = images[0]  # a real '2' the shipped model is sure about
+    assert shipped.probabilities(start)[0, 2] > 0.99
+    # every other member is noise (mutation rate 1): the unchanged start must win at once
+    config = GAConfig(mutation_rate=1.0, target=0.9, slots=1)
+    result = run_to_end(evolve(shipped, 2, 1, config, np.random.default_rng(0), start=start))
+    assert result.generations[0] == 0
+    assert np.array_equal(result.images[0], start)
+
+
+@pytest.mark.parametrize("start", [np.zeros(10), np.full(784, 2.0), np.full(784, np.nan)])
+def test_bad_starting_images(small_net: Network, start: np.ndarray) -> None:
+    with pytest.raises(FoolDigitsError):
+        next(evolve(small_net, 2, 1, GAConfig(), np.random.default_rng(0), start=start))

@@ -1,0 +1,146 @@
+"""`make bench`: speed as ratios against plain-NumPy references run in the same call.
+
+What this package teaches
+-------------------------
+An absolute time ("1,000 fooling 2s in 20 s") says more about the machine than about the
+code: the same commit took 9 s on one machine and 94 s on a busy one. So every speed row
+here is a *ratio*: the project's time over the time of a small, plain reference doing the
+same work (`references.py`), measured in the same run, back to back, best of several.
+A ratio of 1.5 means "50% slower than the bare NumPy floor", on a laptop or in CI alike.
+
+Rows are registered, so a new one is a function, not an edit of a table:
+
+    from fooldigits.bench import Context, Ratio, row
+
+    @row("fooling")
+    def my_rows(ctx: Context) -> Iterator[Ratio | Check]:
+        project, reference = ctx.compare(lambda: work(), lambda: bare_work(), ctx.repeat)
+        yield Ratio("my work / bare work", project, reference, goal=1.5)
+
+Put the function in `rows.py` (or in a module named in `ROW_MODULES`) and its plain
+reference in `references.py`. A `Check` row holds a quality goal instead of a speed:
+"every digit reaches 0.9999".
+
+Timing: with one BLAS thread (the default) a row's time is the CPU time of the process
+doing the work (`time.process_time`, or the children's rusage for a command), which other
+programs on a shared machine barely disturb; with `--threads N` it is wall time.
+
+What it leaves out: absolute targets, and timing in the unit tests (never there).
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+ROW_MODULES = ("fooldigits.bench.rows",)  # modules whose @row functions make the table
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A speed row: project time / reference time, met when at most `goal`."""
+
+    what: str
+    project: float  # seconds
+    reference: float  # seconds
+    goal: float
+
+    @property
+    def ratio(self) -> float:
+        return self.project / self.reference if self.reference > 0 else float("inf")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.goal
+
+    def cells(self) -> list[str]:
+        return [self.what, f"{self.project:.2f} s", f"{self.reference:.2f} s",
+                f"{self.ratio:.2f}", f"<= {self.goal:g}"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A quality row: what was measured, the goal in words, and whether it was met."""
+
+    what: str
+    measured: str
+    goal: str
+    met: bool
+
+    def cells(self) -> list[str]:
+        return [self.what, self.measured, "", "", self.goal]
+
+
+Result = Ratio | Check
+
+
+@dataclass
+class Context:
+    """What every row gets: the run's settings, a clock and a cache shared by rows."""
+
+    quick: bool = False
+    threads: int = 1
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def repeat(self) -> int:
+        """How many back-to-back runs a row takes the best of."""
+        return 2 if self.quick else 3
+
+    def seconds(self, work: Callable[[], object]) -> float:
+        """Time of one call: CPU time with one thread, wall time with more."""
+        clock = time.process_time if self.threads == 1 else time.perf_counter
+        start = clock()
+        work()
+        return clock() - start
+
+    def command(self, args: list[str], output: list[str] | None = None) -> float:
+        """Time of one command (its processes' CPU time with one thread, else wall time);
+        the command must succeed. Its standard output is appended to `output`."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(args, check=True, capture_output=True, text=True)
+        if output is not None:
+            output.append(done.stdout)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return cpu if self.threads == 1 else wall
+
+    def compare(self, project: Callable[[], object], reference: Callable[[], object],
+                repeat: int) -> tuple[float, float]:
+        """Best times of `project` and `reference`, run alternately `repeat` times each,
+        so that a busy moment of the machine hits both."""
+        return self.best_of([(lambda: self.seconds(project), lambda: self.seconds(reference))
+                             for _ in range(repeat)])
+
+    def compare_commands(self, project: list[str], reference: list[str],
+                         repeat: int) -> tuple[float, float]:
+        """`compare` for two commands."""
+        return self.best_of([(lambda: self.command(project), lambda: self.command(reference))
+                             for _ in range(repeat)])
+
+    @staticmethod
+    def best_of(pairs: list[tuple[Callable[[], float], Callable[[], float]]]
+                ) -> tuple[float, float]:
+        """Run each pair of timers in turn; the least time of each side."""
+        times = [(first(), second()) for first, second in pairs]
+        return min(t[0] for t in times), min(t[1] for t in times)
+
+
+RowFunction = Callable[[Context], Iterator[Result]]
+ROWS: list[tuple[str, RowFunction]] = []
+
+
+def row(section: str) -> Callable[[RowFunction], RowFunction]:
+    """Register a function that yields rows of the table under `section`."""
+
+    def register(function: RowFunction) -> RowFunction:
+        ROWS.append((section, function))
+        return function
+
+    return register

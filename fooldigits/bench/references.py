@@ -1,0 +1,100 @@
+"""The plain-NumPy references the bench divides by: each the same work, written bare.
+
+Each is what a student would write in a few lines with no tricks, so that a ratio says
+how much the project's structure (generators, progress, checks, priors) costs over the
+bare work itself.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+
+def bare_training(x: np.ndarray, labels: np.ndarray, epochs: int, eta: float,
+                  batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """784-100-10, sigmoid hidden, softmax out with cross-entropy, plain SGD, constant eta:
+    the textbook mini-batch loop in float32. Returns [w0, b0, w1, b1]."""
+    w0 = (rng.standard_normal((784, 100)) / np.sqrt(784)).astype(np.float32)
+    w1 = (rng.standard_normal((100, 10)) / np.sqrt(100)).astype(np.float32)
+    b0 = rng.standard_normal(100).astype(np.float32)
+    b1 = rng.standard_normal(10).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[labels]
+    step = np.float32(eta / batch_size)
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for k in range(0, len(x), batch_size):
+            batch = order[k:k + batch_size]
+            xb, yb = x[batch], y[batch]
+            h = 0.5 * (1 + np.tanh(0.5 * (xb @ w0 + b0)))  # the sigmoid, never overflowing
+            z = h @ w1 + b1
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            delta1 = e / e.sum(axis=1, keepdims=True) - yb
+            delta0 = (delta1 @ w1.T) * h * (1 - h)
+            w1 -= step * (h.T @ delta1)
+            b1 -= step * delta1.sum(axis=0)
+            w0 -= step * (xb.T @ delta0)
+            b0 -= step * delta0.sum(axis=0)
+    return [w0, b0, w1, b1]
+
+
+def bare_training_process(epochs: int) -> None:
+    """The whole bare process: read MNIST bare, split it as Nielsen does, run the loop."""
+    images, labels = bare_mnist(Path(__file__).parents[1] / "mnist")[:2]
+    bare_training(images[:50_000], labels[:50_000], epochs, 0.5, 10,
+                  np.random.default_rng(1))
+
+
+def forward_floor(w: list[np.ndarray], b: list[np.ndarray], images: int, batch: int,
+                  rng: np.random.Generator) -> float:
+    """Push `images` random images through a sigmoid net with a softmax output, `batch`
+    rows per matrix product: the least any search that asks the network must pay.
+    Returns a checksum so the work cannot be skipped."""
+    x = rng.random((batch, 784), dtype=np.float32)
+    total = 0.0
+    for _ in range(max(images // batch, 1)):
+        a = x
+        for layer, (wl, bl) in enumerate(zip(w, b, strict=True)):
+            z = a @ wl + bl
+            if layer < len(w) - 1:
+                a = 0.5 * (1 + np.tanh(0.5 * z))
+            else:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                a = e / e.sum(axis=1, keepdims=True)
+        total += float(a[0, 0])
+    return total
+
+
+def bare_mnist(directory: Path) -> list[np.ndarray]:
+    """Gunzip the four IDX files and read them with `np.frombuffer`; images as float32 in
+    [0, 1], one a row, like `data.load_mnist` returns them."""
+    arrays = []
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        raw = gzip.decompress((directory / f"{name}.gz").read_bytes())
+        if "images" in name:
+            pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784)
+            arrays.append(pixels.astype(np.float32) / np.float32(255))
+        else:
+            arrays.append(np.frombuffer(raw, dtype=np.uint8, offset=8))
+    return arrays
+
+
+def bare_typer_app(commands: int, groups: int) -> str:
+    """Source of a typer app with that many commands (each with two options) and
+    sub-command groups, to be run with `--help`: the start-up floor of a typer CLI."""
+    lines = ["import typer", "app = typer.Typer(help='A bare app.')"]
+    for i in range(commands):
+        lines += [f"@app.command('c{i}')",
+                  f"def c{i}(seed: int = 1, name: str = 'x') -> None:",
+                  f"    '''Command {i}: one line of help.'''"]
+    for g in range(groups):
+        lines += [f"g{g} = typer.Typer(help='Group {g}.')",
+                  f"app.add_typer(g{g}, name='g{g}')",
+                  f"@g{g}.command('list')",
+                  f"def g{g}_list() -> None:",
+                  "    '''List things.'''"]
+    lines.append("app()")
+    return "\n".join(lines)

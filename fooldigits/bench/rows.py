@@ -1,0 +1,135 @@
+"""The rows of `make bench`, in the order they print. See the package docstring to add one."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from fooldigits.bench import Check, Context, Ratio, Result, references, row
+
+PYTHON = sys.executable
+
+
+@row("start-up")
+def help_rows(ctx: Context) -> Iterator[Result]:
+    from fooldigits.cli import app
+
+    commands, groups = len(app.registered_commands), len(app.registered_groups)
+    bare = references.bare_typer_app(commands, groups)
+    project, reference = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
+                                              [PYTHON, "-c", bare, "--help"], 5)
+    yield Ratio(f"`fooldigits --help` / bare typer app ({commands} commands)", project,
+                reference, goal=1.3)
+
+
+@row("data")
+def data_rows(ctx: Context) -> Iterator[Result]:
+    from fooldigits import data
+
+    def first_load() -> None:
+        data.load_raw.cache_clear()  # both are cached for the process: forget them
+        data.load_mnist.cache_clear()
+        data.load_mnist()
+
+    project, reference = ctx.compare(first_load, lambda: references.bare_mnist(
+        data.BUNDLED_DIR), ctx.repeat)
+    yield Ratio("first `load_mnist()` / gunzip + frombuffer", project, reference, goal=1.5)
+
+
+@row("training")
+def training_rows(ctx: Context) -> Iterator[Result]:
+    epochs = 1 if ctx.quick else 3
+    out = Path(tempfile.gettempdir()) / f"fooldigits-bench-{os.getpid()}.npz"
+    command = [PYTHON, "-m", "fooldigits", "train", "--hidden", "100", "--epochs", str(epochs),
+               "--eta", "0.5", "--final-eta", "1", "--lmbda", "0", "--momentum", "0",
+               "--batch-size", "10", "--no-shift", "--no-color", "--out", str(out)]
+    bare = [PYTHON, "-c", "import sys; from fooldigits.bench import references; "
+            "references.bare_training_process(int(sys.argv[1]))", str(epochs)]
+    project, reference = ctx.compare_commands(command, bare, ctx.repeat)
+    yield Ratio(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop, both whole processes",
+                project, reference, goal=1.0)
+    # the shipped recipe's peak memory, from a small wrapper process that reports its
+    # child's peak alone (a child forked from this large process would count this
+    # process's pages in its own peak)
+    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+               "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN)"
+               ".ru_maxrss)")
+    peak: list[str] = []
+    ctx.command([PYTHON, "-c", wrapper, PYTHON, "-m", "fooldigits", "train", "--epochs", "1",
+                 "--no-color", "--out", str(out)], peak)
+    out.unlink(missing_ok=True)
+    megabytes = int(peak[0]) / 1024
+    yield Check("peak memory of `fooldigits train` (shipped recipe)", f"{megabytes:.0f} MB",
+                "<= 600 MB", megabytes <= 600)
+
+
+@row("fooling")
+def ga_rows(ctx: Context) -> Iterator[Result]:
+    from fooldigits import stats
+    from fooldigits.evolve import FoolResult, GAConfig, Prior, evolve, run_to_end
+    from fooldigits.network import Network
+
+    net = Network.load()
+    count = 200 if ctx.quick else 1000
+    config = GAConfig()
+    results: list[FoolResult] = []
+
+    def plain() -> None:
+        results.append(run_to_end(evolve(net, 2, count, config, np.random.default_rng(0))))
+
+    def floor() -> None:
+        images = int(((results[-1].generations + 1) * config.population).sum())
+        references.forward_floor(net.w, net.b, images, config.slots * config.population,
+                                 np.random.default_rng(0))
+
+    ga, bare = ctx.compare(plain, floor, ctx.repeat)
+    yield Ratio(f"GA, {count} fooling 2s / forward-pass floor", ga, bare, goal=1.5)
+    reached = sum(int(r.reached.sum()) for r in results)
+    yield Check("  every GA run above reaches 0.9999", f"{reached}/"
+                f"{count * len(results)}", "all", reached == count * len(results))
+    for name in ("stats", "local"):
+        prior = stats.make_prior(name, 2)
+        shaped: list[FoolResult] = []
+
+        def with_prior(prior: Prior = prior, shaped: list[FoolResult] = shaped) -> None:
+            shaped.append(run_to_end(evolve(net, 2, count, GAConfig(min_generations=50),
+                                            np.random.default_rng(0), prior)))
+
+        project, reference = ctx.compare(with_prior, plain, 2)
+        yield Ratio(f"{name} prior GA / plain GA, {count} 2s", project, reference, goal=1.5)
+        if name == "local":
+            corr = stats.naturalness(shaped[-1].images, 2)["correlation"]
+            yield Check("  local prior: mean image vs real 2s, correlation",
+                        f"{corr:.3f}", ">= 0.8", corr >= 0.8)
+
+
+@row("fooling")
+def every_digit_rows(ctx: Context) -> Iterator[Result]:
+    from fooldigits import stats
+    from fooldigits.dream import DreamConfig, dream
+    from fooldigits.evolve import GAConfig, evolve, run_to_end
+    from fooldigits.network import Network
+
+    net = Network.load()
+    runs = 5 if ctx.quick else 20
+    results = [run_to_end(evolve(net, d, runs, GAConfig(), np.random.default_rng(d)))
+               for d in range(10)]
+    reached = sum(int(r.reached.sum()) for r in results)
+    hardest = max(results, key=lambda r: float(np.median(r.generations)))
+    yield Check(f"every digit reaches 0.9999 ({runs} runs each)", f"{reached}/{10 * runs}; "
+                f"slowest '{hardest.digit}', median {np.median(hardest.generations):.0f} gen.",
+                "all", reached == 10 * runs)
+    confidences = np.concatenate([run_to_end(evolve(
+        net, d, runs, GAConfig(min_generations=50), np.random.default_rng(d),
+        stats.make_prior("stats", d))).confidences for d in range(10)])
+    yield Check(f"stats prior, every digit ({runs} runs each)", f"lowest {confidences.min():.5f}",
+                ">= 0.99", bool(confidences.min() >= 0.99))
+    dreamed = dream(net, np.arange(10), DreamConfig(), np.random.default_rng(0)).confidence
+    yield Check("dream all ten digits", f"min {dreamed.min():.4f}, median "
+                f"{np.median(dreamed):.4f}", "min >= 0.99, median >= 0.999",
+                bool(dreamed.min() >= 0.99 and np.median(dreamed) >= 0.999))
