@@ -41,6 +41,9 @@ A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel
 and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
 natural-image priors. The GA itself is written once.
 
+Ctrl-C (or SIGTERM) in the middle raises `Interrupted` carrying a `FoolResult` of the runs
+that had finished, so `fooldigits fool --out` can save them.
+
 What it leaves out: indirect encodings (CPPNs), and the network's gradient: the GA only
 ever asks "how sure are you?" -- the dream chapter uses the gradient instead.
 """
@@ -54,7 +57,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fooldigits import FoolDigitsError
+from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.network import Network
 
 PIXELS = 784
@@ -258,6 +261,7 @@ def evolve(
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
     out_conf, out_pen = np.zeros(count), np.zeros(count)
     out_gen = np.zeros(count, dtype=np.int64)
+    out_done = np.zeros(count, dtype=bool)  # which runs have finished
     slots = min(config.slots, count)
     pop = np.zeros((slots, P, PIXELS), dtype=np.float32)  # (S, P, 784): S runs side by side
     nxt = np.zeros_like(pop)  # the next generation is written here, then the two swap
@@ -266,41 +270,47 @@ def evolve(
     gens = np.zeros(slots, dtype=np.int64)  # (S,) generations of each slot's run
     order = np.zeros((slots, P), dtype=np.int64)
     started, finished = slots, 0
-    while True:
-        # the next population of every slot: a new run's first one, or the children
-        if new.any():
-            nxt[new] = first_population(int(new.sum()))
-        if not new.all():
-            breed(pop, order, np.flatnonzero(~new), nxt)
-        pop, nxt = nxt, pop
-        conf, pen, cost = evaluate(pop)  # (S, P) each, in one forward pass for all runs
-        gens = np.where(new, 0, gens + 1)
-        order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
-        S = len(run_of)
-        best_p = conf[np.arange(S), order[:, 0]]
-        done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
-            gens >= config.max_generations)
-        yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
-                         pop[0, order[0, 0]].copy(), finished, count)
-        new[:] = False
-        if not done.any():
-            continue
-        for s in np.flatnonzero(done):
-            r, b = run_of[s], order[s, 0]
-            out_images[r], out_conf[r], out_pen[r] = pop[s, b], conf[s, b], pen[s, b]
-            out_gen[r] = gens[s]
-        finished += int(done.sum())
-        refill = np.flatnonzero(done)[: count - started]  # these slots take the next runs
-        run_of[refill] = np.arange(started, started + len(refill))
-        started += len(refill)
-        new[refill], done[refill] = True, False
-        if done.any():  # no runs left to start: these slots close
-            if done.all():
-                break
-            keep = ~done
-            pop, order, gens = pop[keep], order[keep], gens[keep]
-            run_of, new = run_of[keep], new[keep]
-            nxt = np.zeros_like(pop)
+    try:
+        while True:
+            # the next population of every slot: a new run's first one, or the children
+            if new.any():
+                nxt[new] = first_population(int(new.sum()))
+            if not new.all():
+                breed(pop, order, np.flatnonzero(~new), nxt)
+            pop, nxt = nxt, pop
+            conf, pen, cost = evaluate(pop)  # (S, P) each, in one forward pass for all runs
+            gens = np.where(new, 0, gens + 1)
+            order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
+            S = len(run_of)
+            best_p = conf[np.arange(S), order[:, 0]]
+            done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
+                gens >= config.max_generations)
+            yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
+                             pop[0, order[0, 0]].copy(), finished, count)
+            new[:] = False
+            if not done.any():
+                continue
+            for s in np.flatnonzero(done):
+                r, b = run_of[s], order[s, 0]
+                out_images[r], out_conf[r], out_pen[r] = pop[s, b], conf[s, b], pen[s, b]
+                out_gen[r], out_done[r] = gens[s], True
+            finished += int(done.sum())
+            refill = np.flatnonzero(done)[: count - started]  # these slots take the next runs
+            run_of[refill] = np.arange(started, started + len(refill))
+            started += len(refill)
+            new[refill], done[refill] = True, False
+            if done.any():  # no runs left to start: these slots close
+                if done.all():
+                    break
+                keep = ~done
+                pop, order, gens = pop[keep], order[keep], gens[keep]
+                run_of, new = run_of[keep], new[keep]
+                nxt = np.zeros_like(pop)
+    except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
+        kept = out_done.copy()
+        raise Interrupted(str(stop), partial=FoolResult(
+            digit, out_images[kept], out_conf[kept], out_gen[kept], out_pen[kept],
+            config.target, time.perf_counter() - clock)) from None
     yield FoolResult(digit, out_images, out_conf, out_gen, out_pen, config.target,
                      time.perf_counter() - clock)
 

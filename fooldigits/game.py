@@ -232,34 +232,13 @@ class Game:
                 "challenges": [asdict(s) for s in self.scores]}
 
 
-class SeededPrior:
-    """A GA prior whose first population is copies of a start picture (784,).
-
-    Stand-in until `evolve.evolve` takes `start=`: `evolve` draws its first population
-    through `draw` with a (runs, population, 784) index array, and mutations with a flat
-    one; mutations are uniform, as in the plain GA. No penalty.
-    """
-
-    name = "seeded"
-
-    def __init__(self, start: np.ndarray) -> None:
-        self.start = np.asarray(start, dtype=np.float32).reshape(784)
-
-    def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        if np.ndim(pixels) == 3:  # the first population: the student's picture
-            return np.asarray(self.start[np.asarray(pixels)])
-        return rng.random(np.shape(pixels), dtype=np.float32)
-
-    def penalty(self, images: np.ndarray) -> np.ndarray:
-        return np.zeros(len(images))
-
-
 def seeded_evolution(net: Network, digit: int, start: np.ndarray, rng: np.random.Generator,
                      runs: int = 10, config: GAConfig | None = None
                      ) -> Iterator[Generation | FoolResult]:
-    """`runs` GA runs towards `digit` at 99.99%, each population starting as `start`."""
+    """`runs` GA runs towards `digit` at 99.99%, each population starting as `start`
+    (`evolve.evolve(..., start=)`: the picture itself and mutated copies of it)."""
     config = config or GAConfig(slots=runs, max_generations=3000)
-    return evolve(net, digit, runs, config, rng, SeededPrior(start))
+    return evolve(net, digit, runs, config, rng, start=np.asarray(start, dtype=np.float32))
 
 
 def evolution_summary(start: np.ndarray, result: FoolResult) -> tuple[Evolved, np.ndarray]:

@@ -13,7 +13,6 @@ from fooldigits.game import (
     CHALLENGES,
     LIMIT,
     Game,
-    SeededPrior,
     evolution_summary,
     judge,
     seeded_evolution,
@@ -99,20 +98,13 @@ def scribble() -> np.ndarray:
     return views[0]
 
 
-def test_the_seeded_population_starts_from_the_drawing(scribble: np.ndarray) -> None:
-    prior = SeededPrior(scribble)
-    rng = np.random.default_rng(0)
-    first = prior.draw(rng, np.broadcast_to(np.arange(784), (2, 5, 784)))
-    assert first.shape == (2, 5, 784) and np.all(first == scribble)
-    assert prior.draw(rng, np.arange(10)).shape == (10,)
-
-
 def test_the_ga_finishes_a_drawing_with_few_changed_pixels(shipped: Network,
                                                           scribble: np.ndarray) -> None:
     digit = int(np.argmax(shipped.probabilities(scribble)))
     events = list(seeded_evolution(shipped, digit, scribble, np.random.default_rng(0), runs=3))
     first, result = events[0], events[-1]
-    assert isinstance(first, Generation) and np.array_equal(first.best_image, scribble)
+    assert isinstance(first, Generation)  # the first population: the drawing, lightly mutated
+    assert np.sum(first.best_image != scribble) < 784 // 20
     assert isinstance(result, FoolResult) and result.reached.all()
     summary, image = evolution_summary(scribble, result)
     assert summary.confidence >= 0.9999
