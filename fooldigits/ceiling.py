@@ -52,7 +52,8 @@ def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 
 def confidence_ceiling(net: Network) -> np.ndarray:
-    """An upper bound on `net.probabilities(x)[digit]` over all images x: (10,) floats."""
+    """An upper bound on `net.probabilities(x)[c]` over all images x, per class c:
+    (10,) floats, or (11,) for a network with "not a digit" (its last entry)."""
     s = odds_against(net)
     return np.asarray(1 / (1 + s))
 
@@ -68,11 +69,11 @@ def odds_against(net: Network) -> np.ndarray:
     """A lower bound on sum_j p_j / p_t (j != t) over all images, per digit t (step 4):
     the ceiling is 1 / (1 + this)."""
     lo, hi = activation_box(net)  # (n_h,)
-    w, b = net.w[-1].astype(np.float64), net.b[-1].astype(np.float64)  # (n_h, 10), (10,)
+    w, b = net.w[-1].astype(np.float64), net.b[-1].astype(np.float64)  # (n_h, c), (c,)
     ceiling = np.empty(w.shape[1])
     if net.output == "softmax":
         for t in range(w.shape[1]):
-            m = _margins(w, b, lo, hi, t)  # (10,) upper bounds of z_t - z_j  step 3
+            m = _margins(w, b, lo, hi, t)  # (c,) upper bounds of z_t - z_j  step 3
             ceiling[t] = np.delete(np.exp(-m), t).sum()  # step 4
     else:  # p_t = a_t / sum a_j = 1 / (1 + sum_j a_j / a_t): bound each ratio from below
         z_hi = hi @ np.maximum(w, 0) + lo @ np.minimum(w, 0) + b
@@ -97,8 +98,8 @@ def _log_sigma(z: np.ndarray) -> np.ndarray:
 
 def _margins(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, t: int
              ) -> np.ndarray:
-    """Upper bounds of z_t - z_j for every j over the activation box (step 3): (10,)."""
-    diff = w[:, [t]] - w  # (n_h, 10): w_ht - w_hj
+    """Upper bounds of z_t - z_j for every j over the activation box (step 3): (c,)."""
+    diff = w[:, [t]] - w  # (n_h, c): w_ht - w_hj
     return np.asarray((np.where(diff > 0, hi[:, None], lo[:, None]) * diff).sum(axis=0)
                       + b[t] - b)
 

@@ -36,7 +36,11 @@ shipped model was trained with.
 
 Run the same chain rule one step further, to the pixels themselves, and you get
 `input_gradient`: how to change an *image* to change the cost. The dream and fool
-chapters are built on it.
+chapters are built on it, and so are the adversarial examples (`adversarial.py`), which
+`sgd` can also mix into training (`SGDConfig.adversarial`).
+
+The last layer may have any number of outputs. Ten is one per digit; the retraining
+chapter (`retrain.py`) adds an eleventh, class 10, "not a digit" (`class_name`).
 
 What it leaves out: convolutions, dropout, and any automatic differentiation. Every
 derivative is written out by hand.
@@ -66,6 +70,21 @@ MAX_LAYERS = 16  # entries in `sizes`: input, up to 14 hidden layers, output
 MAX_PARAMETERS = 20_000_000  # weights and biases (80 MB as float32); the shipped: 79,510
 MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
 MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
+DIGITS = 10
+NOT_A_DIGIT = 10  # the extra output of an 11-class network (see retrain.py)
+
+
+def class_name(i: int) -> str:
+    """What output `i` means: "0".."9" for the digits, "not a digit" for class 10."""
+    return "not a digit" if i == NOT_A_DIGIT else str(i)
+
+
+def require_classes(net: Network, classes: int, what: str = "this command") -> None:
+    """Raise unless `net` has `classes` outputs (10: the digits; 11: with "not a digit")."""
+    if net.classes != classes:
+        kind = {10: "10 (one per digit)", 11: "11 (the digits and 'not a digit')"}
+        raise FoolDigitsError(f"{what} needs a network with {kind.get(classes, classes)} "
+                              f"outputs, but this one has {net.classes}")
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -79,9 +98,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
-def one_hot(labels: np.ndarray, dtype: type = np.float32) -> np.ndarray:
-    """Digits (n,) -> desired outputs (n, 10): if labels were [2, 0] the rows are e_2, e_0."""
-    return np.eye(10, dtype=dtype)[np.asarray(labels, dtype=np.intp)]
+def one_hot(labels: np.ndarray, dtype: type = np.float32, classes: int = DIGITS) -> np.ndarray:
+    """Classes (n,) -> desired outputs (n, classes): labels [2, 0] give rows e_2, e_0."""
+    return np.eye(classes, dtype=dtype)[np.asarray(labels, dtype=np.intp)]
 
 
 class Network:
@@ -118,6 +137,11 @@ class Network:
         self.b = [rng.standard_normal(n_out).astype(np.float32) for n_out in self.sizes[1:]]
         self.meta: dict[str, str] = {}
 
+    @property
+    def classes(self) -> int:
+        """Number of outputs: 10 for the digits, 11 with "not a digit"."""
+        return self.sizes[-1]
+
     # -- forward -----------------------------------------------------------------------
     def feedforward(self, x: np.ndarray) -> list[np.ndarray]:
         """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784)."""
@@ -133,9 +157,9 @@ class Network:
         return a
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Confidence per digit, rows summing to 1: (n, 10).
+        """Confidence per class, rows summing to 1: (n, classes).
 
-        A softmax output already sums to 1; ten sigmoid outputs are divided by their sum.
+        A softmax output already sums to 1; sigmoid outputs are divided by their sum.
         This is the "confidence" every chapter quotes.
         """
         a = self.feedforward(np.atleast_2d(x))[-1]
@@ -151,17 +175,17 @@ class Network:
 
     def score(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         """(accuracy, mean confidence of the winning digit): right, and how sure about it."""
-        p = self.probabilities(x)  # (n, 10)
+        p = self.probabilities(x)  # (n, classes)
         return float(np.mean(p.argmax(axis=1) == labels)), float(p.max(axis=1).mean())
 
     def confusion_matrix(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """(10, 10) counts: row = true digit, column = predicted digit."""
-        confusion = np.zeros((10, 10), dtype=np.int64)
+        """(classes, classes) counts: row = true class, column = predicted class."""
+        confusion = np.zeros((self.classes, self.classes), dtype=np.int64)
         np.add.at(confusion, (np.asarray(labels, dtype=np.intp), self.predict(x)), 1)
         return confusion
 
     def total_cost(self, x: np.ndarray, y: np.ndarray, lmbda: float = 0.0) -> float:
-        """Mean cost over the rows of x against desired outputs y (n, 10), plus L2 term."""
+        """Mean cost over the rows of x against desired outputs y (n, classes), plus L2."""
         a = self.feedforward(x)[-1]
         eps = 1e-12
         if self.cost == "quadratic":
@@ -195,15 +219,16 @@ class Network:
         return nabla_b, nabla_w
 
     def input_gradient(self, images: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """dC/dx for each image's own cost against its target digit: (n, 784).
+        """dC/dx for each image's own cost against its target class: (n, 784).
 
         The chain rule one layer past the first weights: dC/dx = delta_1 @ w_0.T. If the
         images were two noise images and targets [2, 7], row 0 says how to change image 0's
         pixels to make the network more sure it is a 2, going *against* the gradient.
+        Going *along* the gradient of the true label's cost is an adversarial attack.
         """
         x = np.atleast_2d(images)
         a = self.feedforward(x)
-        delta_1 = self._deltas(a, one_hot(targets, x.dtype.type))[0]  # (n, n_1)
+        delta_1 = self._deltas(a, one_hot(targets, x.dtype.type, self.classes))[0]  # (n, n_1)
         return np.asarray(delta_1 @ self.w[0].T)  # (n, 784)
 
     # -- files -------------------------------------------------------------------------
@@ -224,7 +249,7 @@ class Network:
 
         Every check runs on the arrays' headers before a weight is read or allocated:
         1. the file is a regular file of at most `MAX_MODEL_BYTES`, an .npz without pickles;
-        2. `sizes` is 2..`MAX_LAYERS` whole numbers, 784 first, 10 last, each layer
+        2. `sizes` is 2..`MAX_LAYERS` whole numbers, 784 first, 10 or 11 last, each layer
            1..`MAX_LAYER` neurons, at most `MAX_PARAMETERS` weights and biases in all;
         3. each `w{i}` is (n_in, n_out) and `b{i}` (n_out,), real numbers (float or int:
            never text, complex, dates or objects); the choices are short texts;
@@ -302,9 +327,11 @@ def _model_sizes(npz: NpzReader, path: Path) -> list[int]:
     if not all(math.isfinite(v) and float(v).is_integer() for v in values):
         raise FoolDigitsError(f"{path} has layer sizes that are not whole numbers: {values}")
     sizes = [int(v) for v in values]
-    if sizes[0] != 784 or sizes[-1] != 10 or not all(1 <= n <= MAX_LAYER for n in sizes):
+    if sizes[0] != 784 or sizes[-1] not in (DIGITS, DIGITS + 1) or not all(
+            1 <= n <= MAX_LAYER for n in sizes):
         raise FoolDigitsError(f"{path} has layer sizes {sizes}; expected 784, then layers "
-                              f"of 1 to {MAX_LAYER:,} neurons, then 10")
+                              f"of 1 to {MAX_LAYER:,} neurons, then 10 (or 11 with 'not a "
+                              "digit')")
     count = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
     if count > MAX_PARAMETERS:
         raise FoolDigitsError(f"{path} has layer sizes {sizes}, {count:,} weights and "
@@ -352,7 +379,12 @@ def shift_images(
 
 @dataclass(frozen=True)
 class SGDConfig:
-    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`."""
+    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`.
+
+    With `adversarial` = epsilon > 0, every mini-batch is doubled with its adversarial
+    images (`attack` "fgsm": Goodfellow et al. 2014; "pgd": Madry et al. 2017, from a
+    random start), so the cost is half clean, half attacked.
+    """
 
     epochs: int = 10
     batch_size: int = 10
@@ -361,6 +393,8 @@ class SGDConfig:
     momentum: float = 0.0
     final_eta_ratio: float = 1.0
     shift: bool = False
+    adversarial: float = 0.0  # epsilon of the attacked copies; 0 trains on clean images only
+    attack: str = "fgsm"
 
     def check(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -373,6 +407,11 @@ class SGDConfig:
             raise FoolDigitsError(f"--momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.final_eta_ratio <= 1:
             raise FoolDigitsError(f"--final-eta must be in [0, 1], got {self.final_eta_ratio}")
+        if not 0 <= self.adversarial <= 1:  # also refuses NaN
+            raise FoolDigitsError(f"--adversarial must be an epsilon in [0, 1], got "
+                                  f"{self.adversarial}")
+        if self.attack not in ("fgsm", "pgd"):
+            raise FoolDigitsError(f"--attack must be fgsm or pgd, got {self.attack!r}")
 
 
 SHIPPED_RECIPE = SGDConfig(epochs=15, batch_size=32, eta=0.1, lmbda=0.5, momentum=0.9,
@@ -390,12 +429,19 @@ class BatchDone:
 
 @dataclass(frozen=True)
 class EpochDone:
-    """End of an epoch, with accuracies on the monitored sets (None if not given)."""
+    """End of an epoch, with accuracies on the monitored sets (None if not given).
+
+    With adversarial training, `attacked_accuracy` is the accuracy on the test set (or
+    the validation set if there is no test set) after a 40-step PGD attack at the
+    training epsilon: PGD, not FGSM, because a network can learn to blunt the one
+    step it was trained against and still fall to a few more.
+    """
 
     epoch: int
     validation_accuracy: float | None
     test_accuracy: float | None
     seconds: float
+    attacked_accuracy: float | None = None
 
 
 def _step(net: Network, xb: np.ndarray, yb: np.ndarray, eta: float, decay: float, mu: float,
@@ -432,9 +478,13 @@ def sgd(
 
     1. each epoch, shuffle (and with `shift`, jiggle) the n training images;
     2. for each mini-batch of m rows: backprop, then the momentum and weight-decay update;
-    3. report accuracy on `validation` and `test`.
+       with `config.adversarial`, the m rows are first joined by their m attacked copies;
+    3. report accuracy on `validation` and `test` (and attacked accuracy, if adversarial).
     """
     config.check()
+    if len(labels) and (np.min(labels) < 0 or np.max(labels) >= net.classes):
+        raise FoolDigitsError(f"training labels must be classes 0..{net.classes - 1} of this "
+                              f"network, got {np.min(labels)}..{np.max(labels)}")
     n, m = len(x), config.batch_size
     batches = -(-n // m)
     every = max(batches // 100, 1)
@@ -449,7 +499,8 @@ def sgd(
             shift_images(x, rng, order, out=xs)
         else:
             np.take(x, order, axis=0, out=xs)
-        ys = one_hot(labels[order])  # (n, 10)
+        ls = labels[order]  # (n,)
+        ys = one_hot(ls, classes=net.classes)  # (n, classes)
         for first in range(0, batches, every):  # about 1% of the epoch, then report
             last = min(first + every, batches)
             with np.errstate(over="ignore", invalid="ignore"):  # divergence checked below
@@ -458,14 +509,38 @@ def sgd(
                     eta = config.eta * (1 - (1 - config.final_eta_ratio) * progress)
                     decay = 1 - eta * config.lmbda / n  # Python floats keep float32 float32
                     xb, yb = xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m]  # (m, 784), (m, 10)
+                    if config.adversarial:
+                        xb, yb = _with_attacked(net, xb, yb, ls[k * m : (k + 1) * m], config,
+                                                rng)  # (2m, 784), (2m, 10)
                     _step(net, xb, yb, eta, decay, mu, v_w, v_b)
             yield BatchDone(epoch, last, batches)
         if not all(np.all(np.isfinite(w)) for w in net.w):
             raise FoolDigitsError(f"training diverged in epoch {epoch}: the weights became "
                                   "NaN or infinite; try a smaller --eta")
+        monitored = test if test is not None else validation
         yield EpochDone(
             epoch,
             net.accuracy(*validation) if validation is not None else None,
             net.accuracy(*test) if test is not None else None,
             time.perf_counter() - start,
+            _attacked_accuracy(net, *monitored, config.adversarial)
+            if config.adversarial and monitored is not None else None,
         )
+
+
+def _with_attacked(net: Network, xb: np.ndarray, yb: np.ndarray, lb: np.ndarray,
+                   config: SGDConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2 of adversarial training: the mini-batch and its attacked copies, stacked."""
+    from fooldigits.adversarial import TRAIN_PGD_STEPS, attack  # it imports this module
+
+    adv = attack(net, xb, lb, config.adversarial, config.attack, steps=TRAIN_PGD_STEPS,
+                 rng=rng if config.attack == "pgd" else None)
+    return np.concatenate([xb, adv]), np.concatenate([yb, yb])
+
+
+def _attacked_accuracy(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float
+                       ) -> float:
+    """Step 3 for adversarial training: accuracy after a 40-step PGD attack at epsilon."""
+    from fooldigits.adversarial import pgd
+
+    return net.accuracy(pgd(net, x, labels, epsilon), labels)
