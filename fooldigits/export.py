@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fooldigits.pieces import Bars, Images, Reading, Say, Table, label
+from fooldigits.network import class_name
+from fooldigits.pieces import Bars, Images, Reading, Say, Table
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -133,7 +134,7 @@ def _reading_picture(piece: Reading) -> PILImage.Image:
     winner = int(p.argmax())
     for d, value in enumerate(p):
         y = top + 22 * d
-        draw.text((x0, y), label(d)[:11], fill=INK, font=_font())
+        draw.text((x0, y), class_name(d)[:11], fill=INK, font=_font())
         draw.rectangle((x0 + 80, y + 2, x0 + 80 + round(240 * value), y + 15),
                        fill=(40, 150, 60) if d == winner else DIM)
         draw.text((x0 + 330, y), f"{100 * value:.3f}%", fill=INK, font=_font())

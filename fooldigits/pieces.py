@@ -150,7 +150,3 @@ def to_json(result: Any) -> str:
     except ValueError as err:
         raise FoolDigitsError(f"the result cannot be written as JSON: {err}") from None
 
-
-def label(index: int | np.integer) -> str:
-    """The name of output class `index`: the digit, or "not a digit" for class 10."""
-    return str(int(index)) if index < 10 else "not a digit"

@@ -126,7 +126,7 @@ def bar(value: float, width: int = 30) -> str:
 
 def probability_bars(probabilities: np.ndarray, label: int | None = None) -> Table:
     """The ten confidences as bars, the winner in bold (and the true label marked)."""
-    from fooldigits.pieces import label as name_of
+    from fooldigits.network import class_name as name_of
 
     table = Table(box=None, show_header=False, padding=(0, 1))
     winner = int(np.argmax(probabilities))

@@ -1,4 +1,4 @@
-"""The tutor: the whole story of fooldigits as eight chapters of live computation.
+"""The tutor: the whole story of fooldigits as nine chapters of live computation.
 
 What this module teaches
 ------------------------
@@ -41,6 +41,10 @@ class Sizes:
     fool_mean: int = 1000
     prior_count: int = 200
     train_images: int = 10_000
+    attacked_images: int = 2000
+    retrain_per_digit: int = 3  # fooling images per digit in the one retraining round
+    retrain_epochs: int = 2
+    retrain_generations: int = 300  # a GA run that needs more did not fool the network
 
     @classmethod
     def full(cls) -> Sizes:
@@ -49,7 +53,8 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(pca_images=3000, test_images=1000, fool_mean=10, prior_count=5,
-                   train_images=2000)
+                   train_images=2000, attacked_images=300, retrain_per_digit=1,
+                   retrain_epochs=1, retrain_generations=50)
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,30 @@ def _prior(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     yield from compare(Network.load(), 2, sizes.prior_count, rng, brief=True)
 
 
+def _fighting(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.fighting import adversarial, retrain
+    from fooldigits.network import Network
+    from fooldigits.retrain import RetrainConfig
+
+    net, data = Network.load(), load_mnist()
+    n = sizes.attacked_images
+    yield Say("First question: can a tiny change to a real digit fool it too?")
+    yield from adversarial(net, data.test_images[:n], data.test_labels[:n],
+                           (0.0, 0.05, 0.1, 0.2), show=5)
+    yield Say("Second question: why not teach it what a fooling image is? Nguyen, Yosinski "
+              "& Clune added their fooling images to the training set as an eleventh class, "
+              "'not a digit', retrained, and fooled the new network again. One round of "
+              "that, on a small scale:")
+    yield from retrain(net, data, RetrainConfig(rounds=1, per_digit=sizes.retrain_per_digit,
+                                                epochs=sizes.retrain_epochs,
+                                                max_generations=sizes.retrain_generations),
+                       rng)
+    yield Say("See `fooldigits retrain --rounds 5` for the whole experiment, and `fooldigits "
+              "train --adversarial 0.1` for a network trained on attacked digits; "
+              "docs/adversarial.md has the measured numbers.")
+
+
 def _meaning(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     yield Say(
         "Further reading: Nguyen, Yosinski & Clune, 'Deep Neural Networks are Easily Fooled' "
@@ -211,7 +240,13 @@ CHAPTERS: list[Chapter] = [
             "their histogram, neighbours as correlated as theirs, or (beyond the original) "
             "statistics that know where a '2' has its strokes.",
             "fooldigits/stats.py", ("stats.StatsPrior", "stats.LocalPrior"), "stats", _prior),
-    Chapter("meaning", "8. What it means",
+    Chapter("fighting", "8. Fighting back",
+            "Two questions every student asks: can a change nobody would notice make it "
+            "misread a real digit? And if it is fooled by noise, why not train it on the "
+            "noise?",
+            "fooldigits/adversarial.py", ("adversarial.fgsm", "adversarial.pgd",
+                                          "retrain.retrain"), "adversarial", _fighting),
+    Chapter("meaning", "9. What it means",
             "A network that reads 98% of handwritten digits is sure of noise, misreads a "
             "digit drawn to the edge, and loses its accuracy (but not its confidence) when "
             "the background is speckled. It learned a function of 784 numbers that happens "

@@ -227,7 +227,9 @@ from fooldigits.cli import eigen  # noqa: E402
 from fooldigits.cli import fooling  # noqa: E402
 from fooldigits.cli import drawn  # noqa: E402
 from fooldigits.cli import natural  # noqa: E402
+from fooldigits.cli import fighting  # noqa: E402
 from fooldigits.cli import classroom  # noqa: E402
 # isort: on
 
-__all__ = ["app", "basics", "classroom", "drawn", "eigen", "fooling", "main", "natural"]
+__all__ = ["app", "basics", "classroom", "drawn", "eigen", "fighting", "fooling", "main",
+           "natural"]

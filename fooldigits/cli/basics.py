@@ -62,6 +62,11 @@ class Output(StrEnum):
     sigmoid = "sigmoid"
 
 
+class AttackKind(StrEnum):
+    fgsm = "fgsm"
+    pgd = "pgd"
+
+
 class Cost(StrEnum):
     cross_entropy = "cross-entropy"
     quadratic = "quadratic"
@@ -99,6 +104,12 @@ def train(
     cost: Annotated[Cost, typer.Option(help="Cost function.")] = Cost.cross_entropy,
     activation: Annotated[Activation, typer.Option(help="Hidden neurons.")] = Activation.sigmoid,
     output_: Annotated[Output, typer.Option("--output", help="Output layer.")] = Output.softmax,
+    adversarial: Annotated[float, typer.Option(
+        help="Adversarial training: mix each mini-batch with its attacked copies at this "
+        "epsilon (0: off; try 0.1).")] = 0.0,
+    attack: Annotated[AttackKind, typer.Option(
+        help="The attack for --adversarial: fgsm (Goodfellow et al.) or pgd (Madry et al.).")
+    ] = AttackKind.fgsm,
     seed: SeedOpt = 1,
     out: Annotated[Path, typer.Option(help="Where to save the model (.npz).")] = Path("model.npz"),
     data_dir: DataOpt = None,
@@ -120,7 +131,8 @@ def train(
     sizes = [784, *hidden_sizes(hidden), 10]
     positive(epochs, "--epochs")
     positive(batch_size, "--batch-size")
-    config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift)
+    config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift,
+                       adversarial, attack.value)
     config.check()
     check_output(out, ".npz", "--out")
     view = output(no_color, as_json, None, html, f"training {'-'.join(map(str, sizes))}")
@@ -136,6 +148,7 @@ def train(
         f"--eta {eta} --final-eta {final_eta} --lmbda {lmbda} --momentum {momentum} "
         f"--batch-size {batch_size} {'--shift' if shift else '--no-shift'} --cost {cost.value} "
         f"--activation {activation.value} --output {output_.value} --seed {seed}"
+        + (f" --adversarial {adversarial} --attack {attack.value}" if adversarial else "")
         + (f" --data-dir {data_dir}" if data_dir else ""))
     view.title = f"training {'-'.join(map(str, sizes))} on {len(data.train_images):,} images"
     run(train_network(net, data, config, generator, out), view)

@@ -24,7 +24,7 @@ class _Next(Exception):  # noqa: N818
 def tutor(
     chapter: Annotated[str | None, typer.Option(
         help="Start at this chapter: data, network, pca, dream, fool, drawings, prior, "
-        "meaning.", show_default=False)] = None,
+        "fighting, meaning.", show_default=False)] = None,
     no_pause: Annotated[bool, flag(
         "--no-pause", "Run straight through without waiting for keys (automatic when not "
         "on a terminal).")] = False,

@@ -24,8 +24,8 @@ import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.data import Dataset
-from fooldigits.network import BatchDone, Network, SGDConfig, sgd
-from fooldigits.pieces import NO_JSON, Bars, Experiment, Images, Say, Table, label
+from fooldigits.network import BatchDone, Network, SGDConfig, class_name, sgd
+from fooldigits.pieces import NO_JSON, Bars, Experiment, Images, Say, Table
 
 
 # -- chapter 1: the data ----------------------------------------------------------------------
@@ -37,7 +37,7 @@ class ShowResult:
 def show(images: np.ndarray, labels: np.ndarray, title: str = "training images"
          ) -> Experiment[ShowResult]:
     """Digits as the network gets them, each captioned with its label."""
-    yield Images(title, images, [f"label {label(d)}" for d in labels])
+    yield Images(title, images, [f"label {class_name(d)}" for d in labels])
     return ShowResult([int(d) for d in labels])
 
 
@@ -99,11 +99,13 @@ def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generat
                 continue
             val = event.validation_accuracy
             score = val if val is not None else (event.test_accuracy or 0.0)
+            attacked = event.attacked_accuracy
             epochs.append({"epoch": event.epoch, "validation_accuracy": val,
                            "test_accuracy": event.test_accuracy,
-                           "seconds": round(event.seconds, 3)})
+                           "attacked_accuracy": attacked, "seconds": round(event.seconds, 3)})
             scores = ", ".join(f"{name} {100 * value:.2f}%" for name, value in (
-                ("validation", val), ("test", event.test_accuracy)) if value is not None)
+                ("validation", val), ("test", event.test_accuracy),
+                (f"under PGD at {config.adversarial}", attacked)) if value is not None)
             yield Say(f"epoch {event.epoch:3d}/{config.epochs}: {scores or 'done'}  "
                       f"({event.seconds:.1f} s)")
             if score > best_accuracy:
@@ -149,7 +151,7 @@ def evaluate(net: Network, x: np.ndarray, y: np.ndarray, model: str = "shipped d
     confusion = net.confusion_matrix(x, y)  # (classes, classes)
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     accuracy = float(confusion.trace() / confusion.sum())
-    names = [label(d) for d in range(len(confusion))]
+    names = [class_name(d) for d in range(len(confusion))]
     yield Say(f"test accuracy {100 * accuracy:.2f}% on {int(confusion.sum()):,} images "
               f"({'-'.join(map(str, net.sizes))} {net.activation}, {net.output} output)", "good")
     command = net.meta.get("command")
@@ -180,6 +182,6 @@ def right_and_wrong(net: Network, x: np.ndarray, y: np.ndarray, k: int = 5
               "images right.")
     picks = np.concatenate([np.flatnonzero(predicted == y)[:k], np.flatnonzero(predicted != y)[:k]])
     yield Images(f"{k} right and {k} wrong", x[picks],
-                 [f"{'ok' if predicted[i] == y[i] else 'WRONG'}: says {label(predicted[i])} "
+                 [f"{'ok' if predicted[i] == y[i] else 'WRONG'}: says {class_name(predicted[i])} "
                   f"({100 * p[i].max():.1f}%), is {y[i]}" for i in picks])
     return RightWrongResult(accuracy)

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.network import Network
-from fooldigits.pieces import NO_JSON, Experiment, Images, Reading, Say, Step, Table, label
+from fooldigits.network import Network, class_name
+from fooldigits.pieces import NO_JSON, Experiment, Images, Reading, Say, Step, Table
 
 
 # -- classify -------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def classify(net: Network, files: Sequence[Path], raw: bool = False
             digit, confidence = int(np.argmax(p)), float(np.max(p))
             readings.append({"file": name, "digit": digit, "confidence": confidence,
                              "probabilities": [float(v) for v in p]})
-            yield Reading(f"{name}: the network says {label(digit)} with "
+            yield Reading(f"{name}: the network says {class_name(digit)} with "
                           f"{100 * confidence:.3f}% confidence", image, p)
     return ClassifyResult(readings, failed)
 
@@ -90,7 +90,7 @@ def framing(net: Network, two: np.ndarray) -> Experiment[FramingResult]:
             p = net.probabilities(image[None])[0]
             shown.append(image)
             captions.append(f"{name}, {'raw' if raw else 'normalised'}: "
-                            f"{label(int(p.argmax()))} {100 * p.max():.1f}%")
+                            f"{class_name(int(p.argmax()))} {100 * p.max():.1f}%")
     yield Images("one '2' drawn to the edges and small, each shrunk raw (as the seed did) "
                  "or prepared as MNIST was", np.stack(shown), captions)
     return FramingResult(captions)
@@ -123,7 +123,7 @@ def border(net: Network, x: np.ndarray, y: np.ndarray, show: int = 4
         pairs = np.stack([im for i in range(k) for im in (x[i], stretched[i])])
         predicted = net.predict(pairs)
         yield Images("each digit as in MNIST, then stretched to the edges", pairs,
-                     [f"{'normal' if j % 2 == 0 else 'edge'}: says {label(p)}"
+                     [f"{'normal' if j % 2 == 0 else 'edge'}: says {class_name(p)}"
                       for j, p in enumerate(predicted)], columns=2 * min(k, 4))
     yield Table(f"{len(y):,} test digits", ["framing", "accuracy", "mean confidence"], rows)
     return BorderResult(len(y), report["original"], report["border"])
@@ -150,7 +150,7 @@ def scramble(net: Network, x: np.ndarray, y: np.ndarray, levels: Sequence[float]
         accuracy, confidence = net.score(noisy, y)
         results.append({"level": level, "accuracy": accuracy, "mean_confidence": confidence})
         shown.append(noisy[:examples])
-        captions += [f"noise {level:.0%}: says {label(d)}"
+        captions += [f"noise {level:.0%}: says {class_name(d)}"
                      for d in net.predict(noisy[:examples])]
     if examples:
         yield Images("the same digits under more and more background noise",

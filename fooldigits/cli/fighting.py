@@ -1,0 +1,169 @@
+"""Commands of the "fighting back" chapter: `adversarial`, `retrain` (experiments/fighting.py).
+
+`train --adversarial EPS --attack fgsm|pgd` lives with `train` in `basics.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fooldigits import FoolDigitsError
+from fooldigits.cli import (
+    DataOpt,
+    HtmlOpt,
+    JsonOpt,
+    ModelOpt,
+    NoColorOpt,
+    PngOpt,
+    SeedOpt,
+    command,
+    digit,
+    flag,
+    load,
+    output,
+    positive,
+    rng,
+    run,
+)
+
+
+@command()
+def adversarial(
+    epsilons: Annotated[str, typer.Option(
+        help="Attack sizes (largest change of any pixel), comma-separated.")
+    ] = "0,0.05,0.1,0.15,0.2,0.25,0.3",
+    attack: Annotated[str, typer.Option(help="fgsm, pgd, or fgsm,pgd for both.")] = "fgsm,pgd",
+    steps: Annotated[int, typer.Option(help="PGD steps.")] = 40,
+    count: Annotated[int, typer.Option(help="How many test digits.")] = 10_000,
+    show: Annotated[int, typer.Option(help="Examples to draw (and bisect).")] = 5,
+    digit_: Annotated[int | None, typer.Option(
+        "--digit", help="With --target: attack real digits of this kind.", show_default=False)
+    ] = None,
+    target: Annotated[int | None, typer.Option(
+        help="Make real --digit digits read as this digit, by the smallest change.",
+        show_default=False)] = None,
+    transfer: Annotated[bool, flag(
+        "--transfer", "Make the perturbation on one network and try it on the others "
+        "(the shipped model and three trained now, or --models).")] = False,
+    models: Annotated[list[Path] | None, typer.Option(
+        "--models", help="With --transfer: the networks to compare (repeat).",
+        show_default=False)] = None,
+    epochs: Annotated[int, typer.Option(help="With --transfer: epochs for the networks "
+                                        "trained here.")] = 3,
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Adversarial digits: a change nobody would notice makes the network misread a real digit.
+
+    FGSM takes one step of size epsilon along the sign of the input gradient of the cost;
+    PGD takes many small ones, each projected back to within epsilon of the original.
+    Accuracy and the confidence of the wrong answers are shown for each epsilon, with
+    examples: the digit, the change, the result.
+    """
+    from fooldigits.adversarial import check_epsilon, check_method
+
+    values = _numbers(epsilons, "--epsilons")
+    for value in values:
+        check_epsilon(value)
+    methods = [m.strip() for m in attack.split(",") if m.strip()]
+    for method in methods:
+        check_method(method, steps)
+    positive(count, "--count")
+    if show < 0:
+        raise FoolDigitsError(f"--show must be 0 or more, got {show}")
+    digit(digit_)
+    digit(target, "--target")
+    if (target is None) != (digit_ is None):
+        raise FoolDigitsError("--digit and --target go together: make real --digit digits "
+                              "read as --target")
+    if target is not None and target == digit_:
+        raise FoolDigitsError("--target must differ from --digit")
+    out = output(no_color, as_json, png, html, "adversarial digits")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments import fighting
+    from fooldigits.network import DIGITS, require_classes
+
+    net = load(model)
+    data = load_mnist(data_dir)
+    x, y = data.test_images[:count], data.test_labels[:count]
+    if transfer:
+        if models:
+            nets, train = [(p.name, load(p)) for p in models], None
+        else:
+            nets = [("shipped 784-100-10" if model is None else model.name, net)]
+            train = (data, epochs, seed)
+        for _, other in nets:
+            require_classes(other, DIGITS, "--transfer")
+        epsilon = max(values) if max(values) <= 0.1 else 0.1
+        run(fighting.adversarial_transfer(nets, x[:2000], y[:2000], epsilon or 0.1, rng(seed),
+                                          methods[-1], steps, train), out)
+    elif target is not None and digit_ is not None:
+        run(fighting.targeted(net, x[y == digit_][:200], digit_, target, methods[-1], steps,
+                              show), out)
+    else:
+        if len(x) == 0:
+            raise FoolDigitsError("the test set is empty: there is nothing to attack")
+        run(fighting.adversarial(net, x, y, values, methods, steps, show,
+                                 model=str(model or "shipped")), out)
+
+
+def _numbers(text: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise FoolDigitsError(f"{name} takes numbers like 0,0.1,0.2, got {text!r}") from None
+
+
+@command()
+def retrain(
+    rounds: Annotated[int, typer.Option(help="Rounds of fool, teach 'not a digit', fool again.")
+                      ] = 5,
+    per_digit: Annotated[int, typer.Option(help="Fooling images evolved per digit per round.")
+                         ] = 10,
+    max_generations: Annotated[int, typer.Option(
+        help="A GA run that has not reached the target by then did not fool the network.")
+    ] = 500,
+    epochs: Annotated[int, typer.Option(help="Epochs of training per round's network.")] = 5,
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    seed: SeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Save the last round's 11-class network (.npz).", show_default=False)] = None,
+    as_json: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Nguyen et al.'s experiment: teach the network a "not a digit" class, then fool it again.
+
+    Each round evolves fooling images against the current network, adds them to the training
+    set as class 10 ("not a digit"), trains a new 11-output network, and lets the genetic
+    algorithm try again. The table shows what changes and what does not.
+    """
+    from fooldigits.files import check_output
+    from fooldigits.retrain import RetrainConfig
+
+    config = RetrainConfig(rounds=rounds, per_digit=per_digit, max_generations=max_generations,
+                           epochs=epochs)
+    config.check()
+    if out is not None:
+        check_output(out, ".npz", "--out")
+    view = output(no_color, as_json, png, html, "retraining with a 'not a digit' class")
+    from fooldigits.data import load_mnist
+    from fooldigits.experiments.fighting import retrain as retrain_rounds
+
+    result = run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed)), view)
+    if out is not None and result.network is not None:
+        result.network.meta["command"] = (
+            f"fooldigits retrain --rounds {rounds} --per-digit {per_digit} --max-generations "
+            f"{max_generations} --epochs {epochs} --seed {seed}")
+        result.network.save(out)
+        typer.echo(f"saved the round-{rounds} network to {out}", err=as_json)
