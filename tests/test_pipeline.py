@@ -82,6 +82,7 @@ COMMANDS = [
     (["scramble", "--count", "200", "--levels", "0,0.5"], 1),
     (["stats", "--lags", "2", "--bins", "4"], 0),
     (["compare", "--count", "3", "--min-generations", "1"], 1),
+    (["adversarial", "--count", "100", "--epsilons", "0,0.1", "--show", "2"], 3),
 ]
 
 
