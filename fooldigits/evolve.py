@@ -143,7 +143,8 @@ class FoolResult:
 
 def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
     """Step 2: -log10(p / (1 - p)) + weight * penalty (p (k,), penalty (k,))."""
-    p = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
+    p = np.clip(p.astype(np.float64), 1e-300, 1 - 1e-12)  # a floor of 1e-12 would hide
+    # the climb from 1e-20 to 1e-13 that a network sure of "not a digit" asks for
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
 
 

@@ -239,7 +239,7 @@ def docs_dir() -> Path:
 
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "speed", "tutor", "exercises", "pieces", "present", "export",
-           "experiments", "files", "options", "cli")
+           "experiments", "files", "options", "cli", "adversarial", "retrain")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
