@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from fooldigits.dream import DreamConfig, dream
-from fooldigits.network import Network
+from fooldigits.network import DIGITS, Network
 
 
 def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +52,8 @@ def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 
 def confidence_ceiling(net: Network) -> np.ndarray:
-    """An upper bound on `net.probabilities(x)[c]` over all images x, per class c:
-    (10,) floats, or (11,) for a network with "not a digit" (its last entry)."""
+    """An upper bound on `net.probabilities(x)[digit]` over all images x: (10,) floats.
+    A network's 11th class, "not a digit", only competes: its ceiling is not asked for."""
     s = odds_against(net)
     return np.asarray(1 / (1 + s))
 
@@ -70,15 +70,15 @@ def odds_against(net: Network) -> np.ndarray:
     the ceiling is 1 / (1 + this)."""
     lo, hi = activation_box(net)  # (n_h,)
     w, b = net.w[-1].astype(np.float64), net.b[-1].astype(np.float64)  # (n_h, c), (c,)
-    ceiling = np.empty(w.shape[1])
+    ceiling = np.empty(min(w.shape[1], DIGITS))  # the digits are the targets; all compete
     if net.output == "softmax":
-        for t in range(w.shape[1]):
+        for t in range(len(ceiling)):
             m = _margins(w, b, lo, hi, t)  # (c,) upper bounds of z_t - z_j  step 3
             ceiling[t] = np.delete(np.exp(-m), t).sum()  # step 4
     else:  # p_t = a_t / sum a_j = 1 / (1 + sum_j a_j / a_t): bound each ratio from below
         z_hi = hi @ np.maximum(w, 0) + lo @ np.minimum(w, 0) + b
         z_lo = lo @ np.maximum(w, 0) + hi @ np.minimum(w, 0) + b
-        for t in range(w.shape[1]):
+        for t in range(len(ceiling)):
             m = _margins(w, b, lo, hi, t)
             # a_j / a_t >= sigma(z_lo_j) / sigma(z_hi_t); and since z_j >= z_t - m_j, also
             # >= f(z_t) = sigma(z_t - m_j) / sigma(z_t), which is monotone in z_t (rising if

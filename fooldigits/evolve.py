@@ -157,9 +157,11 @@ def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
 
     p comes from float32 outputs, so the log-odds saturate where p rounds to 1 (about
     7, or 12 from the clip): past that only the penalty ranks images, which is what lets
-    a prior keep shaping them after the target is reached.
+    a prior keep shaping them after the target is reached. The floor is tiny, 1e-300: a
+    floor of 1e-12 would hide the climb from 1e-20 to 1e-13 that a network sure of
+    "not a digit" asks for.
     """
-    p = np.clip(p, 1e-12, 1 - 1e-12)
+    p = np.clip(p.astype(np.float64), 1e-300, 1 - 1e-12)
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
 
 

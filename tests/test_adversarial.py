@@ -10,7 +10,7 @@ import pytest
 
 from fooldigits import FoolDigitsError, adversarial
 from fooldigits.data import Dataset
-from fooldigits.network import EpochDone, Network, SGDConfig, one_hot, sgd
+from fooldigits.network import DEFAULT_MODEL, EpochDone, Network, SGDConfig, one_hot, sgd
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +205,14 @@ def test_other_bad_inputs(small_net: Network, digits: tuple[np.ndarray, np.ndarr
         adversarial.fgsm(small_net, x, labels[:-1], 0.1)
     with pytest.raises(FoolDigitsError, match="per-image"):
         adversarial.fgsm(small_net, x, labels, np.full(len(x), 2.0))
+
+
+def test_the_shipped_robust_model_is_robust_and_says_how_it_was_made(mnist: Dataset,
+                                                                      shipped: Network) -> None:
+    robust = Network.load(DEFAULT_MODEL.parent / "robust.npz")
+    assert "--adversarial 0.1 --attack fgsm" in robust.meta["command"]
+    x, labels = mnist.test_images[:1000], mnist.test_labels[:1000]
+    assert robust.accuracy(x, labels) > 0.97
+    robust_pgd = robust.accuracy(adversarial.pgd(robust, x, labels, 0.1), labels)
+    shipped_pgd = shipped.accuracy(adversarial.pgd(shipped, x, labels, 0.1), labels)
+    assert robust_pgd > 0.7 and shipped_pgd < 0.3

@@ -66,4 +66,4 @@ def test_read_lists_topics_and_rejects_unknown() -> None:
     result = runner.invoke(app, ["read"])
     assert result.exit_code == 0 and "pca" in result.stdout
     result = runner.invoke(app, ["read", "astrology"])
-    assert result.exit_code == 1 and "topics: ceiling" in result.stderr
+    assert result.exit_code == 1 and "topics: adversarial, ceiling" in result.stderr
