@@ -102,8 +102,9 @@ def _abs_differences(x: np.ndarray, shift: int) -> np.ndarray:
     two long shifted rows three times faster than n short ones; positions whose partner
     is not a neighbour hold junk (or 0 at the very end) and get weight 0."""
     flat = np.ascontiguousarray(x).reshape(-1)
-    d = np.zeros_like(flat)
+    d = np.empty_like(flat)
     np.subtract(flat[shift:], flat[:-shift], out=d[:-shift])
+    d[-shift:] = 0
     np.abs(d, out=d)
     return d.reshape(-1, 784)
 

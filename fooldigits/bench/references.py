@@ -76,7 +76,7 @@ def bare_mnist(directory: Path) -> list[np.ndarray]:
         raw = gzip.decompress((directory / f"{name}.gz").read_bytes())
         if "images" in name:
             pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784)
-            arrays.append(pixels.astype(np.float32) / np.float32(255))
+            arrays.append(pixels.astype(np.float32) * np.float32(1 / 255))
         else:
             arrays.append(np.frombuffer(raw, dtype=np.uint8, offset=8))
     return arrays

@@ -1,0 +1,63 @@
+"""The bench's references compute what they claim, and its table's verdicts and exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from fooldigits import bench
+from fooldigits.bench import Check, Context, Ratio, references
+from fooldigits.bench.__main__ import THREAD_VARIABLES, main
+from fooldigits.data import BUNDLED_DIR, load_mnist
+from fooldigits.network import Network
+
+
+def test_bare_mnist_reads_the_same_numbers_as_load_mnist() -> None:
+    data = load_mnist()
+    images, labels, test_images, test_labels = references.bare_mnist(BUNDLED_DIR)
+    assert np.array_equal(images[:50_000], data.train_images)
+    assert np.array_equal(labels[50_000:], data.validation_labels)
+    assert np.array_equal(test_images, data.test_images)
+    assert np.array_equal(test_labels, data.test_labels)
+
+
+def test_bare_training_learns(small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = small_train
+    w0, b0, w1, b1 = references.bare_training(x, y, 5, 0.5, 10, np.random.default_rng(0))
+    net = Network([784, 100, 10], rng=np.random.default_rng(0))
+    net.w, net.b = [w0, w1], [b0, b1]
+    data = load_mnist()
+    assert net.accuracy(data.test_images[:1000], data.test_labels[:1000]) > 0.8
+
+
+def test_the_floor_runs_the_networks_own_forward_pass(shipped: Network) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((7, 784), dtype=np.float32)
+    first = references.forward_floor(shipped.w, shipped.b, 7, 7, np.random.default_rng(0))
+    assert first == pytest.approx(float(shipped.probabilities(x)[0, 0]), rel=1e-5)
+
+
+def test_ratios_and_verdicts() -> None:
+    assert Ratio("x", 3.0, 2.0, goal=1.5).met and Ratio("x", 3.0, 2.0, goal=1.5).ratio == 1.5
+    assert not Ratio("x", 3.1, 2.0, goal=1.5).met
+    assert not Ratio("x", 1.0, 0.0, goal=1.5).met  # a reference of no time meets nothing
+
+
+@pytest.mark.parametrize(("met", "args", "status"), [
+    (True, ["--strict"], 0), (False, [], 0), (False, ["--strict"], 1)])
+def test_a_missed_goal_fails_only_with_strict(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str], met: bool,
+                                              args: list[str], status: int) -> None:
+    def one_row(ctx: Context) -> Iterator[Check]:
+        yield Check("a goal", "measured", "the goal", met)
+
+    for name in THREAD_VARIABLES:  # as set already, so that main() need not start again
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setattr(bench, "ROWS", [("section", one_row)])
+    monkeypatch.setattr(bench, "ROW_MODULES", ())
+    assert main(["--quick", *args]) == status
+    out = capsys.readouterr().out
+    assert out.count("a goal") == 2 if not met else out.count("a goal") == 1  # row + summary
+    assert ("missed" in out) != met
