@@ -161,6 +161,26 @@ def attack(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.
     return pgd(net, x, labels, epsilon, steps, target=target, rng=rng)
 
 
+def with_attacked(net: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
+                  epsilon: float, method: str, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Adversarial training's mini-batch (`network.sgd`, Goodfellow et al.): the m images
+    (m, 784) and their desired outputs y (m, classes), each stacked on its attacked copy:
+    (2m, 784), (2m, classes). PGD (Madry et al.) takes `TRAIN_PGD_STEPS` from a random
+    start; the cost of the doubled batch is half clean, half attacked."""
+    adv = attack(net, x, labels, epsilon, method, steps=TRAIN_PGD_STEPS,
+                 rng=rng if method == "pgd" else None)
+    return np.concatenate([x, adv]), np.concatenate([y, y])
+
+
+def attacked_accuracy(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float
+                      ) -> float:
+    """Accuracy after a 40-step PGD attack at epsilon: what `network.EpochDone` reports.
+    PGD, not the training attack, because a network can learn to blunt the one FGSM step
+    it trained against and still fall to a few more."""
+    return net.accuracy(pgd(net, x, labels, epsilon), labels)
+
+
 def _fooled(net: Network, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
             ) -> np.ndarray:
     """Per row: is the answer wrong (untargeted), or the target (targeted)? (n,) bool."""

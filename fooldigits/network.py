@@ -36,11 +36,9 @@ shipped model was trained with.
 
 Run the same chain rule one step further, to the pixels themselves, and you get
 `input_gradient`: how to change an *image* to change the cost. The dream and fool
-chapters are built on it, and so are the adversarial examples (`adversarial.py`), which
-`sgd` can also mix into training (`SGDConfig.adversarial`).
-
-The last layer may have any number of outputs. Ten is one per digit; the retraining
-chapter (`retrain.py`) adds an eleventh, class 10, "not a digit" (`class_name`).
+chapters are built on it, and so are the adversarial examples (`adversarial.py`) that
+`sgd` can mix into training. The last layer may have any number of outputs: ten digits,
+or eleven with class 10, "not a digit" (`class_name`; see `retrain.py`).
 
 What it leaves out: convolutions, dropout, and any automatic differentiation. Every
 derivative is written out by hand.
@@ -379,12 +377,8 @@ def shift_images(
 
 @dataclass(frozen=True)
 class SGDConfig:
-    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`.
-
-    With `adversarial` = epsilon > 0, every mini-batch is doubled with its adversarial
-    images (`attack` "fgsm": Goodfellow et al. 2014; "pgd": Madry et al. 2017, from a
-    random start), so the cost is half clean, half attacked.
-    """
+    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`; with
+    `adversarial` > 0 each mini-batch is doubled with its `attack`ed copy at that epsilon."""
 
     epochs: int = 10
     batch_size: int = 10
@@ -429,13 +423,9 @@ class BatchDone:
 
 @dataclass(frozen=True)
 class EpochDone:
-    """End of an epoch, with accuracies on the monitored sets (None if not given).
-
-    With adversarial training, `attacked_accuracy` is the accuracy on the test set (or
-    the validation set if there is no test set) after a 40-step PGD attack at the
-    training epsilon: PGD, not FGSM, because a network can learn to blunt the one
-    step it was trained against and still fall to a few more.
-    """
+    """End of an epoch, with accuracies on the monitored sets (None if not given);
+    with adversarial training, also on the test (or validation) set under attack
+    (`adversarial.attacked_accuracy`)."""
 
     epoch: int
     validation_accuracy: float | None
@@ -482,6 +472,8 @@ def sgd(
     3. report accuracy on `validation` and `test` (and attacked accuracy, if adversarial).
     """
     config.check()
+    from fooldigits import adversarial  # (it imports this module)
+
     if len(labels) and (np.min(labels) < 0 or np.max(labels) >= net.classes):
         raise FoolDigitsError(f"training labels must be classes 0..{net.classes - 1} of this "
                               f"network, got {np.min(labels)}..{np.max(labels)}")
@@ -509,9 +501,10 @@ def sgd(
                     eta = config.eta * (1 - (1 - config.final_eta_ratio) * progress)
                     decay = 1 - eta * config.lmbda / n  # Python floats keep float32 float32
                     xb, yb = xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m]  # (m, 784), (m, 10)
-                    if config.adversarial:
-                        xb, yb = _with_attacked(net, xb, yb, ls[k * m : (k + 1) * m], config,
-                                                rng)  # (2m, 784), (2m, 10)
+                    if config.adversarial:  # (2m, 784), (2m, classes)
+                        xb, yb = adversarial.with_attacked(
+                            net, xb, yb, ls[k * m : (k + 1) * m], config.adversarial,
+                            config.attack, rng)
                     _step(net, xb, yb, eta, decay, mu, v_w, v_b)
             yield BatchDone(epoch, last, batches)
         if not all(np.all(np.isfinite(w)) for w in net.w):
@@ -523,24 +516,7 @@ def sgd(
             net.accuracy(*validation) if validation is not None else None,
             net.accuracy(*test) if test is not None else None,
             time.perf_counter() - start,
-            _attacked_accuracy(net, *monitored, config.adversarial)
+            adversarial.attacked_accuracy(net, *monitored, config.adversarial)
             if config.adversarial and monitored is not None else None,
         )
 
-
-def _with_attacked(net: Network, xb: np.ndarray, yb: np.ndarray, lb: np.ndarray,
-                   config: SGDConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Step 2 of adversarial training: the mini-batch and its attacked copies, stacked."""
-    from fooldigits.adversarial import TRAIN_PGD_STEPS, attack  # it imports this module
-
-    adv = attack(net, xb, lb, config.adversarial, config.attack, steps=TRAIN_PGD_STEPS,
-                 rng=rng if config.attack == "pgd" else None)
-    return np.concatenate([xb, adv]), np.concatenate([yb, yb])
-
-
-def _attacked_accuracy(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float
-                       ) -> float:
-    """Step 3 for adversarial training: accuracy after a 40-step PGD attack at epsilon."""
-    from fooldigits.adversarial import pgd
-
-    return net.accuracy(pgd(net, x, labels, epsilon), labels)
