@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
-import numpy as np
-import pytest
+# One BLAS thread, set before NumPy loads OpenBLAS, for this process and every fooldigits
+# subprocess a test starts: on a busy two-core machine two spinning BLAS threads made a
+# small training run 30x slower, and the suite's numbers no longer depend on the load.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from fooldigits.data import Dataset, load_mnist
-from fooldigits.network import Network, SGDConfig, sgd
+import numpy as np  # noqa: E402 - after the thread settings
+import pytest  # noqa: E402 - after the thread settings
+
+from fooldigits.data import Dataset, load_mnist  # noqa: E402 - after the thread settings
+from fooldigits.network import Network, SGDConfig, sgd  # noqa: E402 - after the thread settings
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
