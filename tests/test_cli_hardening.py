@@ -46,7 +46,7 @@ def test_negative_seeds_are_seeds(args: list[str]) -> None:
     (["stats", "--bins", "256"], "--bins must be at most 255"),  # 10**9 was killed (memory)
     (["fool", "--digit", "1", "--prior", "stats", "--bins", "256", "--out", "/no/f.npz"],
      "--bins must be at most"),
-    (["train", "--epochs", "1001", "--out", "/no/m.npz"], "--epochs must be at most"),
+    (["train", "--epochs", "100001", "--out", "/no/m.npz"], "--epochs must be at most"),
     (["dream", "--lr", "1e300", "--png", "/no/d.png"], "--lr must be greater than 0"),
 ])
 def test_bad_floats_and_absurd_counts(args: list[str], fragment: str) -> None:

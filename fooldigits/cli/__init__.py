@@ -41,7 +41,7 @@ app = typer.Typer(
 )
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_BINS = 255  # MNIST pixels take 256 values: more bins on (0, 1] only add empty ones
-MAX_EPOCHS = 1000
+MAX_EPOCHS = 100_000  # over a day of training on MNIST; more is a typo
 MAX_LR = 1e6  # --lr of dream: a step of a million already saturates every pixel
 
 
