@@ -160,7 +160,8 @@ class Presenter:
             sys.stdout.flush()
         if self.output.png is not None:
             drawn = write_png([p for s in self.sections for p in s.pieces], self.output.png)
-            self._note(f"saved {self.output.png} ({drawn} pictures)" if drawn else
+            self._note(f"saved {self.output.png} ({drawn} picture{'s' * (drawn != 1)})"
+                       if drawn else
                        f"nothing to draw: {self.output.png} was not written")
         if self.output.html is not None:
             write_html(self.output.title, self.sections, self.output.html)

@@ -47,7 +47,8 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
 
 def uses_blocks(console: Console) -> bool:
     """True if the console can show the half-block colour art, else ASCII is used."""
-    return console.color_system is not None and not console.no_color
+    return (console.color_system is not None and not console.no_color
+            and console.encoding.lower().replace("-", "").startswith("utf"))
 
 
 def _grey(v: float) -> Color:

@@ -42,6 +42,12 @@ def test_negative_seeds_are_seeds(args: list[str]) -> None:
     (["dream", "--prior-weight", "inf"], "--prior-weight must be a finite"),
     (["scramble", "--levels", "nan"], "--levels must be shares in [0, 1]"),
     (["show", "--count", "1000000000"], "--count must be at most"),
+    # (a path that fails later keeps the test fast should the cap ever go)
+    (["stats", "--bins", "256"], "--bins must be at most 255"),  # 10**9 was killed (memory)
+    (["fool", "--digit", "1", "--prior", "stats", "--bins", "256", "--out", "/no/f.npz"],
+     "--bins must be at most"),
+    (["train", "--epochs", "100001", "--out", "/no/m.npz"], "--epochs must be at most"),
+    (["dream", "--lr", "1e300", "--png", "/no/d.png"], "--lr must be greater than 0"),
 ])
 def test_bad_floats_and_absurd_counts(args: list[str], fragment: str) -> None:
     code, out, err = run(*args)
@@ -101,3 +107,31 @@ def test_ctrl_c_during_fool_saves_the_finished_runs(tmp_path: Path) -> None:
         n = len(saved["images"])
         assert n > 0 and np.all(saved["confidences"] > 0)
     assert f"saved the {n} finished" in err
+
+
+def _cli(*args: str, stdout: object = None, env: dict[str, str] | None = None
+         ) -> tuple[int, str, str]:
+    """Run the real `fooldigits` in a child process (its own stdout and encoding)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "fooldigits", *args], timeout=120,
+                          stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    out = done.stdout.decode("utf-8", "replace") if done.stdout else ""
+    return done.returncode, out, done.stderr.decode("utf-8", "replace")
+
+
+def test_help_into_a_full_disk_is_one_sentence() -> None:
+    with open("/dev/full", "w") as full:
+        code, _, err = _cli("--help", stdout=full)
+    assert code == 1 and "Traceback" not in err and "could not write" in err, err
+
+
+def test_an_ascii_stdout_still_shows_a_non_ascii_file_name(tmp_path: Path) -> None:
+    drawing = tmp_path / "sévén.txt"
+    drawing.write_text((Path(__file__).parent.parent / "docs/drawings/seven.txt").read_text())
+    code, out, err = _cli("classify", str(drawing), env={"PYTHONIOENCODING": "ascii"})
+    assert code == 0 and "Traceback" not in err, err
+    assert "s\\xe9v\\xe9n.txt" in out  # escaped, not a failed command

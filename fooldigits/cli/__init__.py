@@ -40,6 +40,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_BINS = 255  # MNIST pixels take 256 values: more bins on (0, 1] only add empty ones
+MAX_EPOCHS = 100_000  # over a day of training on MNIST; more is a typo
+MAX_LR = 1e6  # --lr of dream: a step of a million already saturates every pixel
 
 
 def flag(name: str, help: str) -> Any:
@@ -195,12 +198,27 @@ def main() -> None:
     from fooldigits.files import sigterm_as_interrupt
 
     sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
+    _tolerant_streams()
     try:
         click_app()(prog_name="fooldigits")
     except SystemExit as done:
         _flush_stdout()
         raise done from None
+    except OSError as err:  # --help or a usage message written into a full or closed stdout
+        if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        _stdout_failed(err)
     _flush_stdout()
+
+
+def _tolerant_streams() -> None:
+    """On a stdout that cannot hold every character (PYTHONIOENCODING=ascii, a C locale),
+    write a file name like sévén.txt as s\\xe9v\\xe9n.txt instead of failing the command."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
 
 
 def _flush_stdout() -> None:

@@ -10,6 +10,7 @@ import typer
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import (
+    MAX_EPOCHS,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -129,7 +130,7 @@ def train(
     from fooldigits.network import Network, SGDConfig
 
     sizes = [784, *hidden_sizes(hidden), 10]
-    positive(epochs, "--epochs")
+    positive(epochs, "--epochs", MAX_EPOCHS)
     positive(batch_size, "--batch-size")
     config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift,
                        adversarial, attack.value)

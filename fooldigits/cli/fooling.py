@@ -10,6 +10,8 @@ import typer
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import (
+    MAX_BINS,
+    MAX_LR,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -80,6 +82,7 @@ def dream(
 
     config = DreamConfig(steps, lr, threshold, prior.value, prior_weight)
     config.check()
+    finite(lr, "--lr", 0.0, MAX_LR, low_open=True)  # beyond it, the pixels overflow float32
     finite(prior_weight, "--prior-weight", 0.0)
     digits = digits_of(digit_)
     out = output(no_color, as_json, png, html, "dreamed digits")
@@ -148,6 +151,7 @@ def fool(
                       slots, prior_weight, min_generations)
     config.check()
     finite(prior_weight, "--prior-weight", 0.0)
+    positive(bins, "--bins", MAX_BINS)
     if out is not None:
         check_output(out, ".npz", "--out")
     view = output(no_color, as_json, png, html, "fooling images")

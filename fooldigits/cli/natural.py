@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from fooldigits.cli import (
+    MAX_BINS,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -42,6 +43,7 @@ def stats(
     column. Uniform noise has g = 1/3 at every lag; real digits are smooth nearby.
     """
     digit(digit_)
+    positive(bins, "--bins", MAX_BINS)
     out = output(no_color, as_json, None, html, "the statistics of real digits")
     from fooldigits.experiments.natural import stats as digit_stats
 
