@@ -72,11 +72,18 @@ def colours(images: np.ndarray, signed: bool) -> np.ndarray:
 
 
 def _wrap(text: str, width_px: int, font_size: int = 13) -> list[str]:
-    """Greedy word wrap to about `width_px` pixels (Pillow's default font)."""
+    """Greedy word wrap to about `width_px` pixels (Pillow's default font); a bracketed
+    group such as "(41 steps)" moves to the next line whole rather than being split."""
     per_char = max(1, int(font_size * 0.55))
     limit = max(8, width_px // per_char)
+    words: list[str] = []
+    for word in text.split():  # glue "(41" and "steps)" into one unit
+        if words and words[-1].count("(") > words[-1].count(")"):
+            words[-1] += " " + word
+        else:
+            words.append(word)
     lines: list[str] = []
-    for word in text.split():
+    for word in words:
         if lines and len(lines[-1]) + 1 + len(word) <= limit:
             lines[-1] += " " + word
         else:
@@ -246,7 +253,8 @@ def page(title: str, sections: Sequence[Section]) -> str:
         parts.append("<ul class=toc>" + "".join(f"<li>{html.escape(s.title)}</li>"
                                                 for s in sections) + "</ul>")
     for s in sections:
-        parts.append(f"<section><h2>{html.escape(s.title)}</h2>")
+        heading = "" if s.title == title else f"<h2>{html.escape(s.title)}</h2>"
+        parts.append(f"<section>{heading}")
         if s.text:
             parts.append(f"<p class=intro>{html.escape(s.text)}</p>")
         parts += [piece_html(p) for p in s.pieces]

@@ -131,7 +131,7 @@ def train(
 
     sizes = [784, *hidden_sizes(hidden), 10]
     positive(epochs, "--epochs", MAX_EPOCHS)
-    positive(batch_size, "--batch-size")
+    positive(batch_size, "--batch-size", 60_000)
     config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift,
                        adversarial, attack.value)
     config.check()
