@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,7 +110,7 @@ def test_ctrl_c_during_fool_saves_the_finished_runs(tmp_path: Path) -> None:
     assert f"saved the {n} finished" in err
 
 
-def _cli(*args: str, stdout: object = None, env: dict[str, str] | None = None
+def _cli(*args: str, stdout: Any = None, env: dict[str, str] | None = None
          ) -> tuple[int, str, str]:
     """Run the real `fooldigits` in a child process (its own stdout and encoding)."""
     import os
