@@ -58,8 +58,13 @@ class Ratio:
         return self.ratio <= self.goal
 
     def cells(self) -> list[str]:
-        return [self.what, f"{self.project:.2f} s", f"{self.reference:.2f} s",
+        return [self.what, _time(self.project), _time(self.reference),
                 f"{self.ratio:.2f}", f"<= {self.goal:g}"]
+
+
+def _time(seconds: float) -> str:
+    """Seconds, or milliseconds below a tenth of a second."""
+    return f"{1000 * seconds:.2f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,27 @@ def bare_typer_app(commands: int, groups: int) -> str:
                   "    '''List things.'''"]
     lines.append("app()")
     return "\n".join(lines)
+
+
+def input_gradients(w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray,
+                    labels: np.ndarray, passes: int) -> float:
+    """`passes` forward-backward passes of a sigmoid net with a softmax output and the
+    cross-entropy cost, down to the pixels (dC/dx, the step every attack takes), on the
+    whole batch x (n, 784) at once. Returns a checksum so the work cannot be skipped."""
+    y = np.eye(w[-1].shape[1], dtype=np.float32)[labels]  # (n, classes)
+    total = 0.0
+    for _ in range(passes):
+        activations = [x]
+        for layer, (wl, bl) in enumerate(zip(w, b, strict=True)):
+            z = activations[-1] @ wl + bl
+            if layer < len(w) - 1:
+                activations.append(0.5 * (1 + np.tanh(0.5 * z)))
+            else:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                activations.append(e / e.sum(axis=1, keepdims=True))
+        delta = activations[-1] - y  # (n, classes): softmax + cross-entropy
+        for layer in range(len(w) - 1, 0, -1):
+            a = activations[layer]
+            delta = (delta @ w[layer].T) * a * (1 - a)
+        total += float((delta @ w[0].T)[0, 0])
+    return total

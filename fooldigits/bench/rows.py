@@ -133,3 +133,41 @@ def every_digit_rows(ctx: Context) -> Iterator[Result]:
     yield Check("dream all ten digits", f"min {dreamed.min():.4f}, median "
                 f"{np.median(dreamed):.4f}", "min >= 0.99, median >= 0.999",
                 bool(dreamed.min() >= 0.99 and np.median(dreamed) >= 0.999))
+
+
+@row("fighting back")
+def attack_rows(ctx: Context) -> Iterator[Result]:
+    """The epsilon sweep of `fooldigits adversarial` (FGSM and 40-step PGD at six
+    epsilons) against as many bare forward-backward passes down to the pixels."""
+    from fooldigits import adversarial
+    from fooldigits.data import load_mnist
+    from fooldigits.network import Network
+
+    net = Network.load()
+    data = load_mnist()
+    n = 1000 if ctx.quick else 5000
+    x, y = data.test_images[:n], data.test_labels[:n]
+    epsilons = adversarial.EPSILONS
+    nonzero = sum(1 for e in epsilons if e > 0)
+    passes = nonzero * (1 + adversarial.PGD_STEPS)  # one FGSM step and 40 PGD steps each
+
+    def sweep() -> None:
+        for _ in adversarial.attack_table(net, x, y, epsilons):
+            pass
+
+    project, reference = ctx.compare(
+        sweep, lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
+    yield Ratio(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
+                f"{passes} bare gradient passes", project, reference, goal=2.0)
+
+
+@row("drawing pad")
+def draw_rows(ctx: Context) -> Iterator[Result]:
+    """The pad's redraw after a mouse stroke: parse, paint, read, redraw."""
+    from fooldigits.drawpad import bench_row
+
+    what, project, reference = bench_row(20 if ctx.quick else 40)
+    yield Ratio(f"{what} / one forward pass + full-screen render", project, reference,
+                goal=5.0)
+    yield Check("`fooldigits draw`: redraw after a stroke", f"{1000 * project:.1f} ms",
+                "< 50 ms", project < 0.05)
