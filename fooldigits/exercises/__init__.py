@@ -98,7 +98,7 @@ EXERCISES = {
         Exercise("variogram", "the g_x / g_y neighbour statistics", "stats.variogram",
                  checks.variogram_cases),
         Exercise("fgsm", "the fast gradient sign method: a tiny change that fools",
-                 "network.Network.input_gradient", checks.fgsm_cases),
+                 "adversarial.fgsm", checks.fgsm_cases),
     )
 }
 
