@@ -11,6 +11,7 @@ from fooldigits import FoolDigitsError
 from fooldigits.cli import (
     DataOpt,
     HtmlOpt,
+    JsonOpt,
     ModelOpt,
     NoColorOpt,
     PngOpt,
@@ -100,8 +101,7 @@ def border(
     show: Annotated[int, typer.Option(help="Example pairs to draw.")] = 4,
     model: ModelOpt = None,
     data_dir: DataOpt = None,
-    as_json: Annotated[bool, flag("--json", "Print the result as JSON instead of pictures.")
-                       ] = False,
+    as_json: JsonOpt = False,
     png: PngOpt = None,
     html: HtmlOpt = None,
     no_color: NoColorOpt = False,
@@ -134,8 +134,7 @@ def scramble(
     model: ModelOpt = None,
     data_dir: DataOpt = None,
     seed: SeedOpt = 0,
-    as_json: Annotated[bool, flag("--json", "Print the result as JSON instead of pictures.")
-                       ] = False,
+    as_json: JsonOpt = False,
     png: PngOpt = None,
     html: HtmlOpt = None,
     no_color: NoColorOpt = False,
