@@ -89,8 +89,9 @@ COMMANDS = [
 @pytest.mark.parametrize(("args", "pictures"), COMMANDS, ids=[" ".join(a[:2]) for a, _ in
                                                                COMMANDS])
 def test_every_command_writes_json_and_a_page(args: list[str], pictures: int,
-                                              tmp_path: Path) -> None:
-    result = runner.invoke(app, [*args, "--json", "--html", str(tmp_path / "p.html")])
+                                              tmp_path: Path, tiny_idx_dir: Path) -> None:
+    small = ["--data-dir", str(tiny_idx_dir)] if args[0] == "pca" else []  # a fast fit
+    result = runner.invoke(app, [*args, *small, "--json", "--html", str(tmp_path / "p.html")])
     assert result.exit_code == 0, result.stderr + result.stdout
     json.loads(result.stdout)  # the whole stdout is one JSON document
     page = read_page(tmp_path / "p.html")
@@ -111,11 +112,11 @@ def test_classify_json_list_and_page(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "c.png").height > 2 * 224
 
 
-def test_png_carries_captions_and_the_signed_map(tmp_path: Path) -> None:
+def test_png_carries_captions_and_the_signed_map(tmp_path: Path, tiny_idx_dir: Path) -> None:
     plain, signed = tmp_path / "plain.png", tmp_path / "signed.png"
     for path, extra in ((plain, []), (signed, ["--signed"])):
         result = runner.invoke(app, ["pca", "--components", "5", "--show", "4", "--png",
-                                     str(path), *extra])
+                                     str(path), "--data-dir", str(tiny_idx_dir), *extra])
         assert result.exit_code == 0, result.stderr
     a, b = np.asarray(Image.open(plain)), np.asarray(Image.open(signed))
     assert a.shape == b.shape and not np.array_equal(a, b)
