@@ -171,8 +171,10 @@ def _numeric(value: object) -> bool:
     """True for numbers and for text like '98.26%', '-0.5', '1.2 s' (right-aligned)."""
     if isinstance(value, int | float | np.number):
         return True
+    if str(value).strip() == "-":  # "no number here" in a column of numbers
+        return True
     text = str(value).strip().lstrip("-+<>=~ ")
-    return bool(text) and (text[0].isdigit() or text in ("-", "inf", "nan"))
+    return bool(text) and (text[0].isdigit() or text in ("inf", "nan"))
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:

@@ -199,8 +199,8 @@ def retrain(net: Network, data: Any, config: Any, rng: np.random.Generator
         else:
             yield event
     yield Table("retraining with a 'not a digit' class (round 0: the original network)",
-                ["round", "test accuracy", "old fakes caught", "new GA runs fooling it",
-                 "median gen.", "noise: top digit conf.", "noise: 'not a digit'"],
+                ["round", "test acc.", "old fakes caught", "GA still fools", "median gen.",
+                 "noise: digit conf.", "noise: not a digit"],
                 [(r["round"], _pct(r["test_accuracy"]), _pct(r["caught"]), _pct(r["fooled"]),
                   "-" if r["median_generations"] is None else int(r["median_generations"]),
                   _pct(r["noise_confidence"]), _pct(r["noise_not_a_digit"])) for r in rows])
