@@ -18,7 +18,9 @@ sees only noise. Their "direct encoding" treats each pixel as a gene. So does th
    the best cost can never get worse); the best `parents` images breed.
 4. **Crossover**: a child takes every pixel from one of two random parents, by a coin
    flip per pixel (uniform crossover). If parent A was all 0s and parent B all 1s, the
-   child is a random black-and-white pattern.
+   child is a random black-and-white pattern. Children come in pairs, as in the classic
+   uniform crossover: the second child takes each pixel from the parent the first did
+   not take it from.
 5. **Mutation**: each child pixel is, with probability `mutation_rate`, redrawn from the
    prior.
 6. Repeat until the best image reaches `target` confidence (after at least
@@ -33,9 +35,9 @@ shape (runs, population, 784), so a generation is one forward pass; when a run f
 its slot takes the next run's first population in the same array. The next generation
 is written into a second array of the same shape and the two swap, so nothing is
 allocated per generation. Crossover runs one run at a time, so its arrays stay in the
-CPU cache, and selects bits: coin flips are unpacked random bytes, and the child is
-b ^ ((a ^ b) & mask) on the float32 bit patterns. Mutation draws how many pixels change,
-then which, instead of testing all 784.
+CPU cache, and selects bits: coin flips are unpacked random bytes, and with
+x = (a ^ b) & mask on the float32 bit patterns the two children of a pair are b ^ x and
+a ^ x. Mutation draws how many pixels change, then which, instead of testing all 784.
 
 A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel indices)
 and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
@@ -239,24 +241,28 @@ def evolve(
         rows = runs[:, None]
         out[rows, np.arange(E)] = pop[rows, order[runs, :E]]  # the elites, unchanged
         # step 4: each child takes every pixel from parent A or B, both among the best K,
-        # by a coin flip per pixel
+        # by a coin flip per pixel. Children come in pairs (the classic uniform crossover):
+        # the second takes from B the pixels the first took from A, and from A the others.
+        pairs = (C + 1) // 2
         best = order[runs, :K]  # (R, K)
-        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), C)), axis=1)  # (R, C)
-        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), C)), axis=1)
-        n = len(runs) * C * PIXELS // 8  # random bytes, 8 coin flips each; 8 bytes a word
-        coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]
-        flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), C, PIXELS)  # 0s, 1s
-        np.negative(flips, out=flips)  # 1 -> -1, which as int32 is 32 one-bits
+        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
+        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
+        n = len(runs) * pairs * PIXELS // 8  # random bytes, 8 coin flips each
+        coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]  # 8 bytes a word
+        flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), pairs, PIXELS)
+        np.negative(flips, out=flips)  # 0s and 1s -> 0s and -1s: as int32, 32 one-bits
         mutated = mutations(len(runs), C * PIXELS)  # step 5's draws
         bits, out_bits = pop.view(np.uint32), out.view(np.uint32)  # the float32s' bits
         for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
-            a = bits[s].take(pa[i], axis=0)  # (C, 784) parent A's pixels
-            b = bits[s].take(pb[i], axis=0)  # (C, 784) parent B's
-            # select on the bits: b ^ ((a ^ b) & mask) is a where the mask is all ones,
-            # b where it is zero; exact, and cheaper than floats b + flip * (a - b)
-            a ^= b
-            a &= flips[i].astype(np.int32).view(np.uint32)
-            np.bitwise_xor(a, b, out=out_bits[s, E:])
+            a = bits[s].take(pa[i], axis=0)  # (pairs, 784) parent A's pixels
+            b = bits[s].take(pb[i], axis=0)  # (pairs, 784) parent B's
+            # select on the bits: with x = (a ^ b) & mask, b ^ x is a where the mask is all
+            # ones and b where it is zero, and a ^ x the other way round; exact, and
+            # cheaper than floats b + flip * (a - b)
+            x = a ^ b
+            x &= flips[i].astype(np.int32).view(np.uint32)
+            np.bitwise_xor(b, x, out=out_bits[s, E:E + pairs])
+            np.bitwise_xor(a[: C - pairs], x[: C - pairs], out=out_bits[s, E + pairs:])
             np.put(out[s, E:], *mutated[i])  # step 5, while the children are in the cache
 
     clock = time.perf_counter()

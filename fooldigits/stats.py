@@ -81,7 +81,7 @@ class HistogramSampler:
         return np.asarray(np.interp(u, self.u_knots, self.value_knots), dtype=np.float32)
 
 
-CHUNK = 128  # images per block in the priors' penalties: a block stays in the CPU cache
+CHUNK = 256  # images per block in the priors' penalties: a block stays in the CPU cache
 
 
 @lru_cache(maxsize=64)
@@ -189,7 +189,14 @@ class LocalPrior:
 
     def __init__(self, real: np.ndarray) -> None:
         x = np.asarray(real, dtype=np.float32).reshape(-1, 784)
-        self.pool = np.ascontiguousarray(x.T)  # (784, k): real values at each pixel
+        # (784, k): the real values at each pixel. MNIST pixels are byte / 255: kept as the
+        # bytes, the pool is 4x smaller and a random draw from it 4x faster (it fits the CPU
+        # cache); `levels` turns a byte back into the very same float32
+        levels = np.arange(256, dtype=np.float32) * np.float32(1 / 255)
+        codes = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+        exact = bool(np.array_equal(levels[codes], x))
+        self.levels: np.ndarray | None = levels if exact else None
+        self.pool = np.ascontiguousarray((codes if exact else x).T)
         self.mean = x.mean(axis=0)  # (784,)
         # mean |difference| with the neighbour to the right (783,) and below (756,), padded
         # with zeros to a flat (784,) image; the padded and wrapping places get weight 0
@@ -199,7 +206,9 @@ class LocalPrior:
     def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         """Each pixel's value taken from a random real digit at the same position."""
         pick = rng.integers(0, self.pool.shape[1], np.shape(pixels))
-        return np.asarray(self.pool[pixels, pick], dtype=np.float32)
+        values = self.pool[pixels, pick]
+        return np.asarray(values if self.levels is None else self.levels[values],
+                          dtype=np.float32)
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """mean |x - mean| + mean ||dx| - dx_ref| + mean ||dy| - dy_ref|, per image (n,)."""

@@ -81,3 +81,15 @@ def test_local_prior_draws_from_the_class_and_its_mean_looks_like_it(
     assert naturalness(result.images, 2)["correlation"] > 0.8
     assert prior.penalty(twos[:5]).mean() < prior.penalty(np.random.default_rng(0).random(
         (5, 784))).mean()
+
+
+def test_local_prior_draws_real_values_whether_stored_as_bytes_or_floats(
+        small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    twos = small_train[0][small_train[1] == 2]
+    for real in (twos, twos * 0.5 + 0.001):  # MNIST's byte / 255 values, then any floats
+        prior = LocalPrior(real)
+        pixels = np.broadcast_to(np.arange(784), (50, 784))
+        drawn = prior.draw(np.random.default_rng(0), pixels)
+        assert drawn.dtype == np.float32
+        for pixel in (0, 300, 400, 783):  # every value drawn at a pixel is a real one there
+            assert np.isin(drawn[:, pixel], real[:, pixel]).all()
