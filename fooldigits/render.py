@@ -184,7 +184,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) 
         numbers = bool(rows) and all(_numeric(r[i]) for r in rows if i < len(r))
         t.add_column(name, justify="right" if numbers and i > 0 else "left")
     for row in rows:
-        t.add_row(*(Text(f"{v:.4f}" if isinstance(v, float) else str(v)) for v in row))
+        t.add_row(*(v if isinstance(v, Text) else Text(f"{v:.4f}" if isinstance(v, float)
+                                                       else str(v)) for v in row))
     return t
 
 

@@ -47,6 +47,8 @@ def limit_threads(threads: int) -> None:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     limit_threads(args.threads)
+    from rich.text import Text
+
     from fooldigits.bench import ROW_MODULES, ROWS, Context
     from fooldigits.render import make_console, table
     from fooldigits.speed import keep_freed_memory
@@ -65,17 +67,20 @@ def main(argv: list[str]) -> int:
         progress.print(f"[dim]measuring {name}: {function.__name__} ...[/]")
         for result in function(ctx):
             if name != section:
-                rows.append([f"[bold]{name}[/]", "", "", "", "", ""])
+                rows.append([name, "", "", "", "", ""])
                 section = name
-            verdict = "[green]met[/]" if result.met else "[red]missed[/]"
+            verdict = "met" if result.met else "missed"
             rows.append([*result.cells(), verdict])
             if not result.met:
                 missed.append(result.what.strip())
     clock = "CPU time" if args.threads == 1 else "wall time"
     title = (f"fooldigits bench{' --quick' if args.quick else ''}: {args.threads} BLAS "
              f"thread(s), {clock}, best of {ctx.repeat}+ back-to-back runs")
+    styles = {"met": "green", "missed": "bold red"}
+    shown = [[Text(cell, style="bold" if not row[-1] and i == 0 else styles.get(cell, ""))
+              for i, cell in enumerate(row)] for row in rows]  # no markup: plain Text cells
     console.print(table(title, ["what", "project", "reference", "ratio", "goal", "verdict"],
-                        rows))
+                        shown))
     if os.environ.get("OPENBLAS_CORETYPE"):
         console.print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} is set: absolute "
                       "times are slower than this machine can do; the ratios still compare "
