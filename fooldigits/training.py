@@ -178,7 +178,8 @@ def sgd(
         if config.shift:
             shift_images(x, rng, order, out=xs)
         else:
-            np.take(x, order, axis=0, out=xs)
+            np.take(x, order, axis=0, out=xs, mode="clip")  # a permutation: never clipped;
+            # the default mode="raise" with out= first fills a hidden copy of the whole set
         ls = labels[order]  # (n,)
         ys = one_hot(ls, classes=net.classes)  # (n, classes)
         for first in range(0, batches, every):  # about 1% of the epoch, then report
