@@ -136,3 +136,19 @@ def test_an_ascii_stdout_still_shows_a_non_ascii_file_name(tmp_path: Path) -> No
     code, out, err = _cli("classify", str(drawing), env={"PYTHONIOENCODING": "ascii"})
     assert code == 0 and "Traceback" not in err, err
     assert "s\\xe9v\\xe9n.txt" in out  # escaped, not a failed command
+
+
+def test_one_blas_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fooldigits.cli import BLAS_THREADS, one_blas_thread
+
+    for name in BLAS_THREADS:
+        monkeypatch.delenv(name, raising=False)
+    one_blas_thread()
+    import os
+
+    assert all(os.environ[name] == "1" for name in BLAS_THREADS)
+    for name in BLAS_THREADS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    one_blas_thread()
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "2"

@@ -193,10 +193,29 @@ def _flags_without_type(cmd: Any) -> None:
         _flags_without_type(sub)
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread unless the user chose a number: set before NumPy loads its BLAS.
+
+    fooldigits multiplies small matrices (a mini-batch, a GA generation); a second thread
+    gains little on a quiet machine, and on a busy two-core one (a classroom server) two
+    spinning threads made training up to 30x slower. `OPENBLAS_NUM_THREADS=2 fooldigits
+    ...` uses two.
+    """
+    import os
+
+    if not any(name in os.environ for name in BLAS_THREADS):
+        for name in BLAS_THREADS:
+            os.environ[name] = "1"
+
+
 def main() -> None:
     """Entry point of the `fooldigits` console script."""
     from fooldigits.files import sigterm_as_interrupt
 
+    one_blas_thread()
     sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
     _tolerant_streams()
     try:
