@@ -22,7 +22,7 @@ def help_rows(ctx: Context) -> Iterator[Result]:
     commands, groups = len(app.registered_commands), len(app.registered_groups)
     bare = references.bare_typer_app(commands, groups)
     project, reference = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
-                                              [PYTHON, "-c", bare, "--help"], 5)
+                                              [PYTHON, "-c", bare, "--help"], 9)
     yield Ratio(f"`fooldigits --help` / bare typer app ({commands} commands)", project,
                 reference, goal=1.3)
 
