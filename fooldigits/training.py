@@ -130,7 +130,8 @@ def _step(net: Network, xb: np.ndarray, yb: np.ndarray, eta: float, decay: float
     for w, b, nw, nb, vw, vb in zip(net.w, net.b, nabla_w, nabla_b, v_w, v_b, strict=True):
         nw *= step
         nb *= step
-        w *= decay  # weight decay: (1 - eta * lmbda / n) w
+        if decay != 1:  # weight decay: (1 - eta * lmbda / n) w; skipped when lmbda is 0
+            w *= decay
         if mu:  # momentum: v = mu v - (eta / m) nabla;  w = w + v
             vw *= mu
             vw -= nw
