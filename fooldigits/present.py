@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
@@ -78,8 +78,7 @@ class Presenter:
     _lines: int = 0  # lines printed since the last heading or pause
     _shown: int = 0  # pieces printed since then
 
-    def __post_init__(self) -> None:
-        self.output.check()
+    def __post_init__(self) -> None:  # the caller ran `output.check()` before any work
         self.console = render.make_console(self.output.no_color, stderr=self.output.as_json)
         self.blocks = render.uses_blocks(self.console)
 
@@ -211,7 +210,3 @@ def present(stream: Generator[object, None, R], output: Output, title: str = "")
     presenter.finish(result)
     return result
 
-
-def render_piece(item: object, console: Console) -> RenderableType:
-    """A piece as the terminal draws it (for front ends that print without a stream)."""
-    return render.piece(item, render.uses_blocks(console), console.width)

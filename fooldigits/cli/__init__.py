@@ -131,6 +131,14 @@ def run(stream: Any, out: Output) -> Any:
     return present(stream, out, out.title)
 
 
+def numbers(text: str, name: str, example: str) -> list[float]:
+    """A comma-separated list of numbers (`--levels 0,0.1`), or one sentence."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise FoolDigitsError(f"{name} takes numbers like {example}, got {text!r}") from None
+
+
 def rng(seed: int) -> np.random.Generator:
     """A generator for any integer seed (negative ones too)."""
     from fooldigits.options import make_rng

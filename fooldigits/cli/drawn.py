@@ -19,6 +19,7 @@ from fooldigits.cli import (
     command,
     flag,
     load,
+    numbers,
     output,
     positive,
     rng,
@@ -144,10 +145,7 @@ def scramble(
     The digit itself is untouched; a person still reads it. The network's accuracy falls much
     faster than its confidence does.
     """
-    try:
-        values = [float(v) for v in levels.split(",")]
-    except ValueError:
-        raise FoolDigitsError(f"--levels takes numbers like 0,0.1,0.3, got {levels!r}") from None
+    values = numbers(levels, "--levels", "0,0.1,0.3")
     if not all(0 <= v <= 1 for v in values):  # NaN fails this too
         raise FoolDigitsError(f"--levels must be shares in [0, 1], got {levels!r}")
     positive(count, "--count")

@@ -23,6 +23,7 @@ from fooldigits.cli import (
     digit,
     flag,
     load,
+    numbers,
     output,
     positive,
     rng,
@@ -70,7 +71,7 @@ def adversarial(
     """
     from fooldigits.adversarial import check_epsilon, check_method
 
-    values = _numbers(epsilons, "--epsilons")
+    values = numbers(epsilons, "--epsilons", "0,0.1,0.2")
     for value in values:
         check_epsilon(value)
     methods = [m.strip() for m in attack.split(",") if m.strip()]
@@ -113,13 +114,6 @@ def adversarial(
             raise FoolDigitsError("the test set is empty: there is nothing to attack")
         run(fighting.adversarial(net, x, y, values, methods, steps, show,
                                  model=str(model or "shipped")), out)
-
-
-def _numbers(text: str, name: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise FoolDigitsError(f"{name} takes numbers like 0,0.1,0.2, got {text!r}") from None
 
 
 @command()
