@@ -39,6 +39,14 @@ CPU cache, and selects bits: coin flips are unpacked random bytes, and with
 x = (a ^ b) & mask on the float32 bit patterns the two children of a pair are b ^ x and
 a ^ x. Mutation draws how many pixels change, then which, instead of testing all 784.
 
+Half the first layer for free: the first layer's product u = x @ w_0 is linear in the
+pixels, and the two children of a pair share out their parents' pixels, so
+child1 + child2 = a + b and u(child2) = u(a) + u(b) - u(child1). The GA keeps each
+image's u beside it; only the first children (and new runs) are multiplied, about half
+the images, and a mutated pixel i changed by d moves u by d * w_0[i]. Sums drift from
+the exact product by rounding (under 0.003 in z over 2,000 generations, measured), so a
+run's winner is checked with an exact forward pass before it counts as finished.
+
 A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel indices)
 and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
 natural-image priors. The GA itself is written once.
@@ -205,45 +213,63 @@ def evolve(
     prior = prior if prior is not None else UniformPrior()
     P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
     C = P - E  # children per generation
-    every_pixel = np.arange(PIXELS)
+    pairs = (C + 1) // 2  # children come in pairs; with an odd C the last pair keeps one
+    w0 = net.w[0]  # (784, n_1): the first layer's weights
 
-    def evaluate(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step 2 for a (runs, P, 784) population: confidence, penalty and cost, each (runs, P)."""
+    def evaluate(pop: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step 2 for a (runs, P, 784) population whose first-layer products u = x @ w_0
+        (runs, P, n_1) are known: confidence, penalty and cost, each (runs, P)."""
         flat = pop.reshape(-1, PIXELS)  # (runs * P, 784): one forward pass for all runs
-        p = net.probabilities(flat)[:, digit].astype(np.float64)
+        p = net.probabilities(flat, u.reshape(len(flat), -1))[:, digit].astype(np.float64)
         pen = prior.penalty(flat) if w else np.zeros(len(flat))
         shape = pop.shape[:-1]
         return p.reshape(shape), pen.reshape(shape), _cost(p, pen, w).reshape(shape)
 
-    def mutations(runs: int, genes: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Step 5's random draws for `runs` blocks of `genes` pixels each: every pixel is
-        redrawn from the prior with probability mutation_rate. Rather than a coin per
-        pixel, draw how many pixels of each block mutate (binomial), then which ones.
-        Returns, per block, the flat positions and their new values."""
-        hits = rng.binomial(genes, config.mutation_rate, runs)  # (runs,)
-        where = rng.integers(0, genes, int(hits.sum()))
-        values = prior.draw(rng, where % PIXELS)
-        cut = np.cumsum(hits)[:-1]
-        return list(zip(np.split(where, cut), np.split(values, cut), strict=True))
+    def mutate(images: np.ndarray, runs: np.ndarray, first: int,
+               u: np.ndarray | None = None) -> None:
+        """Step 5 on members `first`.. of the given runs of `images` (S, P, 784), in place:
+        every pixel is redrawn from the prior with probability mutation_rate. Rather than a
+        coin per pixel, draw how many pixels of each image mutate (binomial), then which.
+        With `u` (S, P, n_1), the first-layer products follow: a pixel i changed by d
+        moves u by d * w_0[i]. The changes go in rounds, one pixel of every image that
+        has one left, so no row of u is updated twice by one vectorised assignment."""
+        hits = rng.binomial(PIXELS, config.mutation_rate, (len(runs), images.shape[1] - first))
+        where = rng.integers(0, PIXELS, int(hits.sum()))  # the pixels, round after round
+        values = prior.draw(rng, where)
+        flat, rows = images.reshape(-1), None if u is None else u.reshape(len(images) * P, -1)
+        taken = 0
+        for round_ in range(int(hits.max(initial=0))):
+            i, j = np.nonzero(hits > round_)  # (k,) each: the images with a round_-th change
+            image = runs[i] * P + first + j  # (k,) row numbers of the images in (S * P, ...)
+            pixel, new = where[taken:taken + len(i)], values[taken:taken + len(i)]
+            taken += len(i)
+            if rows is not None:  # u += d * w_0[i], for the k images at once
+                change = w0.take(pixel, axis=0)  # (k, n_1)
+                change *= (new - flat.take(image * PIXELS + pixel))[:, None]
+                rows[image] = change + rows.take(image, axis=0)
+            flat.put(image * PIXELS + pixel, new)
 
-    def first_population(k: int) -> np.ndarray:
-        """Step 1 for k new runs: (k, P, 784) drawn from the prior, or copies of `start`."""
+    def first_population(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Step 1 for k new runs: (k, P, 784) drawn from the prior, or copies of `start`,
+        and their first-layer products (k, P, n_1)."""
         if start is None:
-            pixels = np.broadcast_to(every_pixel, (k, P, PIXELS))
-            return np.asarray(prior.draw(rng, pixels), dtype=np.float32)
-        pop = np.tile(start, (k, P, 1))  # (k, P, 784)
-        for run, (where, values) in zip(pop, mutations(k, (P - 1) * PIXELS), strict=True):
-            np.put(run[1:], where, values)  # member 0 stays the starting image itself
-        return pop
+            pixels = np.broadcast_to(np.arange(PIXELS), (k, P, PIXELS))
+            pop = np.asarray(prior.draw(rng, pixels), dtype=np.float32)
+        else:
+            pop = np.tile(start, (k, P, 1))  # (k, P, 784)
+            mutate(pop, np.arange(k), 1)  # member 0 stays the starting image itself
+        return pop, (pop.reshape(-1, PIXELS) @ w0).reshape(k, P, -1)
 
-    def breed(pop: np.ndarray, order: np.ndarray, runs: np.ndarray, out: np.ndarray) -> None:
-        """Steps 3-5 for the given runs: elites, then children, written into `out`."""
+    def breed(pop: np.ndarray, u: np.ndarray, order: np.ndarray, runs: np.ndarray,
+              out: np.ndarray, u_out: np.ndarray) -> None:
+        """Steps 3-5 for the given runs: elites, then children, written into `out`, and
+        their first-layer products into `u_out`."""
         rows = runs[:, None]
-        out[rows, np.arange(E)] = pop[rows, order[runs, :E]]  # the elites, unchanged
+        elites = order[rows, np.arange(E)]  # (R, E): the elites, unchanged
+        out[rows, np.arange(E)], u_out[rows, np.arange(E)] = pop[rows, elites], u[rows, elites]
         # step 4: each child takes every pixel from parent A or B, both among the best K,
         # by a coin flip per pixel. Children come in pairs (the classic uniform crossover):
         # the second takes from B the pixels the first took from A, and from A the others.
-        pairs = (C + 1) // 2
         best = order[runs, :K]  # (R, K)
         pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
         pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
@@ -251,8 +277,8 @@ def evolve(
         coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]  # 8 bytes a word
         flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), pairs, PIXELS)
         np.negative(flips, out=flips)  # 0s and 1s -> 0s and -1s: as int32, 32 one-bits
-        mutated = mutations(len(runs), C * PIXELS)  # step 5's draws
         bits, out_bits = pop.view(np.uint32), out.view(np.uint32)  # the float32s' bits
+        second = C - pairs  # second children kept per run: pairs, or pairs - 1
         for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
             a = bits[s].take(pa[i], axis=0)  # (pairs, 784) parent A's pixels
             b = bits[s].take(pb[i], axis=0)  # (pairs, 784) parent B's
@@ -262,8 +288,16 @@ def evolve(
             x = a ^ b
             x &= flips[i].astype(np.int32).view(np.uint32)
             np.bitwise_xor(b, x, out=out_bits[s, E:E + pairs])
-            np.bitwise_xor(a[: C - pairs], x[: C - pairs], out=out_bits[s, E + pairs:])
-            np.put(out[s, E:], *mutated[i])  # step 5, while the children are in the cache
+            np.bitwise_xor(a[:second], x[:second], out=out_bits[s, E + pairs:])
+        # the first layer is linear and a pair's two children share out their parents'
+        # pixels, so child1 + child2 = a + b, pixel for pixel, and so do their products:
+        # u(child2) = u(a) + u(b) - u(child1). Only the first children are multiplied.
+        firsts = out[runs, E:E + pairs]  # (R, pairs, 784), gathered into one block
+        u1 = (firsts.reshape(-1, PIXELS) @ w0).reshape(len(runs), pairs, -1)
+        u_out[runs, E:E + pairs] = u1
+        u_out[runs, E + pairs:] = (u[rows, pa[:, :second]] + u[rows, pb[:, :second]]
+                                   - u1[:, :second])
+        mutate(out, runs, E, u_out)  # step 5, with the products kept up to date
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
@@ -273,6 +307,8 @@ def evolve(
     slots = min(config.slots, count)
     pop = np.zeros((slots, P, PIXELS), dtype=np.float32)  # (S, P, 784): S runs side by side
     nxt = np.zeros_like(pop)  # the next generation is written here, then the two swap
+    u = np.zeros((slots, P, w0.shape[1]), dtype=np.float32)  # (S, P, n_1): pop @ w_0
+    u_nxt = np.zeros_like(u)
     run_of = np.arange(slots)  # which run each slot holds
     new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
     gens = np.zeros(slots, dtype=np.int64)  # (S,) generations of each slot's run
@@ -282,15 +318,19 @@ def evolve(
         while True:
             # the next population of every slot: a new run's first one, or the children
             if new.any():
-                nxt[new] = first_population(int(new.sum()))
+                nxt[new], u_nxt[new] = first_population(int(new.sum()))
             if not new.all():
-                breed(pop, order, np.flatnonzero(~new), nxt)
-            pop, nxt = nxt, pop
-            conf, pen, cost = evaluate(pop)  # (S, P) each, in one forward pass for all runs
+                breed(pop, u, order, np.flatnonzero(~new), nxt, u_nxt)
+            pop, nxt, u, u_nxt = nxt, pop, u_nxt, u
+            conf, pen, cost = evaluate(pop, u)  # (S, P) each, one forward pass for all runs
             gens = np.where(new, 0, gens + 1)
             order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
             S = len(run_of)
             best_p = conf[np.arange(S), order[:, 0]]
+            near = np.flatnonzero(best_p >= config.target)
+            if len(near):  # u was summed, not multiplied: confirm the winners exactly
+                best_p[near] = net.probabilities(pop[near, order[near, 0]])[:, digit]
+                conf[near, order[near, 0]] = best_p[near]
             done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
                 gens >= config.max_generations)
             yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
@@ -311,9 +351,9 @@ def evolve(
                 if done.all():
                     break
                 keep = ~done
-                pop, order, gens = pop[keep], order[keep], gens[keep]
+                pop, u, order, gens = pop[keep], u[keep], order[keep], gens[keep]
                 run_of, new = run_of[keep], new[keep]
-                nxt = np.zeros_like(pop)
+                nxt, u_nxt = np.zeros_like(pop), np.zeros_like(u)
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(

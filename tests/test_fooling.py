@@ -19,6 +19,7 @@ from fooldigits.evolve import (
     transfer_matrix,
 )
 from fooldigits.network import Network, SGDConfig, sgd
+from fooldigits.stats import make_prior
 
 
 def test_dreaming_raises_the_target_confidence(small_net: Network) -> None:
@@ -201,3 +202,19 @@ def test_the_starting_image_itself_is_the_first_member(shipped: Network) -> None
 def test_bad_starting_images(small_net: Network, start: np.ndarray) -> None:
     with pytest.raises(FoolDigitsError):
         next(evolve(small_net, 2, 1, GAConfig(), np.random.default_rng(0), start=start))
+
+
+@pytest.mark.parametrize("prior", ["none", "stats"])
+def test_summed_first_layer_products_match_an_exact_forward_pass(
+        small_net: Network, prior: str) -> None:
+    """The GA multiplies only the first child of each pair and sums the rest
+    (u(child2) = u(a) + u(b) - u(child1), plus mutations): the confidences it reports for
+    runs that never reach the target come from those sums, and must agree with the
+    network. A high mutation rate hits the same pixel of an image twice, often."""
+    config = GAConfig(target=0.99999999, max_generations=60, slots=3, mutation_rate=0.05,
+                      population=21)  # an odd number of children: one pair keeps one
+    result = run_to_end(evolve(small_net, 5, 3, config, np.random.default_rng(3),
+                               make_prior(prior, 5)))
+    assert not result.reached.any() and (result.generations == 60).all()
+    exact = small_net.probabilities(result.images)[:, 5]
+    np.testing.assert_allclose(result.confidences, exact, rtol=1e-4, atol=1e-6)

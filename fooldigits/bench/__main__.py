@@ -1,4 +1,5 @@
-"""`python -m fooldigits.bench [--quick] [--threads N] [--strict]`: print the bench table.
+"""`python -m fooldigits.bench [--quick] [--threads N] [--strict] [--only SECTION]`: print
+the bench table (all of it, or the rows of the sections named).
 
 One BLAS thread unless `--threads` says otherwise: two-thread timings of small matrices
 flip between speed levels on shared machines. The thread count must be set before NumPy
@@ -24,6 +25,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 if any goal is missed")
+    parser.add_argument("--only", action="append", metavar="SECTION", default=[],
+                        help="measure only this section (repeatable), e.g. --only fooling")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error("--threads must be at least 1")
@@ -55,6 +58,12 @@ def main(argv: list[str]) -> int:
 
     for module in ROW_MODULES:
         importlib.import_module(module)
+    sections = list(dict.fromkeys(name for name, _ in ROWS))
+    unknown = [name for name in args.only if name not in sections]
+    if unknown:
+        print(f"[error] no bench section {unknown[0]!r}; the sections are: "
+              f"{', '.join(sections)}", file=sys.stderr)
+        return 2
     keep_freed_memory()
     console, progress = make_console(), make_console(stderr=True)
     if not console.is_terminal:
@@ -64,6 +73,8 @@ def main(argv: list[str]) -> int:
     missed: list[str] = []
     section = ""
     for name, function in ROWS:
+        if args.only and name not in args.only:
+            continue
         progress.print(f"[dim]measuring {name}: {function.__name__} ...[/]")
         for result in function(ctx):
             if name != section:
