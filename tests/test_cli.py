@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,24 @@ def test_help_is_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
+
+
+def test_the_quick_command_list_prints_the_same_help_as_the_full_tree() -> None:
+    """`fooldigits --help` builds the commands without their options (a start-up cost the
+    bench measures); its text must be exactly what the full command tree prints."""
+    code = (
+        "import sys\nfrom fooldigits.cli import click_app\n"
+        "listing = sys.argv[1] == 'listing'\n"
+        "tree = click_app(listing=listing)\n"
+        "assert listing == all(not c.params for c in tree.commands.values()), 'not lazy'\n"
+        "tree(['--help'], prog_name='fooldigits')\n"
+    )
+    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
+    quick, full = (subprocess.run([sys.executable, "-c", code, how], capture_output=True,
+                                  text=True, env=env) for how in ("listing", "full"))
+    assert quick.returncode == full.returncode == 0, quick.stderr + full.stderr
+    assert "train" in quick.stdout and "exercise" in quick.stdout
+    assert quick.stdout == full.stdout
 
 
 def test_show_draws_digits_and_png(tmp_path: Path) -> None:
