@@ -271,8 +271,9 @@ def evolve(
         # by a coin flip per pixel. Children come in pairs (the classic uniform crossover):
         # the second takes from B the pixels the first took from A, and from A the others.
         best = order[runs, :K]  # (R, K)
-        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
-        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
+        ia = rng.integers(0, K, (len(runs), pairs))  # (R, pairs): each pair's parent A and
+        ib = rng.integers(0, K, (len(runs), pairs))  # B, as places 0..K-1 in `best`
+        pa, pb = np.take_along_axis(best, ia, axis=1), np.take_along_axis(best, ib, axis=1)
         n = len(runs) * pairs * PIXELS // 8  # random bytes, 8 coin flips each
         coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]  # 8 bytes a word
         flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), pairs, PIXELS)
@@ -289,14 +290,22 @@ def evolve(
             x &= flips[i].astype(np.int32).view(np.uint32)
             np.bitwise_xor(b, x, out=out_bits[s, E:E + pairs])
             np.bitwise_xor(a[:second], x[:second], out=out_bits[s, E + pairs:])
-        # the first layer is linear and a pair's two children share out their parents'
-        # pixels, so child1 + child2 = a + b, pixel for pixel, and so do their products:
-        # u(child2) = u(a) + u(b) - u(child1). Only the first children are multiplied.
+        # Half the first layer for free. u = x @ w_0 is linear in the pixels, and a pair's
+        # two children share out their parents' pixels: child1 + child2 = a + b, pixel for
+        # pixel, so u(child2) = u(a) + u(b) - u(child1). We multiply the first children
+        # and the K parents, and add and subtract for the second children. The parents
+        # are multiplied again because their kept u may itself be such a sum: a sum of
+        # sums carries both parents' rounding errors, and selection would keep the
+        # children whose errors flatter them until the errors, not the pixels, win.
+        r = np.arange(len(runs))[:, None]  # (R, 1): places in `runs`, for u_best and u1
+        parents = pop[rows, best].reshape(-1, PIXELS)  # (R * K, 784)
+        u_best = (parents @ w0).reshape(len(runs), K, -1)  # (R, K, n_1), exact
         firsts = out[runs, E:E + pairs]  # (R, pairs, 784), gathered into one block
         u1 = (firsts.reshape(-1, PIXELS) @ w0).reshape(len(runs), pairs, -1)
         u_out[runs, E:E + pairs] = u1
-        u_out[runs, E + pairs:] = (u[rows, pa[:, :second]] + u[rows, pb[:, :second]]
+        u_out[runs, E + pairs:] = (u_best[r, ia[:, :second]] + u_best[r, ib[:, :second]]
                                    - u1[:, :second])
+        u_out[runs, :min(E, K)] = u_best[:, :min(E, K)]  # elites among the parents: exact again
         mutate(out, runs, E, u_out)  # step 5, with the products kept up to date
 
     clock = time.perf_counter()
@@ -327,10 +336,12 @@ def evolve(
             order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
             S = len(run_of)
             best_p = conf[np.arange(S), order[:, 0]]
-            near = np.flatnonzero(best_p >= config.target)
-            if len(near):  # u was summed, not multiplied: confirm the winners exactly
-                best_p[near] = net.probabilities(pop[near, order[near, 0]])[:, digit]
-                conf[near, order[near, 0]] = best_p[near]
+            # runs that may end now: their best's u may be a sum, so redo it exactly, and a
+            # run never reports a confidence that the network's own forward pass would not
+            ending = np.flatnonzero((best_p >= config.target) | (gens >= config.max_generations))
+            if len(ending):
+                best_p[ending] = net.probabilities(pop[ending, order[ending, 0]])[:, digit]
+                conf[ending, order[ending, 0]] = best_p[ending]
             done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
                 gens >= config.max_generations)
             yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
