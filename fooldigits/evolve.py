@@ -4,7 +4,9 @@ What this module teaches
 ------------------------
 Nguyen, Yosinski & Clune, "Deep Neural Networks are Easily Fooled" (CVPR 2015), evolved
 images that state-of-the-art networks classify with 99.99% confidence although a person
-sees only noise. Their "direct encoding" treats each pixel as a gene. So does this:
+sees only noise. Their "direct encoding" treats each pixel as a gene. So does this, and
+a gene is a byte, 0..255, as in an 8-bit grey image (and as their MNIST pixels were):
+the image the network judges is the one a PNG saves.
 
 1. **Population**: `population` random images (n, 784), each pixel drawn from the prior
    (uniform in [0, 1] unless a prior says otherwise).
@@ -34,26 +36,12 @@ forward pass is the floor. Many independent runs evolve side by side in one arra
 shape (runs, population, 784), so a generation is one forward pass; when a run finishes,
 its slot takes the next run's first population in the same array. The next generation
 is written into a second array of the same shape and the two swap, so nothing is
-allocated per generation. Crossover runs one run at a time, so its arrays stay in the
-CPU cache, and selects bits: coin flips are unpacked random bytes, and with
-x = (a ^ b) & mask on the float32 bit patterns the two children of a pair are b ^ x and
-a ^ x. Mutation draws how many pixels change, then which, instead of testing all 784.
-
-Less of the first layer: its weighted input is z = x @ w_0 + b_0, and the product
-u = x @ w_0 is linear in the pixels x. Where the first child of a pair took parent a's
-pixel, the second took b's, and the other way round, so child1 + child2 = a + b pixel
-for pixel, and by linearity u(child2) = u(a) + u(b) - u(child1). So each generation the
-GA multiplies only the first children and the `parents` (with the defaults 39 + 16 of the
-80 images) and adds and subtracts for the second children; the rest of the forward pass
-starts from u (`Network.probabilities(x, product=u)`). Mutation keeps u up to date:
-changing pixel i by d moves u by d times row i of w_0. Why multiply the parents, whose u
-is kept? A kept u may itself be a sum, and sums round: a sum of sums carries both
-parents' rounding errors, and where children differ by little (a low mutation rate)
-selection keeps the ones whose errors flatter them, so the error can double each
-generation until it, not the pixels, decides who wins. From exact parents every sum is
-one step away from the true product (within about 3e-5 in z over 2,000 generations,
-measured). A run's best image is checked with an exact forward pass before it counts as
-finished, and before its confidence is reported.
+allocated per generation. Bytes are a quarter of float32s: crossover moves a quarter of
+the memory, eight pixels at a time as one 64-bit word, and one pass turns the population
+into floats for the network. Crossover runs one run at a time, so its arrays stay in the
+CPU cache, and selects bits: coin flips are unpacked random bits, 0 or 255 a pixel, and
+with x = (a ^ b) & mask the two children of a pair are b ^ x and a ^ x. Mutation draws
+how many pixels change, then which, instead of testing all 784.
 
 A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel indices)
 and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
@@ -79,6 +67,9 @@ from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.network import Network
 
 PIXELS = 784
+SCALE = np.float32(1 / 255)  # a gene (byte) times SCALE is the pixel the network sees
+WORDS = PIXELS // 8  # 64-bit words an image of 784 genes fills
+BLOCK = 400  # images a forward pass: 1.25 MB of floats, small enough to stay in the cache
 MAX_COUNT = 100_000  # fooling images in one call
 MAX_POPULATION = 10_000
 
@@ -183,6 +174,11 @@ def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
 
 
+def _genes(values: np.ndarray) -> np.ndarray:
+    """Pixel values in [0, 1] (any shape) as genes: the nearest of the bytes 0..255."""
+    return np.rint(np.asarray(values, dtype=np.float32) * 255).astype(np.uint8)
+
+
 def _check_start(start: np.ndarray | None) -> np.ndarray | None:
     """A starting image as a (784,) float32 row, or a clear error."""
     if start is None:
@@ -218,102 +214,75 @@ def evolve(
     if not 1 <= count <= MAX_COUNT:
         raise FoolDigitsError(f"--count must be between 1 and {MAX_COUNT:,}, got {count}")
     start = _check_start(start)
+    first_genes = None if start is None else _genes(start)
     prior = prior if prior is not None else UniformPrior()
     P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
     C = P - E  # children per generation
-    pairs = (C + 1) // 2  # children come in pairs; with an odd C the last pair keeps one
-    w0 = net.w[0]  # (784, n_1): the first layer's weights
+    every_pixel = np.arange(PIXELS)
 
-    def evaluate(pop: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step 2 for a (runs, P, 784) population whose first-layer products u = x @ w_0
-        (runs, P, n_1) are known: confidence, penalty and cost, each (runs, P)."""
-        flat = pop.reshape(-1, PIXELS)  # (runs * P, 784): one forward pass for all runs
-        p = net.probabilities(flat, u.reshape(len(flat), -1))[:, digit].astype(np.float64)
-        pen = prior.penalty(flat) if w else np.zeros(len(flat))
+    def evaluate(pop: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step 2 for a (runs, P, 784) population of genes, seen as the images x (runs * P,
+        784): confidence, penalty and cost, each (runs, P)."""
+        genes, p, pen = pop.reshape(-1, PIXELS), np.empty(len(x)), np.zeros(len(x))
+        for i in range(0, len(x), BLOCK):  # blocks small enough to stay in the CPU cache
+            block = np.multiply(genes[i:i + BLOCK], SCALE, out=x[i:i + BLOCK])  # bytes -> [0, 1]
+            p[i:i + BLOCK] = net.probabilities(block)[:, digit]
+            if w:
+                pen[i:i + BLOCK] = prior.penalty(block)
         shape = pop.shape[:-1]
         return p.reshape(shape), pen.reshape(shape), _cost(p, pen, w).reshape(shape)
 
-    def mutate(images: np.ndarray, runs: np.ndarray, first: int,
-               u: np.ndarray | None = None) -> None:
-        """Step 5 on members `first`.. of the given runs of `images` (S, P, 784), in place:
-        every pixel is redrawn from the prior with probability mutation_rate. Rather than a
-        coin per pixel, draw how many pixels of each image mutate (binomial), then which.
-        With `u` (S, P, n_1), the first-layer products follow: a pixel i changed by d
-        moves u by d * w_0[i]. The changes go in rounds, at most one per image, because
-        `rows[image] = ...` keeps only the last write for an image listed twice. A pixel
-        drawn twice changes in two rounds, so d is always new value minus current value."""
-        hits = rng.binomial(PIXELS, config.mutation_rate, (len(runs), images.shape[1] - first))
-        where = rng.integers(0, PIXELS, int(hits.sum()))  # the pixels, round after round
-        values = prior.draw(rng, where)
-        flat, rows = images.reshape(-1), None if u is None else u.reshape(len(images) * P, -1)
-        taken = 0
-        for round_ in range(int(hits.max(initial=0))):
-            i, j = np.nonzero(hits > round_)  # (k,) each: the images with a round_-th change
-            image = runs[i] * P + first + j  # (k,) row numbers of the images in (S * P, ...)
-            pixel, new = where[taken:taken + len(i)], values[taken:taken + len(i)]
-            taken += len(i)
-            if rows is not None:  # u += d * w_0[i], for the k images at once
-                change = w0.take(pixel, axis=0)  # (k, n_1)
-                change *= (new - flat.take(image * PIXELS + pixel))[:, None]
-                rows[image] = change + rows.take(image, axis=0)
-            flat.put(image * PIXELS + pixel, new)
+    def mutations(runs: int, genes: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Step 5's random draws for `runs` blocks of `genes` pixels each: every pixel is
+        redrawn from the prior with probability mutation_rate. Rather than a coin per
+        pixel, draw how many pixels of each block mutate (binomial), then which ones.
+        Returns, per block, the flat positions and their new values."""
+        hits = rng.binomial(genes, config.mutation_rate, runs)  # (runs,)
+        where = rng.integers(0, genes, int(hits.sum()))
+        values = _genes(prior.draw(rng, where % PIXELS))
+        cut = np.cumsum(hits)[:-1]
+        return list(zip(np.split(where, cut), np.split(values, cut), strict=True))
 
-    def first_population(k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Step 1 for k new runs: (k, P, 784) drawn from the prior, or copies of `start`,
-        and their first-layer products (k, P, n_1)."""
-        if start is None:
-            pixels = np.broadcast_to(np.arange(PIXELS), (k, P, PIXELS))
-            pop = np.asarray(prior.draw(rng, pixels), dtype=np.float32)
-        else:
-            pop = np.tile(start, (k, P, 1))  # (k, P, 784)
-            mutate(pop, np.arange(k), 1)  # member 0 stays the starting image itself
-        return pop, (pop.reshape(-1, PIXELS) @ w0).reshape(k, P, -1)
+    def first_population(k: int) -> np.ndarray:
+        """Step 1 for k new runs: (k, P, 784) genes drawn from the prior, or copies of
+        `start`."""
+        if first_genes is None:
+            return _genes(prior.draw(rng, np.broadcast_to(every_pixel, (k, P, PIXELS))))
+        pop = np.tile(first_genes, (k, P, 1))  # (k, P, 784)
+        for run, (where, values) in zip(pop, mutations(k, (P - 1) * PIXELS), strict=True):
+            np.put(run[1:], where, values)  # member 0 stays the starting image itself
+        return pop
 
-    def breed(pop: np.ndarray, u: np.ndarray, order: np.ndarray, runs: np.ndarray,
-              out: np.ndarray, u_out: np.ndarray) -> None:
-        """Steps 3-5 for the given runs: elites, then children, written into `out`, and
-        their first-layer products into `u_out`."""
+    def breed(pop: np.ndarray, order: np.ndarray, runs: np.ndarray, out: np.ndarray) -> None:
+        """Steps 3-5 for the given runs: elites, then children, written into `out`."""
         rows = runs[:, None]
-        elites = order[rows, np.arange(E)]  # (R, E): the elites, unchanged
-        out[rows, np.arange(E)], u_out[rows, np.arange(E)] = pop[rows, elites], u[rows, elites]
+        out[rows, np.arange(E)] = pop[rows, order[runs, :E]]  # the elites, unchanged
         # step 4: each child takes every pixel from parent A or B, both among the best K,
         # by a coin flip per pixel. Children come in pairs (the classic uniform crossover):
         # the second takes from B the pixels the first took from A, and from A the others.
+        pairs = (C + 1) // 2
         best = order[runs, :K]  # (R, K)
-        ia = rng.integers(0, K, (len(runs), pairs))  # (R, pairs): each pair's parent A and
-        ib = rng.integers(0, K, (len(runs), pairs))  # B, as places 0..K-1 in `best`
-        pa, pb = np.take_along_axis(best, ia, axis=1), np.take_along_axis(best, ib, axis=1)
+        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
+        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
         n = len(runs) * pairs * PIXELS // 8  # random bytes, 8 coin flips each
         coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]  # 8 bytes a word
-        flips = np.unpackbits(coins).view(np.int8).reshape(len(runs), pairs, PIXELS)
-        np.negative(flips, out=flips)  # 1 -> -1, whose int32 bits are all ones: a mask
-        bits, out_bits = pop.view(np.uint32), out.view(np.uint32)  # the float32s' bits
-        second = C - pairs  # second children kept per run: pairs, or pairs - 1
+        flips = np.unpackbits(coins)  # a byte 0 or 1 a pixel ...
+        np.negative(flips, out=flips)  # ... now 0 or 255: all eight bits, a mask
+        masks = flips.view(np.uint64).reshape(len(runs), pairs, WORDS)
+        mutated = mutations(len(runs), C * PIXELS)  # step 5's draws
+        words, out_words = pop.view(np.uint64), out.view(np.uint64)  # 8 genes a word
         for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
-            a = bits[s].take(pa[i], axis=0)  # (pairs, 784) parent A's pixels
-            b = bits[s].take(pb[i], axis=0)  # (pairs, 784) parent B's
+            a = words[s].take(pa[i], axis=0)  # (pairs, 98) parent A's genes
+            b = words[s].take(pb[i], axis=0)  # (pairs, 98) parent B's
             # select on the bits: x = (a ^ b) & mask is a ^ b where the mask is set and 0
-            # elsewhere. As b ^ (a ^ b) = a and b ^ 0 = b, child 1 = b ^ x has a's pixels
-            # where the mask is set and b's elsewhere; child 2 = a ^ x the reverse. Exact
-            # copies of the parents' pixels, and cheaper than floats b + mask * (a - b)
+            # elsewhere. As b ^ (a ^ b) = a and b ^ 0 = b, child 1 = b ^ x has a's genes
+            # where the mask is set and b's elsewhere; child 2 = a ^ x the reverse: exact
+            # copies of the parents' genes, eight at a time
             x = a ^ b
-            x &= flips[i].astype(np.int32).view(np.uint32)
-            np.bitwise_xor(b, x, out=out_bits[s, E:E + pairs])
-            np.bitwise_xor(a[:second], x[:second], out=out_bits[s, E + pairs:])
-        # first-layer products u = x @ w_0 (see "Less of the first layer" above): child1 +
-        # child2 = a + b, so u(child2) = u(a) + u(b) - u(child1). Multiply the first
-        # children and the K parents (a parent's kept u may be a sum, and sums of sums
-        # pile up rounding errors that selection then favours); add for the rest.
-        r = np.arange(len(runs))[:, None]  # (R, 1): places in `runs`, for u_best and u1
-        parents = pop[rows, best].reshape(-1, PIXELS)  # (R * K, 784)
-        u_best = (parents @ w0).reshape(len(runs), K, -1)  # (R, K, n_1), exact
-        firsts = out[runs, E:E + pairs]  # (R, pairs, 784), gathered into one block
-        u1 = (firsts.reshape(-1, PIXELS) @ w0).reshape(len(runs), pairs, -1)
-        u_out[runs, E:E + pairs] = u1
-        u_out[runs, E + pairs:] = (u_best[r, ia[:, :second]] + u_best[r, ib[:, :second]]
-                                   - u1[:, :second])
-        u_out[runs, :min(E, K)] = u_best[:, :min(E, K)]  # elites among the parents: exact again
-        mutate(out, runs, E, u_out)  # step 5, with the products kept up to date
+            x &= masks[i]
+            np.bitwise_xor(b, x, out=out_words[s, E:E + pairs])
+            np.bitwise_xor(a[: C - pairs], x[: C - pairs], out=out_words[s, E + pairs:])
+            np.put(out[s, E:], *mutated[i])  # step 5, while the children are in the cache
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
@@ -321,10 +290,9 @@ def evolve(
     out_gen = np.zeros(count, dtype=np.int64)
     out_done = np.zeros(count, dtype=bool)  # which runs have finished
     slots = min(config.slots, count)
-    pop = np.zeros((slots, P, PIXELS), dtype=np.float32)  # (S, P, 784): S runs side by side
+    pop = np.zeros((slots, P, PIXELS), dtype=np.uint8)  # (S, P, 784): S runs side by side
     nxt = np.zeros_like(pop)  # the next generation is written here, then the two swap
-    u = np.zeros((slots, P, w0.shape[1]), dtype=np.float32)  # (S, P, n_1): pop @ w_0
-    u_nxt = np.zeros_like(u)
+    seen = np.zeros((slots * P, PIXELS), dtype=np.float32)  # pop as the network sees it
     run_of = np.arange(slots)  # which run each slot holds
     new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
     gens = np.zeros(slots, dtype=np.int64)  # (S,) generations of each slot's run
@@ -334,31 +302,26 @@ def evolve(
         while True:
             # the next population of every slot: a new run's first one, or the children
             if new.any():
-                nxt[new], u_nxt[new] = first_population(int(new.sum()))
+                nxt[new] = first_population(int(new.sum()))
             if not new.all():
-                breed(pop, u, order, np.flatnonzero(~new), nxt, u_nxt)
-            pop, nxt, u, u_nxt = nxt, pop, u_nxt, u
-            conf, pen, cost = evaluate(pop, u)  # (S, P) each, one forward pass for all runs
+                breed(pop, order, np.flatnonzero(~new), nxt)
+            pop, nxt = nxt, pop
+            conf, pen, cost = evaluate(pop, seen)  # (S, P) each, one forward pass for all runs
+            images = seen.reshape(pop.shape)  # (S, P, 784) floats
             gens = np.where(new, 0, gens + 1)
             order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
             S = len(run_of)
             best_p = conf[np.arange(S), order[:, 0]]
-            # runs that may end now: their best's u may be a sum, so redo it exactly, and a
-            # run never reports a confidence that the network's own forward pass would not
-            ending = np.flatnonzero((best_p >= config.target) | (gens >= config.max_generations))
-            if len(ending):
-                best_p[ending] = net.probabilities(pop[ending, order[ending, 0]])[:, digit]
-                conf[ending, order[ending, 0]] = best_p[ending]
             done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
                 gens >= config.max_generations)
             yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
-                             pop[0, order[0, 0]].copy(), finished, count)
+                             images[0, order[0, 0]].copy(), finished, count)
             new[:] = False
             if not done.any():
                 continue
             for s in np.flatnonzero(done):
                 r, b = run_of[s], order[s, 0]
-                out_images[r], out_conf[r], out_pen[r] = pop[s, b], conf[s, b], pen[s, b]
+                out_images[r], out_conf[r], out_pen[r] = images[s, b], conf[s, b], pen[s, b]
                 out_gen[r], out_done[r] = gens[s], True
             finished += int(done.sum())
             refill = np.flatnonzero(done)[: count - started]  # these slots take the next runs
@@ -369,9 +332,9 @@ def evolve(
                 if done.all():
                     break
                 keep = ~done
-                pop, u, order, gens = pop[keep], u[keep], order[keep], gens[keep]
+                pop, order, gens = pop[keep], order[keep], gens[keep]
                 run_of, new = run_of[keep], new[keep]
-                nxt, u_nxt = np.zeros_like(pop), np.zeros_like(u)
+                nxt, seen = np.zeros_like(pop), np.zeros((len(pop) * P, PIXELS), np.float32)
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(

@@ -142,16 +142,11 @@ class Network:
         return self.sizes[-1]
 
     # -- forward -----------------------------------------------------------------------
-    def feedforward(self, x: np.ndarray, product: np.ndarray | None = None) -> list[np.ndarray]:
-        """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784).
-
-        `product`, if given, is the first layer's matrix product x @ w_0 (n, n_1), already
-        known: the genetic algorithm gets it for half its images without multiplying.
-        """
+    def feedforward(self, x: np.ndarray) -> list[np.ndarray]:
+        """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784)."""
         a = [x]
         for layer, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
-            known = product if layer == 0 and product is not None else None
-            z = (a[-1] @ w if known is None else known) + b  # (n, n_out)
+            z = a[-1] @ w + b  # (n, n_out)
             if layer == len(self.w) - 1:
                 a.append(softmax(z) if self.output == "softmax" else sigmoid(z))
             elif self.activation == "relu":
@@ -160,13 +155,13 @@ class Network:
                 a.append(sigmoid(z))
         return a
 
-    def probabilities(self, x: np.ndarray, product: np.ndarray | None = None) -> np.ndarray:
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Confidence per class, rows summing to 1: (n, classes).
 
         A softmax output already sums to 1; sigmoid outputs are divided by their sum.
-        This is the "confidence" every chapter quotes. `product`: see `feedforward`.
+        This is the "confidence" every chapter quotes.
         """
-        a = self.feedforward(np.atleast_2d(x), product)[-1]
+        a = self.feedforward(np.atleast_2d(x))[-1]
         return a if self.output == "softmax" else np.asarray(a / a.sum(axis=1, keepdims=True))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
