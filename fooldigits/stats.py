@@ -81,7 +81,7 @@ class HistogramSampler:
         return np.asarray(np.interp(u, self.u_knots, self.value_knots), dtype=np.float32)
 
 
-CHUNK = 256  # images per block in the priors' penalties: a block stays in the CPU cache
+CHUNK = 400  # images per block in the priors' penalties: the GA's blocks (evolve.BLOCK), in cache
 
 
 @lru_cache(maxsize=64)
