@@ -183,7 +183,7 @@ class Network:
         deltas = [self.cost_function.delta(a[-1], y)]  # (BP1)
         for layer in range(len(self.w) - 1, 0, -1):  # (BP2)
             back = deltas[0] @ self.w[layer].T  # (m, n_l)
-            deltas.insert(0, back * self.neuron.prime(a[layer]))
+            deltas.insert(0, self.neuron.delta(back, a[layer]))  # back * sigma'(z_l)
         return deltas
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -6,16 +6,17 @@ Nielsen's `network2.py` writes each cost as a small class that keeps the functio
 the derivative backpropagation needs side by side (`CrossEntropyCost.fn` and `.delta`).
 This module does the same for every choice a `Network` makes:
 
-    hidden neurons   `Sigmoid`, `ReLU`       fn(z) -> a;  prime(a) -> sigma'(z)
+    hidden neurons   `Sigmoid`, `ReLU`       fn(z) -> a;  prime(a) -> sigma'(z);
+                                             delta(back, a) -> back * sigma'(z)  (BP2)
     output layer     `Softmax`, `Sigmoid`    fn(z) -> a_L
     cost             `LogLikelihoodCost`     softmax out (Nielsen's (80))
                      `CrossEntropyCost`      sigmoid out (Nielsen's (63))
                      `QuadraticCost`         sigmoid out (chapter 1)
-                                             fn(a, y) -> C per row;  delta(a, y) -> delta_L
+                                             fn(a, y) -> C per row;  delta(a, y) -> delta_L (BP1)
 
 A network picks its three classes once, by name, when it is made (`choose`), and then
 never asks "which activation was it?" again: `feedforward` calls `neuron.fn`, BP1 calls
-`cost.delta`, BP2 calls `neuron.prime`.
+`cost.delta`, BP2 calls `neuron.delta`.
 
 Two details differ from the book. The slope is written from the activation a that the
 forward pass kept, not from z: sigma'(z) = a (1 - a), relu'(z) = [a > 0]. And every `fn`
@@ -23,13 +24,14 @@ and `delta` takes an optional `out`: `Sigmoid.fn(z)` returns a new array,
 `Sigmoid.fn(z, out=z)` overwrites z with the same numbers. Training does that about
 5,000 times an epoch, where one array fewer is time saved.
 
-Worked example: for z = [0, 2], `Sigmoid.fn(z)` is [0.5, 0.881] and `Sigmoid.prime` of
-that is [0.25, 0.105]; `Softmax.fn` of the row [[0, 2]] is [[0.119, 0.881]]; against
-y = [[0, 1]], `LogLikelihoodCost.fn` is [-ln 0.881] = [0.127] and its delta_L is
-a - y = [[0.119, -0.119]].
+Worked example: for z = [0, 2], `Sigmoid.fn(z)` is a = [0.5, 0.881], `Sigmoid.prime(a)`
+is [0.25, 0.105], and `Sigmoid.delta` turns back = [1, 1] into [0.25, 0.105] (BP2).
+`Softmax.fn` of the row [[0, 2]] is [[0.119, 0.881]]; against y = [[0, 1]],
+`LogLikelihoodCost.fn` is [-ln 0.881] = [0.127] and its delta_L is a - y =
+[[0.119, -0.119]].
 
 What it leaves out: tanh neurons, leaky ReLUs and other costs; a new one is a class with
-the same two methods and a name in `NEURONS`, `OUTPUTS` or `COSTS`.
+the same methods and a name in `NEURONS`, `OUTPUTS` or `COSTS`.
 """
 
 from __future__ import annotations
@@ -51,10 +53,14 @@ class Layer(Protocol):
 
 
 class Neuron(Layer, Protocol):
-    """What a hidden layer also offers: its slope sigma'(z), from its output a."""
+    """What a hidden layer also offers: its slope sigma'(z) from its output a, and BP2."""
 
     @staticmethod
     def prime(a: np.ndarray) -> np.ndarray: ...
+
+    @staticmethod
+    def delta(back: np.ndarray, a: np.ndarray, out: np.ndarray | None = None
+              ) -> np.ndarray: ...
 
 
 class Cost(Protocol):
@@ -85,6 +91,14 @@ class Sigmoid:
         slope: np.ndarray = a * (1 - a)
         return slope
 
+    @staticmethod
+    def delta(back: np.ndarray, a: np.ndarray, out: np.ndarray | None = None
+              ) -> np.ndarray:
+        """(BP2) delta_l = back * a (1 - a), where back = delta_{l+1} @ w_{l+1}.T."""
+        d: np.ndarray = np.multiply(back, a, out=out)
+        d = np.multiply(d, 1 - a, out=out)
+        return d
+
 
 class ReLU:
     """max(z, 0), and its slope: 1 where the neuron is on, 0 where it is off."""
@@ -97,6 +111,13 @@ class ReLU:
     @staticmethod
     def prime(a: np.ndarray) -> np.ndarray:
         return a > 0
+
+    @staticmethod
+    def delta(back: np.ndarray, a: np.ndarray, out: np.ndarray | None = None
+              ) -> np.ndarray:
+        """(BP2) delta_l = back where the neuron is on, 0 where it is off."""
+        d: np.ndarray = np.multiply(back, a > 0, out=out)
+        return d
 
 
 class Softmax:

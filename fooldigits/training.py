@@ -171,8 +171,8 @@ class Step:
         net.cost_function.delta(a[-1], y, out=delta[-1])  # (BP1), then times eta / m, so
         delta[-1] *= eta / m  # that every delta and nabla below comes out scaled
         for layer in range(len(a) - 1, 0, -1):  # (BP2), with the weights before the update
-            np.matmul(delta[layer], net.w[layer].T, out=delta[layer - 1])
-            delta[layer - 1] *= net.neuron.prime(a[layer - 1])
+            back = np.matmul(delta[layer], net.w[layer].T, out=delta[layer - 1])
+            net.neuron.delta(back, a[layer - 1], out=back)
         for layer, (w, b, a_in, d) in enumerate(zip(net.w, net.b, below, delta, strict=True)):
             nabla_w = np.matmul(a_in.T, d, out=self.nabla_w[layer])  # (BP4) (n_in, n_out)
             nabla_b = np.add.reduce(d, axis=0, out=self.nabla_b[layer])  # (BP3) rows summed

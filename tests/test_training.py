@@ -113,6 +113,18 @@ def test_slopes_match_finite_differences() -> None:
         np.testing.assert_allclose(cls.prime(cls.fn(z))[keep], numeric[keep], atol=1e-6)
 
 
+def test_bp2_delta_is_back_times_the_slope() -> None:
+    rng = np.random.default_rng(1)
+    back, a = rng.normal(size=(4, 6)), neurons.Sigmoid.fn(rng.normal(size=(4, 6)))
+    for cls in (neurons.Sigmoid, neurons.ReLU):
+        a_l = cls.fn(rng.normal(size=(4, 6))) if cls is neurons.ReLU else a
+        want = back * cls.prime(a_l)
+        np.testing.assert_allclose(cls.delta(back, a_l), want, rtol=1e-15)
+        copy = back.copy()
+        assert cls.delta(copy, a_l, out=copy) is copy
+        np.testing.assert_allclose(copy, want, rtol=1e-15)
+
+
 def test_choices_are_classes_picked_by_name() -> None:
     net = Network([784, 3, 10], activation="relu", output="sigmoid", cost="quadratic")
     assert (net.neuron, net.output_layer, net.cost_function) == (
