@@ -20,7 +20,7 @@ transposed, and it lets NumPy do a mini-batch in one matrix product.
 The four equations of backpropagation, for a mini-batch `a[0] = x` (m, 784):
 
     (BP1)  delta_L = a_L - y                      (cross-entropy; softmax or sigmoid out)
-    (BP2)  delta_l = (delta_{l+1} @ w_l+1.T) * sigma'(z_l)
+    (BP2)  delta_l = (delta_{l+1} @ w_{l+1}.T) * sigma'(z_l)
     (BP3)  nabla_b_l = delta_l summed over the m rows
     (BP4)  nabla_w_l = a_l-1.T @ delta_l          (n_in, n_out), summed over the batch
 
@@ -32,7 +32,14 @@ Chapter 3's variations are options: a softmax output layer with the log-likeliho
 (`output="softmax"`, the default here; BP1 keeps its form), ReLU hidden neurons
 (`activation="relu"`, initialised with He's N(0, 2/n_in)), the quadratic cost of chapter 1,
 momentum, and a learning rate that decays linearly. `SHIPPED_RECIPE` is the one the
-shipped model was trained with.
+shipped model was trained with. Each choice is a small class from `neurons.py` with its
+function and its derivative side by side (`Sigmoid.fn`, `Sigmoid.prime`,
+`LogLikelihoodCost.delta`), picked once by name when the network is made.
+
+Worked example: `Network([784, 100, 10])` is the shipped model's shape, 79,510 weights
+and biases. `feedforward(x)` of 32 images returns [x (32, 784), a_1 (32, 100),
+a_2 (32, 10)], each row of a_2 ten numbers summing to 1; `backprop(x, y)` returns nabla_b
+[(100,), (10,)] and nabla_w [(784, 100), (100, 10)], the shapes of b and w.
 
 Run the same chain rule one step further, to the pixels themselves, and you get
 `input_gradient`: how to change an *image* to change the cost. The dream and fool
@@ -57,12 +64,10 @@ from typing import Any
 
 import numpy as np
 
-from fooldigits import FoolDigitsError
+from fooldigits import FoolDigitsError, neurons
 from fooldigits.files import NpzReader, atomic_write, printable
+from fooldigits.neurons import sigmoid, softmax
 
-ACTIVATIONS = ("sigmoid", "relu")
-OUTPUTS = ("softmax", "sigmoid")
-COSTS = ("cross-entropy", "quadratic")
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.npz"
 MAX_LAYER = 10_000  # neurons in one layer; far beyond what MNIST needs
 MAX_LAYERS = 16  # entries in `sizes`: input, up to 14 hidden layers, output
@@ -86,17 +91,6 @@ def require_classes(net: Network, classes: int, what: str = "this command") -> N
                               f"outputs, but this one has {net.classes}")
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """sigma(z) = 1 / (1 + e^-z), written with tanh so large |z| never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Rows of e^z / sum e^z; subtracting each row's max first changes nothing but overflow."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
 def one_hot(labels: np.ndarray, dtype: type = np.float32, classes: int = DIGITS) -> np.ndarray:
     """Classes (n,) -> desired outputs (n, classes): labels [2, 0] give rows e_2, e_0."""
     return np.eye(classes, dtype=dtype)[np.asarray(labels, dtype=np.intp)]
@@ -117,16 +111,12 @@ class Network:
         if len(sizes) < 2 or any(not 1 <= int(n) <= MAX_LAYER for n in sizes):
             raise FoolDigitsError(f"layer sizes must be between 1 and {MAX_LAYER:,}, "
                                   f"got {list(sizes)}")
-        if activation not in ACTIVATIONS or output not in OUTPUTS or cost not in COSTS:
-            raise FoolDigitsError(
-                f"unknown choice: activation {activation!r} (one of {ACTIVATIONS}), "
-                f"output {output!r} (one of {OUTPUTS}), cost {cost!r} (one of {COSTS})"
-            )
-        if cost == "quadratic" and output == "softmax":
-            raise FoolDigitsError("the quadratic cost goes with a sigmoid output layer")
+        # the names are what a model file stores; the classes are what the maths calls
+        self.neuron, self.output_layer, self.cost_function = neurons.choose(
+            activation, output, cost)
+        self.activation, self.output, self.cost = activation, output, cost
         rng = rng if rng is not None else np.random.default_rng()
         self.sizes = [int(n) for n in sizes]
-        self.activation, self.output, self.cost = activation, output, cost
         # ReLU layers keep their signal's size with He's N(0, 2/n_in) instead.
         gain = 2.0 if activation == "relu" else 1.0
         self.w = [
@@ -146,13 +136,10 @@ class Network:
         """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784)."""
         a = [x]
         for layer, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
-            z = a[-1] @ w + b  # (n, n_out)
-            if layer == len(self.w) - 1:
-                a.append(softmax(z) if self.output == "softmax" else sigmoid(z))
-            elif self.activation == "relu":
-                a.append(np.maximum(z, 0))
-            else:
-                a.append(sigmoid(z))
+            z = a[-1] @ w  # (n, n_out), a new array:
+            z += b  # add the biases and
+            last = layer == len(self.w) - 1  # apply sigma in place, with no second array
+            a.append((self.output_layer if last else self.neuron).fn(z, out=z))
         return a
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
@@ -162,7 +149,8 @@ class Network:
         This is the "confidence" every chapter quotes.
         """
         a = self.feedforward(np.atleast_2d(x))[-1]
-        return a if self.output == "softmax" else np.asarray(a / a.sum(axis=1, keepdims=True))
+        return a if self.output_layer is neurons.Softmax else np.asarray(
+            a / a.sum(axis=1, keepdims=True))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The digit with the largest output for each row: (n,)."""
@@ -185,28 +173,17 @@ class Network:
 
     def total_cost(self, x: np.ndarray, y: np.ndarray, lmbda: float = 0.0) -> float:
         """Mean cost over the rows of x against desired outputs y (n, classes), plus L2."""
-        a = self.feedforward(x)[-1]
-        eps = 1e-12
-        if self.cost == "quadratic":
-            c = 0.5 * np.sum((a - y) ** 2, axis=1)
-        elif self.output == "softmax":  # log-likelihood, Nielsen's (80)
-            c = -np.sum(y * np.log(a + eps), axis=1)
-        else:  # cross-entropy, Nielsen's (63)
-            c = -np.sum(y * np.log(a + eps) + (1 - y) * np.log(1 - a + eps), axis=1)
+        c = self.cost_function.fn(self.feedforward(x)[-1], y)  # (n,)
         l2 = 0.5 * lmbda / max(len(x), 1) * sum(float(np.sum(w * w)) for w in self.w)
         return float(np.mean(c)) + l2
 
     # -- backward ----------------------------------------------------------------------
     def _deltas(self, a: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
         """delta_l for every layer, last first computed (BP1, BP2); each (m, n_l)."""
-        delta = a[-1] - y  # (BP1) for cross-entropy with softmax or sigmoid outputs
-        if self.cost == "quadratic":
-            delta = delta * a[-1] * (1 - a[-1])  # sigma'(z_L) = a (1 - a)
-        deltas = [delta]
-        for layer in range(len(self.w) - 1, 0, -1):
+        deltas = [self.cost_function.delta(a[-1], y)]  # (BP1)
+        for layer in range(len(self.w) - 1, 0, -1):  # (BP2)
             back = deltas[0] @ self.w[layer].T  # (m, n_l)
-            h = a[layer]
-            deltas.insert(0, back * (h > 0) if self.activation == "relu" else back * h * (1 - h))
+            deltas.insert(0, self.neuron.delta(back, a[layer]))  # back * sigma'(z_l)
         return deltas
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -359,4 +336,5 @@ from fooldigits.training import (  # noqa: E402
 )
 
 __all__ = ["DIGITS", "NOT_A_DIGIT", "SHIPPED_RECIPE", "BatchDone", "EpochDone", "Network",
-           "SGDConfig", "class_name", "one_hot", "require_classes", "sgd", "shift_images"]
+           "SGDConfig", "class_name", "one_hot", "require_classes", "sgd", "shift_images",
+           "sigmoid", "softmax"]

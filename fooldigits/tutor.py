@@ -275,7 +275,7 @@ def docs_dir() -> Path:
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "speed", "tutor", "exercises", "pieces", "present", "export",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
-           "game", "adversarial", "retrain", "training")
+           "game", "adversarial", "retrain", "training", "neurons")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 

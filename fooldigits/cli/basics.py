@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -140,6 +141,8 @@ def train(
     from fooldigits.data import load_mnist
     from fooldigits.experiments.basics import train as train_network
 
+    gc.freeze()  # what the imports made lives until exit: the garbage collector need
+    # not walk it again while training, nor at exit (0.05 s of a 2 s run, docs/speed.md)
     data = load_mnist(data_dir)
     generator = rng(seed)
     net = Network(sizes, activation=activation.value, output=output_.value, cost=cost.value,
