@@ -117,7 +117,7 @@ def _idx_shape(path: Path, head: bytes | bytearray) -> tuple[tuple[int, ...], in
     raise FoolDigitsError(f"{path} is not an IDX file (magic {magic}, expected 2051 or 2049)")
 
 
-def _read_idx_bytes(path: Path, file: BinaryIO) -> bytearray:
+def _read_idx_bytes(path: Path, file: BinaryIO) -> bytes:
     """Steps 1-3 of `read_idx`: the header and exactly the bytes it promises."""
     stream: BinaryIO = file
     if file.read(2) == b"\x1f\x8b":
@@ -144,9 +144,8 @@ def _read_idx_bytes(path: Path, file: BinaryIO) -> bytearray:
 
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 images (n, 28, 28) -> (n, 784) float32 in [0, 1], one image a row."""
-    x = images.reshape(len(images), math.prod(images.shape[1:])).astype(np.float32)  # (n, 784)
-    x *= np.float32(1.0 / 255.0)
-    return x
+    flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784) bytes
+    return np.multiply(flat, np.float32(1.0 / 255.0), dtype=np.float32)  # one pass
 
 
 def _find(directory: Path, name: str) -> Path:

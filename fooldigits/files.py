@@ -143,26 +143,23 @@ def check_input(path: Path, what: str = "file") -> Path:
     return Path(path)
 
 
-def read_at_most(stream: IO[bytes], n: int, prefix: bytes = b"") -> bytearray:
+def read_at_most(stream: IO[bytes], n: int, prefix: bytes = b"") -> bytes:
     """`prefix` and then up to `n` more bytes from `stream`: memory follows what is there.
 
     `stream.read(n)` would reserve all n bytes first, so a header that promises a
-    gigabyte would cost a gigabyte even when the file holds ten bytes. Here the buffer
-    starts at 1 MiB and doubles only while the stream keeps delivering.
+    gigabyte would cost a gigabyte even when the file holds ten bytes. Here the pieces
+    start at 1 MiB and double only while the stream keeps delivering; one join at the end.
     """
-    buffer = bytearray(prefix)
-    end = len(prefix) + n
+    pieces, have = [bytes(prefix)], 0
     chunk = 2**20
-    while len(buffer) < end:
-        start = len(buffer)
-        buffer.extend(bytes(min(chunk, end - start)))  # (zeros, about to be overwritten)
-        with memoryview(buffer) as view:
-            got = stream.readinto(view[start:])  # type: ignore[attr-defined]
-        del buffer[start + (got or 0):]
-        if not got:
+    while have < n:
+        piece = stream.read(min(chunk, n - have))
+        if not piece:
             break
+        pieces.append(piece)
+        have += len(piece)
         chunk = min(2 * chunk, 2**28)
-    return buffer
+    return b"".join(pieces)
 
 
 def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
