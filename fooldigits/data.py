@@ -145,7 +145,7 @@ def _read_idx_bytes(path: Path, file: BinaryIO) -> bytes:
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 images (n, 28, 28) -> (n, 784) float32 in [0, 1], one image a row."""
     flat = images.reshape(len(images), math.prod(images.shape[1:]))  # (n, 784) bytes
-    return np.multiply(flat, np.float32(1.0 / 255.0), dtype=np.float32)  # one pass
+    return np.asarray(np.multiply(flat, np.float32(1.0 / 255.0), dtype=np.float32))  # one pass
 
 
 def _find(directory: Path, name: str) -> Path:
