@@ -45,7 +45,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from fooldigits import FoolDigitsError
 
@@ -143,7 +143,13 @@ def check_input(path: Path, what: str = "file") -> Path:
     return Path(path)
 
 
-def read_at_most(stream: IO[bytes], n: int, prefix: bytes = b"") -> bytes:
+class Readable(Protocol):
+    """Anything with `read(n)` giving bytes: a file, a gzip stream."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_at_most(stream: Readable, n: int, prefix: bytes = b"") -> bytes:
     """`prefix` and then up to `n` more bytes from `stream`: memory follows what is there.
 
     `stream.read(n)` would reserve all n bytes first, so a header that promises a
