@@ -83,6 +83,10 @@ class Prior(Protocol):
         """Float32 values in [0, 1], one for each pixel index in `pixels` (any shape)."""
         ...
 
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        """The same draw as genes: bytes 0..255 (uint8), value = gene / 255."""
+        ...
+
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """A cost per image (n, 784) -> (n,); zeros mean "no opinion"."""
         ...
@@ -95,6 +99,9 @@ class UniformPrior:
 
     def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         return rng.random(np.shape(pixels), dtype=np.float32)
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        return rng.integers(0, 256, np.shape(pixels), dtype=np.uint8)  # each grey alike
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         return np.zeros(len(images))
@@ -239,7 +246,7 @@ def evolve(
         Returns, per block, the flat positions and their new values."""
         hits = rng.binomial(genes, config.mutation_rate, runs)  # (runs,)
         where = rng.integers(0, genes, int(hits.sum()))
-        values = _genes(prior.draw(rng, where % PIXELS))
+        values = prior.genes(rng, where % PIXELS)
         cut = np.cumsum(hits)[:-1]
         return list(zip(np.split(where, cut), np.split(values, cut), strict=True))
 
@@ -247,7 +254,7 @@ def evolve(
         """Step 1 for k new runs: (k, P, 784) genes drawn from the prior, or copies of
         `start`."""
         if first_genes is None:
-            return _genes(prior.draw(rng, np.broadcast_to(every_pixel, (k, P, PIXELS))))
+            return prior.genes(rng, np.broadcast_to(every_pixel, (k, P, PIXELS)))
         pop = np.tile(first_genes, (k, P, 1))  # (k, P, 784)
         for run, (where, values) in zip(pop, mutations(k, (P - 1) * PIXELS), strict=True):
             np.put(run[1:], where, values)  # member 0 stays the starting image itself

@@ -75,10 +75,17 @@ class HistogramSampler:
         self.edges, self.cdf = edges, np.cumsum(probabilities) / np.sum(probabilities)
         self.u_knots = np.concatenate([[0.0], self.cdf])  # (bins + 2,)
         self.value_knots = np.concatenate([[0.0], edges])  # 0, 0, then each bin's top
+        u = (np.arange(2**16) + 0.5) / 2**16  # for `genes`: the inverse CDF as bytes
+        self.table = np.rint(np.interp(u, self.u_knots, self.value_knots) * 255).astype(np.uint8)
 
     def __call__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         u = rng.random(shape)
         return np.asarray(np.interp(u, self.u_knots, self.value_knots), dtype=np.float32)
+
+    def genes(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """The same draw as bytes (value * 255, rounded), through a table of the inverse
+        CDF at 65,536 points: one random 16-bit number and one lookup a pixel."""
+        return np.asarray(self.table[rng.integers(0, 2**16, shape, dtype=np.uint16)])
 
 
 CHUNK = 400  # images per block in the priors' penalties: the GA's blocks (evolve.BLOCK), in cache
@@ -178,6 +185,9 @@ class StatsPrior:
     def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         return self.sampler(rng, np.shape(pixels))
 
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        return self.sampler.genes(rng, np.shape(pixels))
+
     def penalty(self, images: np.ndarray) -> np.ndarray:
         return stats_distance(images, self.ref)
 
@@ -209,6 +219,13 @@ class LocalPrior:
         values = self.pool[pixels, pick]
         return np.asarray(values if self.levels is None else self.levels[values],
                           dtype=np.float32)
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        """The same draw as bytes: MNIST's own, or the floats rounded to 1/255."""
+        if self.levels is not None:  # the pool holds the bytes themselves
+            return np.asarray(self.pool[pixels, rng.integers(0, self.pool.shape[1],
+                                                             np.shape(pixels))])
+        return np.asarray(np.rint(self.draw(rng, pixels) * 255).astype(np.uint8))
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """mean |x - mean| + mean ||dx| - dx_ref| + mean ||dy| - dy_ref|, per image (n,)."""

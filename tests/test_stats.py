@@ -12,6 +12,7 @@ from fooldigits.stats import (
     HistogramSampler,
     LocalPrior,
     StatsPrior,
+    make_prior,
     naturalness,
     pixel_histogram,
     reference,
@@ -94,3 +95,18 @@ def test_local_prior_draws_real_values_whether_stored_as_bytes_or_floats(
         assert drawn.dtype == np.float32
         for pixel in (0, 300, 400, 783):  # every value drawn at a pixel is a real one there
             assert np.isin(drawn[:, pixel], real[:, pixel]).all()
+
+
+@pytest.mark.parametrize("name", ["none", "stats", "local"])
+def test_each_prior_draws_genes_as_its_values_rounded_to_bytes(name: str) -> None:
+    """The GA draws bytes (`genes`); they must follow the prior's own `draw`: the same
+    mean grey, the same share of black, and for the local prior the same mean digit."""
+    prior = make_prior(name, 2)
+    pixels = np.broadcast_to(np.arange(784), (400, 784))
+    genes = prior.genes(np.random.default_rng(0), pixels)
+    values = prior.draw(np.random.default_rng(1), pixels)
+    assert genes.dtype == np.uint8 and genes.shape == pixels.shape
+    assert abs(genes.mean() / 255 - values.mean()) < 0.005
+    assert abs(np.mean(genes == 0) - np.mean(values < 0.5 / 255)) < 0.005
+    if name == "local":
+        assert np.corrcoef(genes.mean(axis=0), values.mean(axis=0))[0, 1] > 0.99
