@@ -43,9 +43,10 @@ CPU cache, and selects bits: coin flips are unpacked random bits, 0 or 255 a pix
 with x = (a ^ b) & mask the two children of a pair are b ^ x and a ^ x. Mutation draws
 how many pixels change, then which, instead of testing all 784.
 
-A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel indices)
-and `penalty(images)`. `UniformPrior` here is the plain GA; `stats.py` adds the
-natural-image priors. The GA itself is written once.
+A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel
+indices), `genes(rng, pixels)` (the same draw as bytes) and `penalty(images)`.
+`UniformPrior` here is the plain GA; `stats.py` adds the natural-image priors. The GA
+itself is written once.
 
 Ctrl-C (or SIGTERM) in the middle raises `Interrupted` carrying a `FoolResult` of the runs
 that had finished, so `fooldigits fool --out` can save them.

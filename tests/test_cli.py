@@ -45,22 +45,29 @@ def test_help_is_lazy() -> None:
     assert "HEAVY []" in out.stdout
 
 
-def test_the_quick_command_list_prints_the_same_help_as_the_full_tree() -> None:
-    """`fooldigits --help` builds the commands without their options (a start-up cost the
-    bench measures); its text must be exactly what the full command tree prints."""
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["exercise", "list", "--help"],
+                                  ["fool", "--digit", "12"]])
+def test_the_quick_command_trees_print_what_the_full_tree_prints(args: list[str]) -> None:
+    """`fooldigits --help` builds the commands without their options, and any other
+    command line builds only its own command's (a start-up cost the bench measures): what
+    they print must be exactly what the full command tree prints."""
     code = (
         "import sys\nfrom fooldigits.cli import click_app\n"
-        "listing = sys.argv[1] == 'listing'\n"
-        "tree = click_app(listing=listing)\n"
-        "assert listing == all(not c.params for c in tree.commands.values()), 'not lazy'\n"
-        "tree(['--help'], prog_name='fooldigits')\n"
+        "how, args = sys.argv[1], sys.argv[2:]\n"
+        "tree = click_app(listing=how == 'listing', only=args[0] if how == 'only' else None)\n"
+        "lazy = [c for c in tree.commands.values()\n"
+        "        if not c.params and not hasattr(c, 'commands')]\n"
+        "print('lazy', len(lazy), file=sys.stderr)\n"
+        "tree(args, prog_name='fooldigits')\n"
     )
     env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
-    quick, full = (subprocess.run([sys.executable, "-c", code, how], capture_output=True,
-                                  text=True, env=env) for how in ("listing", "full"))
-    assert quick.returncode == full.returncode == 0, quick.stderr + full.stderr
-    assert "train" in quick.stdout and "exercise" in quick.stdout
+    quick, full = (subprocess.run([sys.executable, "-c", code, how, *args], capture_output=True,
+                                  text=True, env=env)
+                   for how in ("listing" if args == ["--help"] else "only", "full"))
+    assert quick.returncode == full.returncode, quick.stderr + full.stderr
     assert quick.stdout == full.stdout
+    assert quick.stderr.splitlines()[1:] == full.stderr.splitlines()[1:]  # the same errors
+    assert int(quick.stderr.split()[1]) >= 15 and full.stderr.split()[:2] == ["lazy", "0"]
 
 
 def test_show_draws_digits_and_png(tmp_path: Path) -> None:

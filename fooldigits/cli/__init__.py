@@ -177,17 +177,18 @@ def check_reachable(net: Network, digits: list[int], target: float, what: str) -
             f"ceiling is {ceiling[d]:.6f} (see `fooldigits ceiling`); lower the target")
 
 
-def click_app(listing: bool = False) -> Any:
+def click_app(listing: bool = False, only: str | None = None) -> Any:
     """The click command behind `app`, with flags shown as flags in --help.
 
     With `listing`, each command is built with its name and help but without its options:
-    all that `fooldigits --help` shows. Building the 180 options of all commands is most
-    of typer's work at start-up (35 ms, against 3 ms for a bare app with two options a
-    command); a test checks that both trees print the same --help.
+    all that `fooldigits --help` shows. With `only`, so is every command but that one (or
+    that group's). Building the 180 options of all commands is most of typer's work at
+    start-up (35 ms, against 3 ms for a bare app with two options a command); a test
+    checks that the trees print the same help.
     """
-    if listing:
+    if listing or only:
         try:
-            return _listing()
+            return _listing(only)
         except Exception:  # a typer without these internals: build the whole tree
             pass
     command_tree = typer.main.get_command(app)
@@ -195,13 +196,19 @@ def click_app(listing: bool = False) -> Any:
     return command_tree
 
 
-def _listing() -> Any:
-    """`typer.main.get_command(app)` with the commands' parameters left out."""
+def _listing(keep: str | None = None) -> Any:
+    """`typer.main.get_command(app)` with the commands' parameters left out, but those of
+    the command (or group) named `keep`."""
     import typer.main as typer_main
 
+    def name(info: Any) -> str:
+        return str(info.name or typer_main.get_command_name(info.callback.__name__))
+
     build = typer_main._get_params_name_from_function
-    commands = {info.callback for group in [app, *(g.typer_instance for g in
-                app.registered_groups)] if group for info in group.registered_commands}
+    commands = {info.callback for info in app.registered_commands if name(info) != keep}
+    commands |= {info.callback for group in app.registered_groups
+                 if group.typer_instance and group.name != keep
+                 for info in group.typer_instance.registered_commands}
 
     def without_options(callback: Any) -> Any:
         return ([], None) if callback in commands else build(callback)
@@ -258,7 +265,10 @@ def main() -> None:
     sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
     _tolerant_streams()
     try:
-        click_app(listing=sys.argv[1:] in ([], ["--help"], ["-h"]))(prog_name="fooldigits")
+        args = sys.argv[1:]
+        listing = args in ([], ["--help"], ["-h"])  # the command list, nothing more
+        only = args[0] if args and not listing and not args[0].startswith("-") else None
+        click_app(listing, only)(prog_name="fooldigits")
     except SystemExit as done:
         _flush_stdout()
         raise done from None
