@@ -6,7 +6,7 @@ Nguyen, Yosinski & Clune, "Deep Neural Networks are Easily Fooled" (CVPR 2015), 
 images that state-of-the-art networks classify with 99.99% confidence although a person
 sees only noise. Their "direct encoding" treats each pixel as a gene. So does this, and
 a gene is a byte, 0..255, as in an 8-bit grey image (and as their MNIST pixels were):
-the image the network judges is the one a PNG saves.
+an 8-bit PNG of a fooling image holds exactly the pixels the network judged.
 
 1. **Population**: `population` random images (n, 784), each pixel drawn from the prior
    (uniform in [0, 1] unless a prior says otherwise).
