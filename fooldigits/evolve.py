@@ -182,7 +182,7 @@ def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
 
 
-def _genes(values: np.ndarray) -> np.ndarray:
+def to_genes(values: np.ndarray) -> np.ndarray:
     """Pixel values in [0, 1] (any shape) as genes: the nearest of the bytes 0..255."""
     return np.rint(np.asarray(values, dtype=np.float32) * 255).astype(np.uint8)
 
@@ -222,7 +222,7 @@ def evolve(
     if not 1 <= count <= MAX_COUNT:
         raise FoolDigitsError(f"--count must be between 1 and {MAX_COUNT:,}, got {count}")
     start = _check_start(start)
-    first_genes = None if start is None else _genes(start)
+    first_genes = None if start is None else to_genes(start)
     prior = prior if prior is not None else UniformPrior()
     P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
     C = P - E  # children per generation

@@ -44,7 +44,7 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.data import load_mnist
-from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end
+from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end, to_genes
 from fooldigits.network import Network
 
 PRIOR_NAMES = ("none", "stats", "local")
@@ -76,7 +76,7 @@ class HistogramSampler:
         self.u_knots = np.concatenate([[0.0], self.cdf])  # (bins + 2,)
         self.value_knots = np.concatenate([[0.0], edges])  # 0, 0, then each bin's top
         u = (np.arange(2**16) + 0.5) / 2**16  # for `genes`: the inverse CDF as bytes
-        self.table = np.rint(np.interp(u, self.u_knots, self.value_knots) * 255).astype(np.uint8)
+        self.table = to_genes(np.interp(u, self.u_knots, self.value_knots))  # (65536,)
 
     def __call__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         u = rng.random(shape)
@@ -225,7 +225,7 @@ class LocalPrior:
         if self.levels is not None:  # the pool holds the bytes themselves
             return np.asarray(self.pool[pixels, rng.integers(0, self.pool.shape[1],
                                                              np.shape(pixels))])
-        return np.asarray(np.rint(self.draw(rng, pixels) * 255).astype(np.uint8))
+        return to_genes(self.draw(rng, pixels))
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """mean |x - mean| + mean ||dx| - dx_ref| + mean ||dy| - dy_ref|, per image (n,)."""
