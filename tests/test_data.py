@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fooldigits import FoolDigitsError
+from fooldigits import FoolDigitsError, data
 from fooldigits.data import atomic_write, load_mnist, load_raw, read_idx, training_digits
 from tests.conftest import write_idx
 
@@ -43,6 +44,24 @@ def test_sha256_mismatch_is_reported(tmp_path: Path) -> None:
     path = write_idx(tmp_path / "x", np.zeros(3, dtype=np.uint8))
     with pytest.raises(FoolDigitsError, match="damaged"):
         read_idx(path, sha256="0" * 64)
+
+
+def test_bundled_files_decompress_to_the_published_mnist() -> None:
+    """Loading checks the digests of the .gz files as shipped (cheaper); here the bytes
+    inside them are held to the digests every MNIST mirror publishes."""
+    for name, published in data.PUBLISHED_SHA256.items():
+        shipped = (data.BUNDLED_DIR / f"{name}.gz").read_bytes()
+        assert hashlib.sha256(shipped).hexdigest() == data.SHA256[name]
+        assert hashlib.sha256(gzip.decompress(shipped)).hexdigest() == published
+
+
+def test_a_changed_bundled_file_is_damaged(tmp_path: Path) -> None:
+    shipped = (data.BUNDLED_DIR / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    changed = tmp_path / "t10k-labels-idx1-ubyte.gz"  # the same labels, gzipped anew
+    changed.write_bytes(gzip.compress(gzip.decompress(shipped), mtime=1))
+    with pytest.raises(FoolDigitsError, match="damaged: its SHA-256 does not match"):
+        read_idx(changed, data.SHA256["t10k-labels-idx1-ubyte"])
+    assert len(read_idx(changed)) == 10_000  # no digest asked: read as any IDX file
 
 
 def test_bundled_mnist_is_nielsens_split() -> None:

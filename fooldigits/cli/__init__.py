@@ -204,20 +204,27 @@ def _listing(keep: str | None = None) -> Any:
     def name(info: Any) -> str:
         return str(info.name or typer_main.get_command_name(info.callback.__name__))
 
-    build = typer_main._get_params_name_from_function
+    # the function that builds a command's options: its name and what it returns with
+    # no options differ between typer versions (a missing one falls back to the full tree)
+    choices: tuple[tuple[str, tuple[Any, ...]], ...] = (
+        ("get_params_convertors_ctx_param_name_from_function", ([], {}, None)),  # <= 0.28
+        ("_get_params_name_from_function", ([], None)),  # 0.29
+    )
+    builder, nothing = next(choice for choice in choices if hasattr(typer_main, choice[0]))
+    build = getattr(typer_main, builder)
     commands = {info.callback for info in app.registered_commands if name(info) != keep}
     commands |= {info.callback for group in app.registered_groups
                  if group.typer_instance and group.name != keep
                  for info in group.typer_instance.registered_commands}
 
     def without_options(callback: Any) -> Any:
-        return ([], None) if callback in commands else build(callback)
+        return nothing if callback in commands else build(callback)
 
-    typer_main._get_params_name_from_function = without_options
+    setattr(typer_main, builder, without_options)
     try:
         command_tree = typer_main.get_command(app)
     finally:
-        typer_main._get_params_name_from_function = build
+        setattr(typer_main, builder, build)
     _flags_without_type(command_tree)
     return command_tree
 
