@@ -32,6 +32,22 @@ def test_bare_training_learns(small_train: tuple[np.ndarray, np.ndarray]) -> Non
     assert net.accuracy(data.test_images[:1000], data.test_labels[:1000]) > 0.8
 
 
+def test_bare_training_counts_what_the_network_gets_right(
+        small_train: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]) -> None:
+    """The bare loop's per-epoch count (the work `fooldigits train` does after each epoch)
+    is the project's own accuracy of the same weights."""
+    x, y = small_train
+    data = load_mnist()
+    sets = ((data.validation_images[:500], data.validation_labels[:500]),
+            (data.test_images[:700], data.test_labels[:700]))
+    w0, b0, w1, b1 = references.bare_training(x, y, 2, 0.5, 10, np.random.default_rng(0),
+                                              sets)
+    net = Network([784, 100, 10], rng=np.random.default_rng(0))
+    net.w, net.b = [w0, w1], [b0, b1]
+    last = capsys.readouterr().out.splitlines()[-2:]  # the second epoch's two counts
+    assert last == [f"{round(net.accuracy(*s) * len(s[1]))} / {len(s[1])}" for s in sets]
+
+
 def test_the_floor_runs_the_networks_own_forward_pass(shipped: Network) -> None:
     rng = np.random.default_rng(0)
     x = rng.random((7, 784), dtype=np.float32)

@@ -14,9 +14,13 @@ import numpy as np
 
 
 def bare_training(x: np.ndarray, labels: np.ndarray, epochs: int, eta: float,
-                  batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+                  batch_size: int, rng: np.random.Generator,
+                  monitor: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+                  ) -> list[np.ndarray]:
     """784-100-10, sigmoid hidden, softmax out with cross-entropy, plain SGD, constant eta:
-    the textbook mini-batch loop in float32. Returns [w0, b0, w1, b1]."""
+    the textbook mini-batch loop in float32. After each epoch, it counts the right answers
+    on each (images, labels) set in `monitor`, as Nielsen's `network.py` does with
+    `test_data`. Returns [w0, b0, w1, b1]."""
     w0 = (rng.standard_normal((784, 100)) / np.sqrt(784)).astype(np.float32)
     w1 = (rng.standard_normal((100, 10)) / np.sqrt(100)).astype(np.float32)
     b0 = rng.standard_normal(100).astype(np.float32)
@@ -37,14 +41,21 @@ def bare_training(x: np.ndarray, labels: np.ndarray, epochs: int, eta: float,
             b1 -= step * delta1.sum(axis=0)
             w0 -= step * (xb.T @ delta0)
             b0 -= step * delta0.sum(axis=0)
+        for images, answers in monitor:  # the argmax of the output is the network's answer
+            h = 0.5 * (1 + np.tanh(0.5 * (images @ w0 + b0)))
+            print(f"{int(np.sum(np.argmax(h @ w1 + b1, axis=1) == answers))} / {len(answers)}")
     return [w0, b0, w1, b1]
 
 
-def bare_training_process(epochs: int) -> None:
-    """The whole bare process: read MNIST bare, split it as Nielsen does, run the loop."""
-    images, labels = bare_mnist(Path(__file__).parents[1] / "mnist")[:2]
-    bare_training(images[:50_000], labels[:50_000], epochs, 0.5, 10,
-                  np.random.default_rng(1))
+def bare_training_process(epochs: int, out: str) -> None:
+    """The whole bare process, the same work as `fooldigits train`: read MNIST bare, split
+    it as Nielsen does, run the loop with the validation and test sets counted after each
+    epoch, and save the weights to `out` (.npz)."""
+    images, labels, test_images, test_labels = bare_mnist(Path(__file__).parents[1] / "mnist")
+    weights = bare_training(images[:50_000], labels[:50_000], epochs, 0.5, 10,
+                            np.random.default_rng(1), ((images[50_000:], labels[50_000:]),
+                                                       (test_images, test_labels)))
+    np.savez(out, *weights)
 
 
 def forward_floor(w: list[np.ndarray], b: list[np.ndarray], images: int, batch: int,

@@ -220,11 +220,23 @@ def _listing(keep: str | None = None) -> Any:
     def without_options(callback: Any) -> Any:
         return nothing if callback in commands else build(callback)
 
+    # typer <= 0.28 also reads every callback's signature again to wrap it; a command
+    # that will not run needs no wrapper
+    wrap = getattr(typer_main, "get_callback", None)
+
+    def unwrapped(**kwargs: Any) -> Any:
+        callback = kwargs.get("callback")
+        return callback if callback in commands else wrap(**kwargs)  # type: ignore[misc]
+
     setattr(typer_main, builder, without_options)
+    if wrap is not None:
+        typer_main.get_callback = unwrapped
     try:
         command_tree = typer_main.get_command(app)
     finally:
         setattr(typer_main, builder, build)
+        if wrap is not None:
+            typer_main.get_callback = wrap
     _flags_without_type(command_tree)
     return command_tree
 
