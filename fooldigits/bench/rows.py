@@ -53,8 +53,8 @@ def training_rows(ctx: Context) -> Iterator[Result]:
             "references.bare_training_process(int(sys.argv[1]), sys.argv[2])", str(epochs),
             str(bare_out)]
     # whole processes of 2 s vary by +-15% from pair to pair on a shared machine: the
-    # best of five pairs, not three (docs/speed.md, "Training")
-    project, reference = ctx.compare_commands(command, bare, ctx.repeat + 2)
+    # best of seven pairs, not three (docs/speed.md, "Training")
+    project, reference = ctx.compare_commands(command, bare, 4 if ctx.quick else 7)
     yield Ratio(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting validation "
                 "and test each epoch, both whole processes",
                 project, reference, goal=1.0)
