@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
 	@# bytecode now, as a non-editable install would: where PYTHONDONTWRITEBYTECODE is
 	@# set, every command would otherwise compile its modules again (60-80 ms)
-	$(BIN)/python -m compileall -q fooldigits > /dev/null
+	$(BIN)/python -m compileall -q fooldigits
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.installed

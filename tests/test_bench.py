@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -46,6 +46,20 @@ def test_bare_training_counts_what_the_network_gets_right(
     net.w, net.b = [w0, w1], [b0, b1]
     last = capsys.readouterr().out.splitlines()[-2:]  # the second epoch's two counts
     assert last == [f"{round(net.accuracy(*s) * len(s[1]))} / {len(s[1])}" for s in sets]
+
+
+def test_best_of_alternates_which_side_runs_first() -> None:
+    order: list[str] = []
+
+    def timer(side: str, seconds: float) -> Callable[[], float]:
+        def run() -> float:
+            order.append(side)
+            return seconds
+        return run
+
+    pairs = [(timer("p", p), timer("r", r)) for p, r in ((3.0, 5.0), (2.0, 6.0), (4.0, 1.0))]
+    assert Context.best_of(pairs) == (2.0, 1.0)
+    assert order == ["p", "r", "r", "p", "p", "r"]
 
 
 def test_the_floor_runs_the_networks_own_forward_pass(shipped: Network) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -68,6 +69,49 @@ def test_the_quick_command_trees_print_what_the_full_tree_prints(args: list[str]
     assert quick.stdout == full.stdout
     assert quick.stderr.splitlines()[1:] == full.stderr.splitlines()[1:]  # the same errors
     assert int(quick.stderr.split()[1]) >= 15 and full.stderr.split()[:2] == ["lazy", "0"]
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("fooldigits train --ep", "--epochs"), ("fooldigits exercise ch", "check"),
+    ("fooldigits tr", "train")])
+def test_shell_completion_sees_every_command_and_option(words: str, expected: str) -> None:
+    """Completion runs `fooldigits` with no arguments, the words in the environment: it
+    must get the whole tree, not the quick one that `fooldigits` alone would build."""
+    env = {**os.environ, "_FOOLDIGITS_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - 1)}
+    done = subprocess.run([sys.executable, "-c", "from fooldigits.cli import main; main()"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert expected in done.stdout.split()
+
+
+def test_a_quick_tree_leaves_typer_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_listing` patches typer's module for one `get_command`: afterwards, and when that
+    raises (a typer it does not know), typer builds and wraps every command again."""
+    import typer.main
+
+    from fooldigits.cli import click_app
+
+    def internals() -> dict[str, object]:
+        return dict(vars(typer.main))
+
+    before = internals()
+    click_app(only="train")
+    assert internals() == before
+    build, calls = typer.main.get_command_from_info, []
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a typer whose internals changed")
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", fails_once)
+    tree = click_app(only="train")  # falls back to the full tree
+    monkeypatch.undo()
+    assert internals() == before
+    commands = [c for c in tree.commands.values() if not hasattr(c, "commands")]
+    wrapped_by = {Path(c.callback.__code__.co_filename).parent.name for c in commands}
+    assert all(c.params for c in commands) and wrapped_by == {"typer"}
 
 
 def test_show_draws_digits_and_png(tmp_path: Path) -> None:

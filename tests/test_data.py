@@ -64,6 +64,36 @@ def test_a_changed_bundled_file_is_damaged(tmp_path: Path) -> None:
     assert len(read_idx(changed)) == 10_000  # no digest asked: read as any IDX file
 
 
+def test_a_digest_reads_no_more_than_an_idx_file_may_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that never ends (a sparse terabyte, /proc/self/pagemap) must not be hashed
+    to its end: past `MAX_IDX_BYTES` it cannot be a file fooldigits ships."""
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 2**10)
+    path = write_idx(tmp_path / "labels", np.zeros(2000, dtype=np.uint8))
+    whole = hashlib.sha256(path.read_bytes()).hexdigest()  # its own digest, and still refused
+    with pytest.raises(FoolDigitsError, match="damaged"):
+        read_idx(path, whole)
+
+
+def test_a_gunzipped_bundled_file_is_held_to_the_published_digest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gunzip` in the bundled folder leaves the canonical bytes: not damaged."""
+    for name in data.FILES.values():
+        (tmp_path / f"{name}.gz").symlink_to(data.BUNDLED_DIR / f"{name}.gz")
+    labels = (data.BUNDLED_DIR / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(gzip.decompress(labels))
+    monkeypatch.setattr(data, "BUNDLED_DIR", tmp_path)
+    load_raw.cache_clear()
+    try:
+        assert len(load_raw()["test_labels"]) == 10_000
+        (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(gzip.decompress(labels)[:-1] + b"\x09")
+        load_raw.cache_clear()
+        with pytest.raises(FoolDigitsError, match="damaged"):
+            load_raw()
+    finally:
+        load_raw.cache_clear()  # None must mean the real bundled files again
+
+
 def test_bundled_mnist_is_nielsens_split() -> None:
     raw = load_raw()  # checks all four SHA-256 digests
     assert raw["train_images"].shape == (60000, 28, 28)

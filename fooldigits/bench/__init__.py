@@ -135,9 +135,14 @@ class Context:
         """Run each pair of timers in turn, the project first in even pairs and the
         reference first in odd ones (so that neither side always follows the other's
         freed memory or a quiet moment); the least time of each side."""
-        times = [(first(), second()) if i % 2 == 0 else tuple(reversed((second(), first())))
-                 for i, (first, second) in enumerate(pairs)]
-        return min(t[0] for t in times), min(t[1] for t in times)
+        project, reference = [], []
+        for i, (first, second) in enumerate(pairs):
+            if i % 2 == 1:
+                reference.append(second())
+            project.append(first())
+            if i % 2 == 0:
+                reference.append(second())
+        return min(project), min(reference)
 
 
 RowFunction = Callable[[Context], Iterator[Result]]

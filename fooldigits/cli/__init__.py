@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -224,9 +225,11 @@ def _listing(keep: str | None = None) -> Any:
     # that will not run needs no wrapper
     wrap = getattr(typer_main, "get_callback", None)
 
+    def not_built(**_: Any) -> None:  # never called: click runs only the command named
+        raise RuntimeError("a command built without its options was invoked")
+
     def unwrapped(**kwargs: Any) -> Any:
-        callback = kwargs.get("callback")
-        return callback if callback in commands else wrap(**kwargs)  # type: ignore[misc]
+        return not_built if kwargs.get("callback") in commands else wrap(**kwargs)  # type: ignore[misc]
 
     setattr(typer_main, builder, without_options)
     if wrap is not None:
@@ -269,8 +272,6 @@ def one_blas_thread() -> None:
     spinning threads made training up to 30x slower. `OPENBLAS_NUM_THREADS=2 fooldigits
     ...` uses two.
     """
-    import os
-
     if not any(name in os.environ for name in BLAS_THREADS):
         for name in BLAS_THREADS:
             os.environ[name] = "1"
@@ -285,8 +286,12 @@ def main() -> None:
     _tolerant_streams()
     try:
         args = sys.argv[1:]
-        listing = args in ([], ["--help"], ["-h"])  # the command list, nothing more
-        only = args[0] if args and not listing and not args[0].startswith("-") else None
+        # shell completion runs `fooldigits` with no arguments (the words are in the
+        # environment) and may complete any command's options: it gets the whole tree
+        completing = "_FOOLDIGITS_COMPLETE" in os.environ
+        listing = args in ([], ["--help"], ["-h"]) and not completing  # the command list
+        only = (args[0] if args and not listing and not completing
+                and not args[0].startswith("-") else None)
         click_app(listing, only)(prog_name="fooldigits")
     except SystemExit as done:
         _flush_stdout()
@@ -317,8 +322,6 @@ def _flush_stdout() -> None:
 
 
 def _stdout_failed(err: BaseException) -> None:
-    import os
-
     reason = getattr(err, "strerror", None) or type(err).__name__
     with contextlib.suppress(OSError):
         sys.stderr.write(f"[error] could not write the output: {reason}\n")
