@@ -106,7 +106,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
             shaped.append(run_to_end(evolve(net, 2, count, GAConfig(min_generations=50),
                                             np.random.default_rng(0), prior)))
 
-        project, reference = ctx.compare(with_prior, plain, 2)
+        project, reference = ctx.compare(with_prior, plain, ctx.repeat)
         yield Ratio(f"{name} prior GA / plain GA, {count} 2s", project, reference, goal=1.5)
         if name == "local":
             corr = stats.naturalness(shaped[-1].images, 2)["correlation"]
