@@ -44,7 +44,7 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.data import load_mnist
-from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end, to_genes
+from fooldigits.evolve import BLOCK, GAConfig, UniformPrior, evolve, run_to_end, to_genes
 from fooldigits.network import Network
 
 PRIOR_NAMES = ("none", "stats", "local")
@@ -88,7 +88,7 @@ class HistogramSampler:
         return np.asarray(self.table[rng.integers(0, 2**16, shape, dtype=np.uint16)])
 
 
-CHUNK = 400  # images per block in the priors' penalties: the GA's blocks (evolve.BLOCK), in cache
+CHUNK = BLOCK  # images per block in the priors' penalties: the GA's blocks, in cache
 
 
 @lru_cache(maxsize=64)
@@ -213,19 +213,21 @@ class LocalPrior:
         self.dx = np.pad(np.abs(x[:, 1:] - x[:, :-1]).mean(axis=0), (0, 1))
         self.dy = np.pad(np.abs(x[:, 28:] - x[:, :-28]).mean(axis=0), (0, 28))
 
+    def _pick(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        """Each pixel's entry of the pool (a byte, or a float) from a random real digit."""
+        return np.asarray(self.pool[pixels, rng.integers(0, self.pool.shape[1],
+                                                         np.shape(pixels))])
+
     def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         """Each pixel's value taken from a random real digit at the same position."""
-        pick = rng.integers(0, self.pool.shape[1], np.shape(pixels))
-        values = self.pool[pixels, pick]
+        values = self._pick(rng, pixels)
         return np.asarray(values if self.levels is None else self.levels[values],
                           dtype=np.float32)
 
     def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         """The same draw as bytes: MNIST's own, or the floats rounded to 1/255."""
-        if self.levels is not None:  # the pool holds the bytes themselves
-            return np.asarray(self.pool[pixels, rng.integers(0, self.pool.shape[1],
-                                                             np.shape(pixels))])
-        return to_genes(self.draw(rng, pixels))
+        values = self._pick(rng, pixels)
+        return values if self.levels is not None else to_genes(values)
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """mean |x - mean| + mean ||dx| - dx_ref| + mean ||dy| - dy_ref|, per image (n,)."""
