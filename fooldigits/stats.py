@@ -89,6 +89,7 @@ class HistogramSampler:
 
 
 CHUNK = BLOCK  # images per block in the priors' penalties: the GA's blocks, in cache
+_EVERY_PIXEL = np.full(784, 1 / 784, dtype=np.float32)  # x @ this: the mean of each row
 
 
 @lru_cache(maxsize=64)
@@ -102,14 +103,16 @@ def _pair_weights(shift: int) -> np.ndarray:
     return np.asarray(real / real.sum(), dtype=np.float32)
 
 
-def _abs_differences(x: np.ndarray, shift: int) -> np.ndarray:
-    """(n, 784) -> (n, 784): |x[i + shift] - x[i]| at every flat position i.
+def _abs_differences(x: np.ndarray, shift: int, out: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """(n, 784) -> (n, 784): |x[i + shift] - x[i]| at every flat position i, written
+    into `out` (n, 784) float32 when it is given.
 
     The block is treated as one long row, image after image, because NumPy subtracts
     two long shifted rows three times faster than n short ones; positions whose partner
     is not a neighbour hold junk (or 0 at the very end) and get weight 0."""
     flat = np.ascontiguousarray(x).reshape(-1)
-    d = np.empty_like(flat)
+    d = np.empty_like(flat) if out is None else out.reshape(-1)
     np.subtract(flat[shift:], flat[:-shift], out=d[:-shift])
     d[-shift:] = 0
     np.abs(d, out=d)
@@ -214,9 +217,12 @@ class LocalPrior:
         self.dy = np.pad(np.abs(x[:, 28:] - x[:, :-28]).mean(axis=0), (0, 28))
 
     def _pick(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        """Each pixel's entry of the pool (a byte, or a float) from a random real digit."""
-        return np.asarray(self.pool[pixels, rng.integers(0, self.pool.shape[1],
-                                                         np.shape(pixels))])
+        """Each pixel's entry of the pool (a byte, or a float) from a random real digit:
+        pool[pixel, digit], taken from the flat pool at pixel * k + digit (one `take`,
+        a quarter faster than indexing with two arrays)."""
+        k = self.pool.shape[1]
+        digits = rng.integers(0, k, np.shape(pixels))
+        return np.asarray(self.pool.ravel().take(np.asarray(pixels) * k + digits))
 
     def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         """Each pixel's value taken from a random real digit at the same position."""
@@ -234,10 +240,12 @@ class LocalPrior:
         x = np.asarray(images, dtype=np.float32).reshape(-1, 784)
         out = np.empty(len(x), dtype=np.float32)
         for first in range(0, len(x), CHUNK):  # blocks that stay in the CPU cache
-            block = x[first:first + CHUNK]
-            total = np.abs(block - self.mean).mean(axis=1)
+            block = x[first:first + CHUNK]  # (k, 784)
+            d = np.subtract(block, self.mean)  # one (k, 784) array, reused in place
+            np.abs(d, out=d)
+            total = d @ _EVERY_PIXEL  # the mean over the 784 pixels, as a product
             for shift, ref in ((1, self.dx), (28, self.dy)):
-                d = _abs_differences(block, shift)  # (k, 784)
+                _abs_differences(block, shift, out=d)
                 d -= ref
                 np.abs(d, out=d)
                 total += d @ _pair_weights(shift)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fooldigits import bench
-from fooldigits.bench import Check, Context, Ratio, references
+from fooldigits.bench import Check, Context, Paired, Ratio, references
 from fooldigits.bench.__main__ import THREAD_VARIABLES, main
 from fooldigits.data import BUNDLED_DIR, load_mnist
 from fooldigits.network import Network
@@ -48,7 +48,7 @@ def test_bare_training_counts_what_the_network_gets_right(
     assert last == [f"{round(net.accuracy(*s) * len(s[1]))} / {len(s[1])}" for s in sets]
 
 
-def test_best_of_alternates_which_side_runs_first() -> None:
+def test_pairs_alternate_which_side_runs_first_and_the_row_is_the_median_pair() -> None:
     order: list[str] = []
 
     def timer(side: str, seconds: float) -> Callable[[], float]:
@@ -58,8 +58,16 @@ def test_best_of_alternates_which_side_runs_first() -> None:
         return run
 
     pairs = [(timer("p", p), timer("r", r)) for p, r in ((3.0, 5.0), (2.0, 6.0), (4.0, 1.0))]
-    assert Context.best_of(pairs) == (2.0, 1.0)
+    timed = Context.pairs(pairs)
     assert order == ["p", "r", "r", "p", "p", "r"]
+    assert (timed.project, timed.reference) == ([3.0, 2.0, 4.0], [5.0, 6.0, 1.0])
+    row = timed.ratio("x", goal=1.0)  # pair ratios 0.6, 0.33, 4.0: the median is 0.6
+    assert (row.project, row.reference, row.ratio, row.met) == (3.0, 5.0, 0.6, True)
+    assert row.pairs == (0.6, 2.0 / 6.0, 4.0)
+    assert row.cells()[3:5] == ["0.60", "0.33-4.00"]
+    # one pair is its own median; an even count takes the upper middle, the slower
+    assert Paired([3.0], [2.0]).ratio("x", 1.5).ratio == 1.5
+    assert Paired([1.0, 3.0], [1.0, 1.0]).ratio("x", 1.5).ratio == 3.0
 
 
 def test_the_floor_runs_the_networks_own_forward_pass(shipped: Network) -> None:

@@ -97,6 +97,25 @@ def test_local_prior_draws_real_values_whether_stored_as_bytes_or_floats(
             assert np.isin(drawn[:, pixel], real[:, pixel]).all()
 
 
+def test_local_penalty_is_its_formula_written_out_in_two_dimensions(
+        small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    """The flat, in-place penalty against the formula on (28, 28) images in float64:
+    mean |x - mean| + mean over right neighbours ||dx| - dx_ref| + the same below."""
+    twos = small_train[0][small_train[1] == 2]
+    prior = LocalPrior(twos)
+    images = np.concatenate([twos[:7], np.random.default_rng(0).random((900, 784),
+                                                                      dtype=np.float32)])
+    x = images.astype(np.float64).reshape(-1, 28, 28)
+    real = twos.astype(np.float64).reshape(-1, 28, 28)
+    mean = real.mean(axis=0)
+    dx_ref = np.abs(real[:, :, 1:] - real[:, :, :-1]).mean(axis=0)  # (28, 27)
+    dy_ref = np.abs(real[:, 1:] - real[:, :-1]).mean(axis=0)  # (27, 28)
+    want = (np.abs(x - mean).mean(axis=(1, 2))
+            + np.abs(np.abs(x[:, :, 1:] - x[:, :, :-1]) - dx_ref).mean(axis=(1, 2))
+            + np.abs(np.abs(x[:, 1:] - x[:, :-1]) - dy_ref).mean(axis=(1, 2)))
+    np.testing.assert_allclose(prior.penalty(images), want, rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["none", "stats", "local"])
 def test_each_prior_draws_genes_as_its_values_rounded_to_bytes(name: str) -> None:
     """The GA draws bytes (`genes`); they must follow the prior's own `draw`: the same

@@ -5,8 +5,10 @@ What this package teaches
 An absolute time ("1,000 fooling 2s in 20 s") says more about the machine than about the
 code: the same commit took 9 s on one machine and 94 s on a busy one. So every speed row
 here is a *ratio*: the project's time over the time of a small, plain reference doing the
-same work (`references.py`), measured in the same run, back to back, best of several.
-A ratio of 1.5 means "50% slower than the bare NumPy floor", on a laptop or in CI alike.
+same work (`references.py`), measured in the same run, in back-to-back pairs; a row is
+the pair whose ratio is the median (`Paired.ratio` says why), and the table shows the
+range of all its pairs. A ratio of 1.5 means "50% slower than the bare NumPy floor", on a
+laptop or in CI alike.
 
 Rows are registered, so a new one is a function, not an edit of a table:
 
@@ -14,8 +16,8 @@ Rows are registered, so a new one is a function, not an edit of a table:
 
     @row("fooling")
     def my_rows(ctx: Context) -> Iterator[Ratio | Check]:
-        project, reference = ctx.compare(lambda: work(), lambda: bare_work(), ctx.repeat)
-        yield Ratio("my work / bare work", project, reference, goal=1.5)
+        timed = ctx.compare(lambda: work(), lambda: bare_work(), ctx.repeat)
+        yield timed.ratio("my work / bare work", goal=1.5)
 
 Put the function in `rows.py` (or in a module named in `ROW_MODULES`) and its plain
 reference in `references.py`. A `Check` row holds a quality goal instead of a speed:
@@ -42,12 +44,14 @@ ROW_MODULES = ("fooldigits.bench.rows",)  # modules whose @row functions make th
 
 @dataclass(frozen=True)
 class Ratio:
-    """A speed row: project time / reference time, met when at most `goal`."""
+    """A speed row: project time / reference time, met when at most `goal`. `pairs`
+    holds the ratio of every back-to-back pair it was chosen from (the median pair)."""
 
     what: str
     project: float  # seconds
     reference: float  # seconds
     goal: float
+    pairs: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -58,8 +62,33 @@ class Ratio:
         return self.ratio <= self.goal
 
     def cells(self) -> list[str]:
+        spread = (f"{min(self.pairs):.2f}-{max(self.pairs):.2f}" if len(self.pairs) > 1
+                  else "")
         return [self.what, _time(self.project), _time(self.reference),
-                f"{self.ratio:.2f}", f"<= {self.goal:g}"]
+                f"{self.ratio:.2f}", spread, f"<= {self.goal:g}"]
+
+
+@dataclass(frozen=True)
+class Paired:
+    """The times of `repeat` back-to-back pairs (project, reference) of one row."""
+
+    project: list[float]
+    reference: list[float]
+
+    def ratio(self, what: str, goal: float) -> Ratio:
+        """The row, from the pair whose ratio is the median of all the pairs' ratios.
+
+        Why the median pair, and not the best time of each side: a shared machine's
+        speed drifts by 10-15% over minutes, and a pair's two runs, back to back, see
+        the same speed, so its ratio cancels the drift; the best time of each side may
+        come from different minutes. The median then ignores one odd pair either way
+        (of an even number of pairs, the upper middle one: the row errs on the slow side).
+        """
+        ratios = [p / r if r > 0 else float("inf")
+                  for p, r in zip(self.project, self.reference, strict=True)]
+        middle = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
+        return Ratio(what, self.project[middle], self.reference[middle], goal,
+                     tuple(ratios))
 
 
 def _time(seconds: float) -> str:
@@ -77,7 +106,7 @@ class Check:
     met: bool
 
     def cells(self) -> list[str]:
-        return [self.what, self.measured, "", "", self.goal]
+        return [self.what, self.measured, "", "", "", self.goal]
 
 
 Result = Ratio | Check
@@ -93,8 +122,8 @@ class Context:
 
     @property
     def repeat(self) -> int:
-        """How many back-to-back runs a row takes the best of."""
-        return 2 if self.quick else 3
+        """How many back-to-back pairs a row takes the median of (odd: one pair is it)."""
+        return 1 if self.quick else 3
 
     def seconds(self, work: Callable[[], object]) -> float:
         """Time of one call: CPU time with one thread, wall time with more."""
@@ -117,32 +146,31 @@ class Context:
         return cpu if self.threads == 1 else wall
 
     def compare(self, project: Callable[[], object], reference: Callable[[], object],
-                repeat: int) -> tuple[float, float]:
-        """Best times of `project` and `reference`, run alternately `repeat` times each,
-        so that a busy moment of the machine hits both."""
-        return self.best_of([(lambda: self.seconds(project), lambda: self.seconds(reference))
-                             for _ in range(repeat)])
+                repeat: int) -> Paired:
+        """Times of `project` and `reference`, run in `repeat` back-to-back pairs, so
+        that a busy moment of the machine hits both sides of a pair."""
+        return self.pairs([(lambda: self.seconds(project), lambda: self.seconds(reference))
+                           for _ in range(repeat)])
 
     def compare_commands(self, project: list[str], reference: list[str],
-                         repeat: int) -> tuple[float, float]:
+                         repeat: int) -> Paired:
         """`compare` for two commands."""
-        return self.best_of([(lambda: self.command(project), lambda: self.command(reference))
-                             for _ in range(repeat)])
+        return self.pairs([(lambda: self.command(project), lambda: self.command(reference))
+                           for _ in range(repeat)])
 
     @staticmethod
-    def best_of(pairs: list[tuple[Callable[[], float], Callable[[], float]]]
-                ) -> tuple[float, float]:
+    def pairs(timers: list[tuple[Callable[[], float], Callable[[], float]]]) -> Paired:
         """Run each pair of timers in turn, the project first in even pairs and the
         reference first in odd ones (so that neither side always follows the other's
-        freed memory or a quiet moment); the least time of each side."""
+        freed memory or a quiet moment); every pair's two times."""
         project, reference = [], []
-        for i, (first, second) in enumerate(pairs):
+        for i, (first, second) in enumerate(timers):
             if i % 2 == 1:
                 reference.append(second())
             project.append(first())
             if i % 2 == 0:
                 reference.append(second())
-        return min(project), min(reference)
+        return Paired(project, reference)
 
 
 RowFunction = Callable[[Context], Iterator[Result]]

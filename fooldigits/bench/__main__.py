@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
     compile_package()
     console, progress = make_console(), make_console(stderr=True)
     if not console.is_terminal:
-        console.width = 150  # a file or a pipe: one line a row, not rich's 80 columns
+        console.width = 170  # a file or a pipe: one line a row, not rich's 80 columns
     ctx = Context(quick=args.quick, threads=args.threads)
     rows: list[list[str]] = []
     missed: list[str] = []
@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
         progress.print(f"[dim]measuring {name}: {function.__name__} ...[/]")
         for result in function(ctx):
             if name != section:
-                rows.append([name, "", "", "", "", ""])
+                rows.append([name, "", "", "", "", "", ""])
                 section = name
             verdict = "met" if result.met else "missed"
             rows.append([*result.cells(), verdict])
@@ -101,11 +101,13 @@ def main(argv: list[str]) -> int:
                 missed.append(result.what.strip())
     clock = "CPU time" if args.threads == 1 else "wall time"
     title = (f"fooldigits bench{' --quick' if args.quick else ''}: {args.threads} BLAS "
-             f"thread(s), {clock}, best of {ctx.repeat}+ back-to-back runs")
+             f"thread(s), {clock}; each ratio is the median of {ctx.repeat}+ back-to-back "
+             "pairs, whose range is shown")
     styles = {"met": "green", "missed": "bold red"}
     shown = [[Text(cell, style="bold" if not row[-1] and i == 0 else styles.get(cell, ""))
               for i, cell in enumerate(row)] for row in rows]  # no markup: plain Text cells
-    console.print(table(title, ["what", "project", "reference", "ratio", "goal", "verdict"],
+    console.print(table(title, ["what", "project", "reference", "ratio", "pairs", "goal",
+                                "verdict"],
                         shown))
     if os.environ.get("OPENBLAS_CORETYPE"):
         console.print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} is set: absolute "

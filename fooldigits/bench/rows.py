@@ -21,10 +21,9 @@ def help_rows(ctx: Context) -> Iterator[Result]:
 
     commands, groups = len(app.registered_commands), len(app.registered_groups)
     bare = references.bare_typer_app(commands, groups)
-    project, reference = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
-                                              [PYTHON, "-c", bare, "--help"], 9)
-    yield Ratio(f"`fooldigits --help` / bare typer app ({commands} commands)", project,
-                reference, goal=1.3)
+    timed = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
+                                 [PYTHON, "-c", bare, "--help"], 3 if ctx.quick else 9)
+    yield timed.ratio(f"`fooldigits --help` / bare typer app ({commands} commands)", goal=1.3)
 
 
 @row("data")
@@ -36,9 +35,9 @@ def data_rows(ctx: Context) -> Iterator[Result]:
         data.load_mnist.cache_clear()
         data.load_mnist()
 
-    project, reference = ctx.compare(first_load, lambda: references.bare_mnist(
-        data.BUNDLED_DIR), ctx.repeat)
-    yield Ratio("first `load_mnist()` / gunzip + frombuffer", project, reference, goal=1.5)
+    timed = ctx.compare(first_load, lambda: references.bare_mnist(data.BUNDLED_DIR),
+                        ctx.repeat)
+    yield timed.ratio("first `load_mnist()` / gunzip + frombuffer", goal=1.5)
 
 
 @row("training")
@@ -53,11 +52,10 @@ def training_rows(ctx: Context) -> Iterator[Result]:
             "references.bare_training_process(int(sys.argv[1]), sys.argv[2])", str(epochs),
             str(bare_out)]
     # whole processes of 2 s vary by +-15% from pair to pair on a shared machine: the
-    # best of seven pairs, not three (docs/speed.md, "Training")
-    project, reference = ctx.compare_commands(command, bare, 4 if ctx.quick else 7)
-    yield Ratio(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting validation "
-                "and test each epoch, both whole processes",
-                project, reference, goal=1.0)
+    # median of seven pairs, not three (docs/speed.md, "Training")
+    timed = ctx.compare_commands(command, bare, 3 if ctx.quick else 7)
+    yield timed.ratio(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting "
+                      "validation and test each epoch, both whole processes", goal=1.0)
     # the shipped recipe's peak memory, from a small wrapper process that reports its
     # child's peak alone (a child forked from this large process would count this
     # process's pages in its own peak)
@@ -93,8 +91,8 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
         references.forward_floor(net.w, net.b, images, config.slots * config.population,
                                  np.random.default_rng(0))
 
-    ga, bare = ctx.compare(plain, floor, ctx.repeat)
-    yield Ratio(f"GA, {count} fooling 2s / forward-pass floor", ga, bare, goal=1.5)
+    timed = ctx.compare(plain, floor, ctx.repeat)
+    yield timed.ratio(f"GA, {count} fooling 2s / forward-pass floor", goal=1.5)
     reached = sum(int(r.reached.sum()) for r in results)
     yield Check("  every GA run above reaches 0.9999", f"{reached}/"
                 f"{count * len(results)}", "all", reached == count * len(results))
@@ -106,8 +104,8 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
             shaped.append(run_to_end(evolve(net, 2, count, GAConfig(min_generations=50),
                                             np.random.default_rng(0), prior)))
 
-        project, reference = ctx.compare(with_prior, plain, ctx.repeat)
-        yield Ratio(f"{name} prior GA / plain GA, {count} 2s", project, reference, goal=1.5)
+        timed = ctx.compare(with_prior, plain, ctx.repeat)
+        yield timed.ratio(f"{name} prior GA / plain GA, {count} 2s", goal=1.5)
         if name == "local":
             corr = stats.naturalness(shaped[-1].images, 2)["correlation"]
             yield Check("  local prior: mean image vs real 2s, correlation",
@@ -161,10 +159,10 @@ def attack_rows(ctx: Context) -> Iterator[Result]:
         for _ in adversarial.attack_table(net, x, y, epsilons):
             pass
 
-    project, reference = ctx.compare(
+    timed = ctx.compare(
         sweep, lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
-    yield Ratio(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
-                f"{passes} bare gradient passes", project, reference, goal=2.0)
+    yield timed.ratio(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
+                      f"{passes} bare gradient passes", goal=2.0)
 
 
 @row("drawing pad")
