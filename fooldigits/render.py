@@ -229,12 +229,9 @@ TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
 def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
     """The live line for a progress event: a `pieces.Step` bar or spinner, training, or the
     evolving image (left out when the terminal is under 20 rows, so the view fits)."""
-    from fooldigits.evolve import Generation
     from fooldigits.network import BatchDone
     from fooldigits.pieces import Step
 
-    if isinstance(event, Generation):
-        return evolving(event, blocks and height >= 20)
     if isinstance(event, BatchDone):
         return training(event.epoch, event.batch, event.batches)
     if isinstance(event, Step):
@@ -245,6 +242,10 @@ def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
             line.append(f"  {bar(event.done / event.total, 30)}", "green")
             line.append(f" {event.done}/{event.total}")
         return Spinner("dots", line)
+    from fooldigits.evolve import Generation  # (last: training need not import the GA)
+
+    if isinstance(event, Generation):
+        return evolving(event, blocks and height >= 20)
     return None
 
 

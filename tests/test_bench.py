@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,9 +95,35 @@ def test_a_missed_goal_fails_only_with_strict(monkeypatch: pytest.MonkeyPatch,
 
     for name in THREAD_VARIABLES:  # as set already, so that main() need not start again
         monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "0")  # (main() would set it for good)
     monkeypatch.setattr(bench, "ROWS", [("section", one_row)])
     monkeypatch.setattr(bench, "ROW_MODULES", ())
     assert main(["--quick", *args]) == status
     out = capsys.readouterr().out
     assert out.count("a goal") == 2 if not met else out.count("a goal") == 1  # row + summary
     assert ("missed" in out) != met
+
+
+@pytest.mark.parametrize(("setting", "chosen", "applied"), [
+    ("always defer defer+madvise [madvise] never", None, True),
+    ("always defer [defer+madvise] madvise never", None, True),
+    ("[always] defer defer+madvise madvise never", None, True),
+    ("always [defer] defer+madvise madvise never", None, False),  # no stall: NumPy's default
+    ("always defer defer+madvise madvise [never]", None, False),
+    ("always defer defer+madvise [madvise] never", "1", False),  # the user's choice wins
+    (None, None, False),  # no such file: not Linux, or no huge pages
+])
+def test_huge_pages_are_left_off_only_where_the_kernel_would_stall(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None,
+        chosen: str | None, applied: bool) -> None:
+    from fooldigits.speed import no_hugepage_stalls
+
+    defrag = tmp_path / "defrag"
+    if setting is not None:
+        defrag.write_text(setting + "\n")
+    if chosen is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", chosen)
+    assert no_hugepage_stalls(str(defrag)) is applied
+    assert os.environ.get("NUMPY_MADVISE_HUGEPAGE") == ("0" if applied else chosen)

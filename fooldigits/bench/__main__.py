@@ -64,6 +64,12 @@ def compile_package() -> None:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     limit_threads(args.threads)
+    from fooldigits.speed import no_hugepage_stalls
+
+    # for both sides, like the threads: where a first touch of a huge page may wait for
+    # the kernel to compact memory, its cost flips with whatever ran before (a bare run
+    # paid 0.12 s of system time after a bare run, 0.6 s after a `fooldigits` one)
+    small_pages = no_hugepage_stalls()
     from rich.text import Text
 
     from fooldigits.bench import ROW_MODULES, ROWS, Context
@@ -101,8 +107,8 @@ def main(argv: list[str]) -> int:
                 missed.append(result.what.strip())
     clock = "CPU time" if args.threads == 1 else "wall time"
     title = (f"fooldigits bench{' --quick' if args.quick else ''}: {args.threads} BLAS "
-             f"thread(s), {clock}; each ratio is the median of {ctx.repeat}+ back-to-back "
-             "pairs, whose range is shown")
+             f"thread(s), {clock}{', no huge pages' if small_pages else ''}; each ratio is "
+             f"the median of {ctx.repeat}+ back-to-back pairs, whose range is shown")
     styles = {"met": "green", "missed": "bold red"}
     shown = [[Text(cell, style="bold" if not row[-1] and i == 0 else styles.get(cell, ""))
               for i, cell in enumerate(row)] for row in rows]  # no markup: plain Text cells

@@ -280,8 +280,10 @@ def one_blas_thread() -> None:
 def main() -> None:
     """Entry point of the `fooldigits` console script."""
     from fooldigits.files import sigterm_as_interrupt
+    from fooldigits.speed import no_hugepage_stalls
 
     one_blas_thread()
+    no_hugepage_stalls()  # like the threads, before NumPy is imported
     sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
     _tolerant_streams()
     try:
