@@ -39,7 +39,7 @@ is written into a second array of the same shape and the two swap, so nothing is
 allocated per generation. Bytes are a quarter of float32s: crossover moves a quarter of
 the memory, eight pixels at a time as one 64-bit word, and the genes become floats for
 the network one block of 400 images at a time, in one buffer that stays in the CPU cache
-(a float copy of the whole population cost a fifth of the GA's time). Crossover runs one
+(a float copy of the whole population cost nearly a fifth of the GA's time). Crossover runs one
 run at a time, so its arrays stay in the cache, and selects bits: coin flips are unpacked
 random bits, 0 or 255 a pixel, and with x = (a ^ b) & mask the two children of a pair
 are b ^ x and a ^ x. Mutation draws how many pixels change, then which, instead of
@@ -202,6 +202,20 @@ def _check_start(start: np.ndarray | None) -> np.ndarray | None:
     return image.reshape(PIXELS)
 
 
+def mutation_draws(rng: np.random.Generator, prior: Prior, rate: float, starts: np.ndarray,
+                   genes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step 5's random draws for blocks of `genes` pixels, block i starting at the flat
+    position starts[i] of the array they go into (a multiple of 784: an image's first
+    pixel, so position % 784 is the pixel): every pixel is redrawn from the prior with
+    probability `rate`. Rather than a coin per pixel, draw how many pixels of each block
+    mutate (binomial), then which ones. Returns flat positions and their new values
+    (genes), for one `np.put`."""
+    hits = rng.binomial(genes, rate, len(starts))  # (blocks,)
+    where = rng.integers(0, genes, int(hits.sum()))
+    values = prior.genes(rng, where % PIXELS)
+    return np.repeat(starts, hits) + where, values
+
+
 def evolve(
     net: Network,
     digit: int,
@@ -230,7 +244,7 @@ def evolve(
     C = P - E  # children per generation
     every_pixel = np.arange(PIXELS)
 
-    seen = np.empty((BLOCK, PIXELS), dtype=np.float32)  # a block as the network sees it
+    seen = np.empty((BLOCK, PIXELS), dtype=np.float32)  # (400, 784) a block, as seen
 
     def evaluate(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Step 2 for a (runs, P, 784) population of genes: confidence, penalty and cost,
@@ -247,17 +261,6 @@ def evolve(
         shape = pop.shape[:-1]
         return p.reshape(shape), pen.reshape(shape), _cost(p, pen, w).reshape(shape)
 
-    def mutations(starts: np.ndarray, genes: int) -> tuple[np.ndarray, np.ndarray]:
-        """Step 5's random draws for blocks of `genes` pixels, block i starting at the flat
-        position starts[i] of the array they go into: every pixel is redrawn from the
-        prior with probability mutation_rate. Rather than a coin per pixel, draw how many
-        pixels of each block mutate (binomial), then which ones. Returns flat positions
-        and their new values, for one `np.put`."""
-        hits = rng.binomial(genes, config.mutation_rate, len(starts))  # (blocks,)
-        where = rng.integers(0, genes, int(hits.sum()))
-        values = prior.genes(rng, where % PIXELS)
-        return np.repeat(starts, hits) + where, values
-
     def first_population(k: int) -> np.ndarray:
         """Step 1 for k new runs: (k, P, 784) genes drawn from the prior, or copies of
         `start`."""
@@ -265,7 +268,9 @@ def evolve(
             return prior.genes(rng, np.broadcast_to(every_pixel, (k, P, PIXELS)))
         pop = np.tile(first_genes, (k, P, 1))  # (k, P, 784)
         # member 0 of each run stays the starting image itself
-        np.put(pop, *mutations((np.arange(k) * P + 1) * PIXELS, (P - 1) * PIXELS))
+        where, values = mutation_draws(rng, prior, config.mutation_rate,
+                                      (np.arange(k) * P + 1) * PIXELS, (P - 1) * PIXELS)
+        np.put(pop, where, values)
         return pop
 
     def breed(pop: np.ndarray, order: np.ndarray, runs: np.ndarray, out: np.ndarray) -> None:
@@ -298,7 +303,9 @@ def evolve(
             np.bitwise_xor(a[: C - pairs], x[: C - pairs], out=out_words[s, E + pairs:])
         # step 5 for all of them: child pixels redrawn from the prior (a run's children
         # start E images into its slot)
-        np.put(out, *mutations((runs * P + E) * PIXELS, C * PIXELS))
+        where, values = mutation_draws(rng, prior, config.mutation_rate,
+                                      (runs * P + E) * PIXELS, C * PIXELS)
+        np.put(out, where, values)
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)

@@ -62,13 +62,16 @@ def keep_freed_memory() -> bool:
 def no_hugepage_stalls(defrag_file: str = DEFRAG) -> bool:
     """Before NumPy is imported: ask it not to mark large arrays for huge pages where the
     kernel would stop the process to make them (see above). True if NumPy will not mark
-    them; the user's own `NUMPY_MADVISE_HUGEPAGE` always wins."""
+    them. The user's own `NUMPY_MADVISE_HUGEPAGE` always wins."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"
     try:
         with open(defrag_file, encoding="ascii") as file:  # e.g. "always defer [madvise] never"
             setting = file.read()
     except (OSError, ValueError):  # not Linux, or no transparent huge pages
         return False
-    chosen = setting[setting.find("[") + 1:setting.find("]")]
-    if chosen in STALLS:
-        os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
-    return os.environ.get("NUMPY_MADVISE_HUGEPAGE") == "0"
+    start, end = setting.find("["), setting.find("]")
+    if 0 <= start < end and setting[start + 1:end] in STALLS:
+        os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
+        return True
+    return False

@@ -106,7 +106,8 @@ def _pair_weights(shift: int) -> np.ndarray:
 def _abs_differences(x: np.ndarray, shift: int, out: np.ndarray | None = None
                      ) -> np.ndarray:
     """(n, 784) -> (n, 784): |x[i + shift] - x[i]| at every flat position i, written
-    into `out` (n, 784) float32 when it is given.
+    into `out` when it is given (a C-contiguous (n, 784) float32 array, so that its flat
+    view is itself).
 
     The block is treated as one long row, image after image, because NumPy subtracts
     two long shifted rows three times faster than n short ones; positions whose partner

@@ -63,13 +63,13 @@ def test_pairs_alternate_which_side_runs_first_and_the_row_is_the_median_pair() 
     timed = Context.pairs(pairs)
     assert order == ["p", "r", "r", "p", "p", "r"]
     assert (timed.project, timed.reference) == ([3.0, 2.0, 4.0], [5.0, 6.0, 1.0])
-    row = timed.ratio("x", goal=1.0)  # pair ratios 0.6, 0.33, 4.0: the median is 0.6
+    row = timed.row("x", goal=1.0)  # pair ratios 0.6, 0.33, 4.0: the median is 0.6
     assert (row.project, row.reference, row.ratio, row.met) == (3.0, 5.0, 0.6, True)
     assert row.pairs == (0.6, 2.0 / 6.0, 4.0)
     assert row.cells()[3:5] == ["0.60", "0.33-4.00"]
     # one pair is its own median; an even count takes the upper middle, the slower
-    assert Paired([3.0], [2.0]).ratio("x", 1.5).ratio == 1.5
-    assert Paired([1.0, 3.0], [1.0, 1.0]).ratio("x", 1.5).ratio == 3.0
+    assert Paired([3.0], [2.0]).row("x", 1.5).ratio == 1.5
+    assert Paired([1.0, 3.0], [1.0, 1.0]).row("x", 1.5).ratio == 3.0
 
 
 def test_the_floor_runs_the_networks_own_forward_pass(shipped: Network) -> None:
@@ -111,7 +111,10 @@ def test_a_missed_goal_fails_only_with_strict(monkeypatch: pytest.MonkeyPatch,
     ("always [defer] defer+madvise madvise never", None, False),  # no stall: NumPy's default
     ("always defer defer+madvise madvise [never]", None, False),
     ("always defer defer+madvise [madvise] never", "1", False),  # the user's choice wins
+    (None, "0", True),  # ... either way
     (None, None, False),  # no such file: not Linux, or no huge pages
+    ("madvise", None, False),  # no choice in brackets: leave NumPy as it is
+    ("madvise]", None, False),
 ])
 def test_huge_pages_are_left_off_only_where_the_kernel_would_stall(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None,

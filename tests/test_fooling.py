@@ -14,7 +14,9 @@ from fooldigits.evolve import (
     FoolResult,
     GAConfig,
     Generation,
+    UniformPrior,
     evolve,
+    mutation_draws,
     run_to_end,
     transfer_matrix,
 )
@@ -93,6 +95,39 @@ def test_ga_reaches_target_keeps_elites_and_stays_in_range(small_net: Network) -
     # Elitism: within the run in slot 0 the best confidence never drops.
     first_run = [c for finished, c in best_so_far if finished == 0][: result.generations[0]]
     assert all(b >= a - 1e-9 for a, b in itertools.pairwise(first_run))
+
+
+def test_elites_are_never_mutated(small_net: Network) -> None:
+    """Three elites in four, half of every child's pixels redrawn: a mutation that landed
+    on an elite would make the best confidence drop."""
+    config = GAConfig(population=4, elite=3, parents=2, mutation_rate=0.5,
+                      target=0.99999999, max_generations=40, slots=2)
+    best = [e.best_confidence for e in evolve(small_net, 3, 2, config, np.random.default_rng(0))
+            if isinstance(e, Generation) and e.finished == 0]
+    assert len(best) > 10
+    assert all(b >= a for a, b in itertools.pairwise(best))
+
+
+class PixelPrior(UniformPrior):
+    """A prior whose new gene for pixel i is i % 256, to see where each draw went."""
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        return (np.asarray(pixels) % 256).astype(np.uint8)
+
+
+def test_mutation_draws_land_in_their_blocks_at_the_rate() -> None:
+    starts = np.array([0, 5, 9, 30]) * 784  # blocks of 3 images, not next to each other
+    genes, rate = 3 * 784, 0.05
+    counts = np.zeros(len(starts))
+    for seed in range(50):
+        where, values = mutation_draws(np.random.default_rng(seed), PixelPrior(), rate,
+                                       starts, genes)
+        block = np.searchsorted(starts, where, side="right") - 1
+        assert (block >= 0).all() and (where - starts[block] < genes).all()
+        assert (values == (where % 784) % 256).all()  # the prior was asked for the pixel
+        counts += np.bincount(block, minlength=len(starts))
+    # binomial(2352, 0.05) per block and draw: mean 117.6, sd 10.6; 50 draws each
+    assert np.allclose(counts / 50, rate * genes, atol=5 * 10.6 / np.sqrt(50))
 
 
 def test_same_seed_same_images(small_net: Network) -> None:

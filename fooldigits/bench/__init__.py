@@ -6,7 +6,7 @@ An absolute time ("1,000 fooling 2s in 20 s") says more about the machine than a
 code: the same commit took 9 s on one machine and 94 s on a busy one. So every speed row
 here is a *ratio*: the project's time over the time of a small, plain reference doing the
 same work (`references.py`), measured in the same run, in back-to-back pairs; a row is
-the pair whose ratio is the median (`Paired.ratio` says why), and the table shows the
+the pair whose ratio is the median (`Paired.row` says why), and the table shows the
 range of all its pairs. A ratio of 1.5 means "50% slower than the bare NumPy floor", on a
 laptop or in CI alike.
 
@@ -17,7 +17,7 @@ Rows are registered, so a new one is a function, not an edit of a table:
     @row("fooling")
     def my_rows(ctx: Context) -> Iterator[Ratio | Check]:
         timed = ctx.compare(lambda: work(), lambda: bare_work(), ctx.repeat)
-        yield timed.ratio("my work / bare work", goal=1.5)
+        yield timed.row("my work / bare work", goal=1.5)
 
 Put the function in `rows.py` (or in a module named in `ROW_MODULES`) and its plain
 reference in `references.py`. A `Check` row holds a quality goal instead of a speed:
@@ -75,7 +75,7 @@ class Paired:
     project: list[float]
     reference: list[float]
 
-    def ratio(self, what: str, goal: float) -> Ratio:
+    def row(self, what: str, goal: float) -> Ratio:
         """The row, from the pair whose ratio is the median of all the pairs' ratios.
 
         Why the median pair, and not the best time of each side: a shared machine's

@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
     clock = "CPU time" if args.threads == 1 else "wall time"
     title = (f"fooldigits bench{' --quick' if args.quick else ''}: {args.threads} BLAS "
              f"thread(s), {clock}{', no huge pages' if small_pages else ''}; each ratio is "
-             f"the median of {ctx.repeat}+ back-to-back pairs, whose range is shown")
+             "the median of its back-to-back pairs, whose range is shown")
     styles = {"met": "green", "missed": "bold red"}
     shown = [[Text(cell, style="bold" if not row[-1] and i == 0 else styles.get(cell, ""))
               for i, cell in enumerate(row)] for row in rows]  # no markup: plain Text cells

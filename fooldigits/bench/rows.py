@@ -23,7 +23,7 @@ def help_rows(ctx: Context) -> Iterator[Result]:
     bare = references.bare_typer_app(commands, groups)
     timed = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
                                  [PYTHON, "-c", bare, "--help"], 3 if ctx.quick else 9)
-    yield timed.ratio(f"`fooldigits --help` / bare typer app ({commands} commands)", goal=1.3)
+    yield timed.row(f"`fooldigits --help` / bare typer app ({commands} commands)", goal=1.3)
 
 
 @row("data")
@@ -37,7 +37,7 @@ def data_rows(ctx: Context) -> Iterator[Result]:
 
     timed = ctx.compare(first_load, lambda: references.bare_mnist(data.BUNDLED_DIR),
                         ctx.repeat)
-    yield timed.ratio("first `load_mnist()` / gunzip + frombuffer", goal=1.5)
+    yield timed.row("first `load_mnist()` / gunzip + frombuffer", goal=1.5)
 
 
 @row("training")
@@ -54,7 +54,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
     # whole processes of 2 s vary by +-15% (and up to 40%) from run to run on a shared
     # machine: the median of eleven pairs, not three (docs/speed.md, "Training")
     timed = ctx.compare_commands(command, bare, 3 if ctx.quick else 11)
-    yield timed.ratio(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting "
+    yield timed.row(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting "
                       "validation and test each epoch, both whole processes", goal=1.0)
     # the shipped recipe's peak memory, from a small wrapper process that reports its
     # child's peak alone (a child forked from this large process would count this
@@ -92,7 +92,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
                                  np.random.default_rng(0))
 
     timed = ctx.compare(plain, floor, ctx.repeat)
-    yield timed.ratio(f"GA, {count} fooling 2s / forward-pass floor", goal=1.5)
+    yield timed.row(f"GA, {count} fooling 2s / forward-pass floor", goal=1.5)
     reached = sum(int(r.reached.sum()) for r in results)
     yield Check("  every GA run above reaches 0.9999", f"{reached}/"
                 f"{count * len(results)}", "all", reached == count * len(results))
@@ -105,7 +105,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
                                             np.random.default_rng(0), prior)))
 
         timed = ctx.compare(with_prior, plain, ctx.repeat)
-        yield timed.ratio(f"{name} prior GA / plain GA, {count} 2s", goal=1.5)
+        yield timed.row(f"{name} prior GA / plain GA, {count} 2s", goal=1.5)
         if name == "local":
             corr = stats.naturalness(shaped[-1].images, 2)["correlation"]
             yield Check("  local prior: mean image vs real 2s, correlation",
@@ -161,7 +161,7 @@ def attack_rows(ctx: Context) -> Iterator[Result]:
 
     timed = ctx.compare(
         sweep, lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
-    yield timed.ratio(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
+    yield timed.row(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
                       f"{passes} bare gradient passes", goal=2.0)
 
 
