@@ -122,8 +122,9 @@ class Context:
 
     @property
     def repeat(self) -> int:
-        """How many back-to-back pairs a row takes the median of (odd: one pair is it)."""
-        return 1 if self.quick else 3
+        """How many back-to-back pairs a row takes the median of (odd: one pair is it);
+        `--quick` makes the work smaller, not the pairs fewer: one pair is all noise."""
+        return 3
 
     def seconds(self, work: Callable[[], object]) -> float:
         """Time of one call: CPU time with one thread, wall time with more."""
