@@ -78,7 +78,12 @@ SHA256 = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """Nielsen's three-way split; images (n, 784) float32 in [0, 1], labels (n,) uint8."""
+    """Nielsen's three-way split; images (n, 784) float32 in [0, 1], labels (n,) uint8.
+
+    From `load_mnist(train_bytes=True)` the training images are the bytes they are
+    stored as instead, (n, 784) uint8 (a pixel is byte / 255): `training.sgd` takes
+    either, and turns bytes into floats one block at a time.
+    """
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -257,12 +262,18 @@ def load_raw(data_dir: Path | None = None) -> dict[str, np.ndarray]:
 
 
 @lru_cache(maxsize=4)
-def load_mnist(data_dir: Path | None = None, validation: int | None = None) -> Dataset:
+def load_mnist(data_dir: Path | None = None, validation: int | None = None,
+               train_bytes: bool = False) -> Dataset:
     """Nielsen's split of MNIST (or another IDX set in `data_dir`) as float images.
 
     The last `validation` training images validate; by default the last sixth. If the
     training file held 60000 images, then images 0..49999 train and 50000..59999
     validate, exactly Nielsen's split. Cached for the process.
+
+    With `train_bytes`, the training images are left as bytes, (n, 784) uint8, for
+    `training.sgd`, which makes floats of each block as it gathers it: `fooldigits train`
+    then never holds a float copy of all 50,000 (157 MB, and on the machines measured
+    about 0.1 s of first-touch page faults in every run, docs/speed.md).
     """
     raw = load_raw(data_dir)
     total = len(raw["train_images"])
@@ -276,11 +287,11 @@ def load_mnist(data_dir: Path | None = None, validation: int | None = None) -> D
         raise FoolDigitsError(f"cannot hold out {validation:,} validation images: the "
                               f"training file holds only {total:,}, and at least one must "
                               "be left to train on")
-    train = to_float(raw["train_images"])  # (60000, 784)
+    images = raw["train_images"].reshape(total, -1)  # (60000, 784) bytes, a view
     return Dataset(
-        train_images=train[:n_train],
+        train_images=images[:n_train] if train_bytes else to_float(images[:n_train]),
         train_labels=raw["train_labels"][:n_train],
-        validation_images=train[n_train:],
+        validation_images=to_float(images[n_train:]),
         validation_labels=raw["train_labels"][n_train:],
         test_images=to_float(raw["test_images"]),
         test_labels=raw["test_labels"],

@@ -215,6 +215,10 @@ def sgd(
 ) -> Iterator[BatchDone | EpochDone]:
     """Train `net` in place; yield progress about every 1% of an epoch and at its end.
 
+    `x` holds the n training images, (n, 784) float32 in [0, 1], or their bytes (uint8,
+    a pixel is byte / 255), which each block of about 1% turns into the same floats as
+    it is gathered (`data.load_mnist(train_bytes=True)`: no float copy of them all).
+
     1. each epoch, shuffle (and with `shift`, jiggle) the n training images;
     2. for each mini-batch of m rows: backprop, then the momentum and weight-decay update;
        with `config.adversarial`, the m rows are first joined by their m attacked copies;
@@ -234,7 +238,10 @@ def sgd(
     every = max(batches // 100, 1)  # mini-batches in a block of about 1% of the epoch
     step = Step(net, 2 * m if config.adversarial else m)
     y = one_hot(labels, classes=net.classes)  # (n, classes)
-    xs = np.empty((min(every * m, n), x.shape[1]), x.dtype)  # one block of images, and
+    stored = x.dtype == np.uint8  # bytes (a pixel is byte / 255): each block made floats
+    block = (min(every * m, n), x.shape[1])
+    xs = np.empty(block, np.float32 if stored else x.dtype)  # one block of images,
+    gathered = np.empty(block if stored else (0, 0), np.uint8)  # their bytes, and
     ys = np.empty((len(xs), net.classes), y.dtype)  # their desired outputs, made once
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
@@ -246,8 +253,13 @@ def sgd(
             xb_all, yb_all = xs[: len(rows)], ys[: len(rows)]
             if shifts is not None:
                 shift_images(x, rng, rows, out=xb_all, shift=shifts[first * m : last * m])
+            elif stored:
+                np.take(x, rows, axis=0, out=gathered[: len(rows)], mode="clip")
+                xb_all[...] = gathered[: len(rows)]
             else:  # a permutation is never clipped; with out=, the default mode="raise"
                 np.take(x, rows, axis=0, out=xb_all, mode="clip")  # fills a copy first
+            if stored:  # byte * float32(1 / 255): the very floats `data.to_float` makes
+                xb_all *= np.float32(1 / 255)
             np.take(y, rows, axis=0, out=yb_all, mode="clip")
             with np.errstate(over="ignore", invalid="ignore"):  # divergence checked below
                 for k in range(last - first):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError, neurons
+from fooldigits.data import load_mnist
 from fooldigits.network import Network, SGDConfig, one_hot, sgd, shift_images
 from fooldigits.training import Step, textbook_step
 
@@ -140,3 +141,23 @@ def test_training_module_imports_on_its_own() -> None:
     done = subprocess.run([sys.executable, "-c", "import fooldigits.training"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("shift", [False, True])
+def test_training_on_the_bytes_gives_the_very_same_network(shift: bool) -> None:
+    """`load_mnist(train_bytes=True)` leaves the training images as bytes; sgd makes each
+    block floats as it gathers it, and must learn exactly what it learns from the floats."""
+    floats, raw = load_mnist(), load_mnist(train_bytes=True)
+    assert raw.train_images.dtype == np.uint8 and raw.train_images.shape == (50_000, 784)
+    assert np.array_equal(raw.validation_images, floats.validation_images)
+    x8, x, labels = raw.train_images[:700], floats.train_images[:700], floats.train_labels[:700]
+    config = SGDConfig(epochs=2, batch_size=10, eta=0.5, lmbda=1.0, momentum=0.5,
+                       final_eta_ratio=0.2, shift=shift)
+    nets = []
+    for images in (x, x8):
+        net = Network([784, 20, 10], rng=np.random.default_rng(3))
+        for _ in sgd(net, images, labels, config, np.random.default_rng(4)):
+            pass
+        nets.append(net)
+    for a, b in zip(nets[0].w + nets[0].b, nets[1].w + nets[1].b, strict=True):
+        assert np.array_equal(a, b)

@@ -143,7 +143,7 @@ def train(
 
     gc.freeze()  # what the imports made lives until exit: the garbage collector need
     # not walk it again while training, nor at exit (0.05 s of a 2 s run, docs/speed.md)
-    data = load_mnist(data_dir)
+    data = load_mnist(data_dir, train_bytes=True)  # sgd makes floats a block at a time
     generator = rng(seed)
     net = Network(sizes, activation=activation.value, output=output_.value, cost=cost.value,
                   rng=generator)
