@@ -29,6 +29,8 @@ What it leaves out: downloading (fooldigits never downloads), and data augmentat
 
 Layout: one image per row. `load_mnist().train_images` has shape (50000, 784), dtype
 float32, values in [0, 1]; labels are (n,) uint8 in 0..9. Every other module uses this.
+The one exception is `load_mnist(train_bytes=True)` for `fooldigits train`: its training
+images stay (n, 784) uint8 bytes, which `training.sgd` makes floats a block at a time.
 """
 
 from __future__ import annotations

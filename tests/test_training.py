@@ -143,8 +143,9 @@ def test_training_module_imports_on_its_own() -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("shift", [False, True])
-def test_training_on_the_bytes_gives_the_very_same_network(shift: bool) -> None:
+@pytest.mark.parametrize(("shift", "adversarial"), [(False, 0.0), (True, 0.0), (True, 0.1)])
+def test_training_on_the_bytes_gives_the_very_same_network(shift: bool,
+                                                           adversarial: float) -> None:
     """`load_mnist(train_bytes=True)` leaves the training images as bytes; sgd makes each
     block floats as it gathers it, and must learn exactly what it learns from the floats."""
     floats, raw = load_mnist(), load_mnist(train_bytes=True)
@@ -152,7 +153,7 @@ def test_training_on_the_bytes_gives_the_very_same_network(shift: bool) -> None:
     assert np.array_equal(raw.validation_images, floats.validation_images)
     x8, x, labels = raw.train_images[:700], floats.train_images[:700], floats.train_labels[:700]
     config = SGDConfig(epochs=2, batch_size=10, eta=0.5, lmbda=1.0, momentum=0.5,
-                       final_eta_ratio=0.2, shift=shift)
+                       final_eta_ratio=0.2, shift=shift, adversarial=adversarial)
     nets = []
     for images in (x, x8):
         net = Network([784, 20, 10], rng=np.random.default_rng(3))

@@ -69,7 +69,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
     bare_out.unlink(missing_ok=True)
     megabytes = int(peak[0]) / 1024
     yield Check("peak memory of `fooldigits train` (shipped recipe)", f"{megabytes:.0f} MB",
-                "<= 600 MB", megabytes <= 600)
+                "<= 250 MB", megabytes <= 250)
 
 
 @row("fooling")
