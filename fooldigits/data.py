@@ -200,10 +200,13 @@ class _Gunzip:
         return b"".join(pieces)
 
 
+BYTE_TO_PIXEL = np.float32(1 / 255)  # a stored byte times this is its pixel in [0, 1]
+
+
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 images (n, 28, 28) -> (n, 784) float32 in [0, 1], one image a row."""
     x = images.reshape(len(images), math.prod(images.shape[1:])).astype(np.float32)  # (n, 784)
-    x *= np.float32(1.0 / 255.0)
+    x *= BYTE_TO_PIXEL
     return x
 
 

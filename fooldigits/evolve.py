@@ -39,11 +39,11 @@ is written into a second array of the same shape and the two swap, so nothing is
 allocated per generation. Bytes are a quarter of float32s: crossover moves a quarter of
 the memory, eight pixels at a time as one 64-bit word, and the genes become floats for
 the network one block of 400 images at a time, in one buffer that stays in the CPU cache
-(a float copy of the whole population cost nearly a fifth of the GA's time). Crossover runs one
-run at a time, so its arrays stay in the cache, and selects bits: coin flips are unpacked
-random bits, 0 or 255 a pixel, and with x = (a ^ b) & mask the two children of a pair
-are b ^ x and a ^ x. Mutation draws how many pixels change, then which, instead of
-testing all 784, and writes them all with one `np.put`.
+(a float copy of the whole population cost nearly a fifth of the GA's time). Crossover
+runs one run at a time, so its arrays stay in the cache, and selects bits: coin flips
+are unpacked random bits, 0 or 255 a pixel, and with x = (a ^ b) & mask the two
+children of a pair are b ^ x and a ^ x. Mutation draws how many pixels change, then
+which, instead of testing all 784, and writes them all with one `np.put`.
 
 A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel
 indices), `genes(rng, pixels)` (the same draw as bytes) and `penalty(images)`.
@@ -67,10 +67,11 @@ from typing import Protocol
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
+from fooldigits.data import BYTE_TO_PIXEL
 from fooldigits.network import Network
 
 PIXELS = 784
-SCALE = np.float32(1 / 255)  # a gene (byte) times SCALE is the pixel the network sees
+SCALE = BYTE_TO_PIXEL  # a gene (byte) times SCALE is the pixel the network sees
 WORDS = PIXELS // 8  # 64-bit words an image of 784 genes fills
 BLOCK = 400  # images a forward pass: 1.25 MB of floats, small enough to stay in the cache
 MAX_COUNT = 100_000  # fooling images in one call

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import load_mnist
+from fooldigits.data import BYTE_TO_PIXEL, load_mnist
 from fooldigits.evolve import BLOCK, GAConfig, UniformPrior, evolve, run_to_end, to_genes
 from fooldigits.network import Network
 
@@ -206,7 +206,7 @@ class LocalPrior:
         # (784, k): the real values at each pixel. MNIST pixels are byte / 255: kept as the
         # bytes, the pool is 4x smaller and a random draw from it 4x faster (it fits the CPU
         # cache); `levels` turns a byte back into the very same float32
-        levels = np.arange(256, dtype=np.float32) * np.float32(1 / 255)
+        levels = np.arange(256, dtype=np.float32) * BYTE_TO_PIXEL
         codes = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
         exact = bool(np.array_equal(levels[codes], x))
         self.levels: np.ndarray | None = levels if exact else None

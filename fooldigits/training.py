@@ -225,6 +225,7 @@ def sgd(
     3. report accuracy on `validation` and `test` (and attacked accuracy, if adversarial).
     """
     config.check()
+    from fooldigits.data import BYTE_TO_PIXEL  # (here: networks need no data module)
     from fooldigits.network import one_hot  # (network.py imports this module)
 
     if config.adversarial:
@@ -258,8 +259,8 @@ def sgd(
                 xb_all[...] = gathered[: len(rows)]
             else:  # a permutation is never clipped; with out=, the default mode="raise"
                 np.take(x, rows, axis=0, out=xb_all, mode="clip")  # fills a copy first
-            if stored:  # byte * float32(1 / 255): the very floats `data.to_float` makes
-                xb_all *= np.float32(1 / 255)
+            if stored:  # the very floats `data.to_float` makes of these bytes
+                xb_all *= BYTE_TO_PIXEL
             np.take(y, rows, axis=0, out=yb_all, mode="clip")
             with np.errstate(over="ignore", invalid="ignore"):  # divergence checked below
                 for k in range(last - first):

@@ -55,7 +55,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
     # machine: the median of eleven pairs, not three (docs/speed.md, "Training")
     timed = ctx.compare_commands(command, bare, 3 if ctx.quick else 11)
     yield timed.row(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting "
-                      "validation and test each epoch, both whole processes", goal=1.0)
+                    "validation and test each epoch, both whole processes", goal=1.0)
     # the shipped recipe's peak memory, from a small wrapper process that reports its
     # child's peak alone (a child forked from this large process would count this
     # process's pages in its own peak)
@@ -162,7 +162,7 @@ def attack_rows(ctx: Context) -> Iterator[Result]:
     timed = ctx.compare(
         sweep, lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
     yield timed.row(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
-                      f"{passes} bare gradient passes", goal=2.0)
+                    f"{passes} bare gradient passes", goal=2.0)
 
 
 @row("drawing pad")
