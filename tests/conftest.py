@@ -15,8 +15,10 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402 - after the thread settings
 import pytest  # noqa: E402 - after the thread settings
 
-from fooldigits.data import Dataset, load_mnist  # noqa: E402 - after the thread settings
-from fooldigits.network import Network, SGDConfig, sgd  # noqa: E402 - after the thread settings
+from fooldigits.core.data import Dataset, load_mnist  # noqa: E402 - after the thread settings
+from fooldigits.lessons.training import SGDConfig, sgd  # noqa: E402
+from fooldigits.models import load_model  # noqa: E402
+from fooldigits.models.network import Network  # noqa: E402 - after the thread settings
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
@@ -50,9 +52,16 @@ def small_net(small_train: tuple[np.ndarray, np.ndarray]) -> Network:
     return net
 
 
+def load_dense(path: Path | None = None) -> Network:
+    """A model file that must hold a dense network (the shipped ones do)."""
+    net = load_model(path)
+    assert isinstance(net, Network), net.describe()
+    return net
+
+
 @pytest.fixture(scope="session")
 def shipped() -> Network:
-    return Network.load()
+    return load_dense()
 
 
 @pytest.fixture()

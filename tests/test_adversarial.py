@@ -8,9 +8,14 @@ import itertools
 import numpy as np
 import pytest
 
-from fooldigits import FoolDigitsError, adversarial
-from fooldigits.data import Dataset
-from fooldigits.network import DEFAULT_MODEL, EpochDone, Network, SGDConfig, one_hot, sgd
+from fooldigits import FoolDigitsError
+from fooldigits.core.data import Dataset
+from fooldigits.lessons import adversarial
+from fooldigits.lessons.training import EpochDone, SGDConfig, sgd
+from fooldigits.models import DEFAULT_MODEL
+from fooldigits.models.base import one_hot
+from fooldigits.models.network import Network
+from tests.conftest import load_dense
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +214,7 @@ def test_other_bad_inputs(small_net: Network, digits: tuple[np.ndarray, np.ndarr
 
 def test_the_shipped_robust_model_is_robust_and_says_how_it_was_made(mnist: Dataset,
                                                                       shipped: Network) -> None:
-    robust = Network.load(DEFAULT_MODEL.parent / "robust.npz")
+    robust = load_dense(DEFAULT_MODEL.parent / "robust.npz")
     assert "--adversarial 0.1 --attack fgsm" in robust.meta["command"]
     x, labels = mnist.test_images[:1000], mnist.test_labels[:1000]
     assert robust.accuracy(x, labels) > 0.97

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +10,8 @@ import pytest
 from fooldigits import bench
 from fooldigits.bench import Check, Context, Paired, Ratio, references
 from fooldigits.bench.__main__ import THREAD_VARIABLES, main
-from fooldigits.data import BUNDLED_DIR, load_mnist
-from fooldigits.network import Network
+from fooldigits.core.data import BUNDLED_DIR, load_mnist
+from fooldigits.models.network import Network
 
 
 def test_bare_mnist_reads_the_same_numbers_as_load_mnist() -> None:
@@ -102,31 +100,3 @@ def test_a_missed_goal_fails_only_with_strict(monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr().out
     assert out.count("a goal") == 2 if not met else out.count("a goal") == 1  # row + summary
     assert ("missed" in out) != met
-
-
-@pytest.mark.parametrize(("setting", "chosen", "applied"), [
-    ("always defer defer+madvise [madvise] never", None, True),
-    ("always defer [defer+madvise] madvise never", None, True),
-    ("[always] defer defer+madvise madvise never", None, True),
-    ("always [defer] defer+madvise madvise never", None, False),  # no stall: NumPy's default
-    ("always defer defer+madvise madvise [never]", None, False),
-    ("always defer defer+madvise [madvise] never", "1", False),  # the user's choice wins
-    (None, "0", True),  # ... either way
-    (None, None, False),  # no such file: not Linux, or no huge pages
-    ("madvise", None, False),  # no choice in brackets: leave NumPy as it is
-    ("madvise]", None, False),
-])
-def test_huge_pages_are_left_off_only_where_the_kernel_would_stall(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None,
-        chosen: str | None, applied: bool) -> None:
-    from fooldigits.speed import no_hugepage_stalls
-
-    defrag = tmp_path / "defrag"
-    if setting is not None:
-        defrag.write_text(setting + "\n")
-    if chosen is None:
-        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
-    else:
-        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", chosen)
-    assert no_hugepage_stalls(str(defrag)) is applied
-    assert os.environ.get("NUMPY_MADVISE_HUGEPAGE") == ("0" if applied else chosen)

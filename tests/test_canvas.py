@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fooldigits import drawings
-from fooldigits.canvas import BRUSHES, SIZE, UNDO_LIMIT, Canvas, capsule, load_picture, paper
-from fooldigits.drawpad import save_png
+from fooldigits.lessons import drawings
+from fooldigits.pad.canvas import BRUSHES, SIZE, UNDO_LIMIT, Canvas, capsule, load_picture, paper
+from fooldigits.pad.drawpad import save_png
 
 
 def canvas_with_radius(radius: float) -> Canvas:

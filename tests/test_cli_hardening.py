@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fooldigits.cli import app
-from fooldigits.network import Network
+from fooldigits.models.network import Network
 
 runner = CliRunner()
 

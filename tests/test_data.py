@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fooldigits import FoolDigitsError, data
-from fooldigits.data import atomic_write, load_mnist, load_raw, read_idx, training_digits
+from fooldigits import FoolDigitsError
+from fooldigits.core import data
+from fooldigits.core.data import atomic_write, load_mnist, load_raw, read_idx, training_digits
 from tests.conftest import write_idx
 
 
@@ -178,7 +179,7 @@ def test_holding_out_too_many_or_negative_says_why(tiny_idx_dir: Path) -> None:
 
 
 def test_a_missing_digit_is_named(tiny_idx_dir: Path) -> None:
-    from fooldigits.stats import real_digits
+    from fooldigits.lessons.stats import real_digits
 
     labels = read_idx(tiny_idx_dir / "train-labels-idx1-ubyte.gz").copy()
     labels[labels == 3] = 5

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import app
-from fooldigits.data import Dataset
-from fooldigits.drawings import (
+from fooldigits.core.data import Dataset
+from fooldigits.lessons.drawings import (
     border_images,
     load_for_network,
     load_image,
@@ -27,7 +27,7 @@ from fooldigits.drawings import (
     read_text_grid,
     scramble_background,
 )
-from fooldigits.network import Network
+from fooldigits.models.network import Network
 
 DRAWINGS = Path(__file__).parent.parent / "docs" / "drawings"
 runner = CliRunner()
@@ -157,7 +157,7 @@ def test_border_and_scramble_commands() -> None:
 
 
 def test_resample_matrix_averages_and_keeps_constants() -> None:
-    from fooldigits.drawings import resample_matrix
+    from fooldigits.lessons.drawings import resample_matrix
 
     for n_in, n_out in ((400, 20), (20, 400), (28, 28), (7, 3)):
         m = resample_matrix(n_in, n_out)

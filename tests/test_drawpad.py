@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from fooldigits import drawings
 from fooldigits.cli import app
-from fooldigits.drawpad import HEIGHT, TOP, WIDTH, Pad
-from fooldigits.keys import Parser
-from fooldigits.network import Network
-from fooldigits.screen import Screen, half_blocks, percent
+from fooldigits.lessons import drawings
+from fooldigits.models.network import Network
+from fooldigits.pad.drawpad import HEIGHT, TOP, WIDTH, Pad
+from fooldigits.pad.keys import Parser
+from fooldigits.pad.screen import Screen, half_blocks, percent
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -207,7 +207,7 @@ def test_a_terminal_too_small_is_told_the_size_needed(tmp_path: Path) -> None:
 
 
 def test_a_game_on_the_pad_evolves_from_the_judged_drawing(shipped: Network) -> None:
-    from fooldigits.game import Game
+    from fooldigits.pad.game import Game
 
     pad = Pad(shipped, game=Game(target=0))
     assert feed(pad, b"\t\r\t\r") and pad.game is not None and pad.game.index == 2

@@ -293,7 +293,8 @@ def test_fgsm_mistakes_are_named(step: str, named: list[str]) -> None:
 
 def test_fgsm_is_checked_on_a_real_network_gradient() -> None:
     """The gradient in the check raises the cost: the reference step fools the network."""
-    from fooldigits.network import Network, one_hot
+    from fooldigits.models.base import one_hot
+    from fooldigits.models.network import Network
 
     calls = [c for case in exercises.get("fgsm").cases() for c in case.calls]
     x, gradient, epsilon = calls[1].args

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fooldigits.cli import app
-from fooldigits.network import Network
+from fooldigits.models.network import Network
+from tests.conftest import load_dense
 
 runner = CliRunner()
 MODEL = str(Path(__file__).parent.parent / "fooldigits" / "models" / "default.npz")
@@ -54,7 +55,7 @@ def test_retrain_one_round_on_tiny_data(tmp_path: Path, tiny_idx_dir: Path) -> N
     assert code == 0, err
     rounds = json.loads(text)["rounds"]
     assert [r["round"] for r in rounds] == [0, 1]
-    net = Network.load(out)
+    net = load_dense(out)
     assert net.sizes[-1] == 11
     code, text, err = run("evaluate", "--model", str(out), "--data-dir", str(tiny_idx_dir),
                           "--json")
@@ -70,7 +71,7 @@ def test_train_adversarial_reports_attacked_accuracy(tmp_path: Path,
     assert code == 0, err
     epoch = json.loads(text)["epochs"][0]
     assert 0 <= epoch["attacked_accuracy"] <= 1
-    assert "--adversarial 0.1 --attack fgsm" in Network.load(tmp_path / "m.npz").meta["command"]
+    assert "--adversarial 0.1 --attack fgsm" in load_dense(tmp_path / "m.npz").meta["command"]
 
 
 @pytest.mark.parametrize(("args", "fragment"), [

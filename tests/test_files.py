@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.files import (
+from fooldigits.core.files import (
     NpzReader,
     atomic_write,
     check_input,
@@ -26,7 +26,7 @@ from fooldigits.files import (
     printable,
     read_bytes,
 )
-from fooldigits.options import finite, make_rng, whole
+from fooldigits.core.options import finite, make_rng, whole
 
 
 def _char_device(path: Path) -> Path:
@@ -106,7 +106,7 @@ def test_atomic_write_keeps_the_old_file_on_ctrl_c(tmp_path: Path) -> None:
 CHILD = """
 import sys, time
 from pathlib import Path
-from fooldigits.files import Terminated, atomic_write, sigterm_as_interrupt
+from fooldigits.core.files import Terminated, atomic_write, sigterm_as_interrupt
 sigterm_as_interrupt()
 def slow(f):
     for _ in range(500):

@@ -8,20 +8,21 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.ceiling import activation_box, confidence_ceiling
-from fooldigits.dream import DreamConfig, box_blur, dream, tv_gradient
-from fooldigits.evolve import (
+from fooldigits.core.pieces import Generation
+from fooldigits.lessons.ceiling import activation_box, confidence_ceiling
+from fooldigits.lessons.dream import DreamConfig, box_blur, dream, tv_gradient
+from fooldigits.lessons.evolve import (
     FoolResult,
     GAConfig,
-    Generation,
     UniformPrior,
     evolve,
     mutation_draws,
     run_to_end,
     transfer_matrix,
 )
-from fooldigits.network import Network, SGDConfig, sgd
-from fooldigits.stats import make_prior
+from fooldigits.lessons.stats import make_prior
+from fooldigits.lessons.training import SGDConfig, sgd
+from fooldigits.models.network import Network
 
 
 def test_dreaming_raises_the_target_confidence(small_net: Network) -> None:
@@ -204,7 +205,7 @@ def test_ceiling_holds_for_random_networks(output: str) -> None:
 
 
 def test_a_run_started_from_a_real_digit_keeps_most_of_it(shipped: Network) -> None:
-    from fooldigits.data import training_digits
+    from fooldigits.core.data import training_digits
 
     images, _ = training_digits(3, 1)
     start = images[0]  # a real '3', evolved towards an '8' for a few generations only
@@ -221,7 +222,7 @@ def test_a_run_started_from_a_real_digit_keeps_most_of_it(shipped: Network) -> N
 
 
 def test_the_starting_image_itself_is_the_first_member(shipped: Network) -> None:
-    from fooldigits.data import training_digits
+    from fooldigits.core.data import training_digits
 
     images, _ = training_digits(2, 1)
     start = images[0]  # a real '2' the shipped model is sure about

@@ -37,9 +37,9 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import load_mnist, load_raw, read_idx
-from fooldigits.drawings import load_for_network
-from fooldigits.network import Network
+from fooldigits.core.data import load_mnist, load_raw, read_idx
+from fooldigits.lessons.drawings import load_for_network
+from tests.conftest import load_dense
 
 EXAMPLES = int(os.environ.get("FOOLDIGITS_FUZZ", "0"))
 TIME_LIMIT = 10.0  # seconds for one load; far above the ~10 ms a load takes
@@ -303,7 +303,7 @@ def test_fuzz_model_files(folder: Path, arrays: dict[str, Any],
     np.savez(buffer, **arrays)
     path = folder / "fuzz-model.npz"
     path.write_bytes(mutate(buffer.getvalue(), mutations))
-    net = load_or_refuse(lambda: Network.load(path))
+    net = load_or_refuse(lambda: load_dense(path))
     if net is not None:
         assert net.sizes[0] == 784 and net.sizes[-1] == 10
         for w, b, (n_in, n_out) in zip(net.w, net.b, itertools.pairwise(net.sizes),

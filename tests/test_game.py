@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from fooldigits.canvas import Canvas
-from fooldigits.evolve import FoolResult, Generation, run_to_end
-from fooldigits.game import (
+from fooldigits.core.pieces import Generation
+from fooldigits.lessons.evolve import FoolResult, run_to_end
+from fooldigits.models.network import Network
+from fooldigits.pad.canvas import Canvas
+from fooldigits.pad.game import (
     CHALLENGES,
     LIMIT,
     Game,
@@ -17,7 +19,6 @@ from fooldigits.game import (
     judge,
     seeded_evolution,
 )
-from fooldigits.network import Network
 
 
 def reads(digit: int, p: float) -> np.ndarray:

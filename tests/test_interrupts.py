@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fooldigits.network import Network
+from fooldigits.models.network import Network
+from tests.conftest import load_dense
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -59,7 +60,7 @@ def test_ctrl_c_after_an_epoch_saves_the_best_so_far(tmp_path: Path, tiny_idx_di
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "saved the best network so far" in err
-    net = Network.load(out)
+    net = load_dense(out)
     assert net.meta["stopped"].startswith("by Ctrl-C after epoch")
 
 

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from fooldigits.keys import Event, Key, Mouse, Parser, read_key
+from fooldigits.pad.keys import Event, Key, Mouse, Parser, read_key
 
 
 def parse(data: bytes) -> list[Event]:

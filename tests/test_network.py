@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import Dataset
-from fooldigits.network import Network, SGDConfig, one_hot, sgd, shift_images
+from fooldigits.core.data import Dataset
+from fooldigits.lessons.training import SGDConfig, sgd, shift_images
+from fooldigits.models.base import one_hot
+from fooldigits.models.network import Network
+from tests.conftest import load_dense
 
 
 def _float64(net: Network) -> Network:
@@ -97,7 +100,7 @@ def test_shift_moves_pixels_by_at_most_one() -> None:
 def test_save_load_round_trip(tmp_path: Path, small_net: Network, mnist: Dataset) -> None:
     small_net.meta["command"] = "fooldigits train --seed 0"
     small_net.save(tmp_path / "m.npz")
-    again = Network.load(tmp_path / "m.npz")
+    again = load_dense(tmp_path / "m.npz")
     assert again.sizes == small_net.sizes and again.meta["command"].endswith("--seed 0")
     x = mnist.test_images[:50]
     assert np.array_equal(again.probabilities(x), small_net.probabilities(x))
@@ -105,30 +108,30 @@ def test_save_load_round_trip(tmp_path: Path, small_net: Network, mnist: Dataset
 
 def test_load_rejects_bad_files(tmp_path: Path, small_net: Network) -> None:
     with pytest.raises(FoolDigitsError, match="does not exist"):
-        Network.load(tmp_path / "nope.npz")
+        load_dense(tmp_path / "nope.npz")
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(FoolDigitsError, match="not a fooldigits model"):
-        Network.load(tmp_path / "text.npz")
+        load_dense(tmp_path / "text.npz")
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(FoolDigitsError, match="no 'sizes'"):
-        Network.load(tmp_path / "other.npz")
+        load_dense(tmp_path / "other.npz")
     np.savez(tmp_path / "words.npz", sizes=np.array(["a", "b"]))
     with pytest.raises(FoolDigitsError, match="not whole numbers"):
-        Network.load(tmp_path / "words.npz")
+        load_dense(tmp_path / "words.npz")
     np.savez(tmp_path / "odd.npz", sizes=np.array([784, 10]), w0=np.zeros((784, 10)),
              b0=np.zeros(10), activation=np.array("tanh"))
     with pytest.raises(FoolDigitsError, match="unknown choice"):
-        Network.load(tmp_path / "odd.npz")
+        load_dense(tmp_path / "odd.npz")
     bad = small_net.copy()
     bad.w[0] = bad.w[0][:, :5]
     bad.save(tmp_path / "shape.npz")
     with pytest.raises(FoolDigitsError, match="wrongly shaped"):
-        Network.load(tmp_path / "shape.npz")
+        load_dense(tmp_path / "shape.npz")
     nan = small_net.copy()
     nan.w[1][0, 0] = np.nan
     nan.save(tmp_path / "nan.npz")
     with pytest.raises(FoolDigitsError, match="NaN"):
-        Network.load(tmp_path / "nan.npz")
+        load_dense(tmp_path / "nan.npz")
 
 
 def test_bad_network_choices() -> None:
@@ -171,7 +174,7 @@ def _model(path: Path, **arrays: object) -> Path:
      ({"sizes": np.array(784)}, "'sizes' of shape (); a model has a list of 2 to 16"),
      ({"sizes": np.array([784] + [10_000] * 100 + [10])}, "of shape (102,)"),
      ({"sizes": np.array([784, 10_000, 10_000, 10])},
-      "784, 10000, 10000, 10], 107,960,010 weights and biases; fooldigits loads at most"),
+      "holds 107,960,010 weights and biases; fooldigits loads at most"),
      ({"sizes": np.array([784, -5, 10])}, "layers of 1 to 10,000 neurons"),
      ({"sizes": np.array([784, 2**70 // 2**10, 10], dtype=np.uint64)}, "layers of 1 to"),
      ({"sizes": np.array([784, 10], dtype="datetime64[s]")}, "they are dates"),
@@ -180,9 +183,9 @@ def _model(path: Path, **arrays: object) -> Path:
      ({"b0": np.zeros(10, "datetime64[s]")}, "holds dates in 'b0'"),
      ({"b0": np.zeros(10, bool)}, "holds booleans in 'b0'"),
      ({"b0": np.array([0, "x"], dtype=object)}, "holds Python objects in 'b0'"),
-     ({"w0": np.zeros((10, 784))}, "'w0' is (10, 784), sizes [784, 10] need (784, 10)"),
-     ({"b0": None}, "missing weights in layer 0: no 'b0'"),
-     ({"w0": np.full((784, 10), 1e300)}, "NaN or infinite weights in layer 0 (or numbers "
+     ({"w0": np.zeros((10, 784))}, "'w0' is (10, 784), this dense model needs (784, 10)"),
+     ({"b0": None}, "missing weights: no 'b0'"),
+     ({"w0": np.full((784, 10), 1e300)}, "NaN or infinite weights in 'w0' (or numbers "
       "too large for float32)"),
      ({"activation": np.array(["relu", "relu"])}, "'activation' that is not one short text"),
      ({"cost": np.array("x" * 5000)}, "'cost' that is not one short text"),
@@ -191,7 +194,7 @@ def _model(path: Path, **arrays: object) -> Path:
 def test_load_refuses_hostile_models_with_one_sentence(tmp_path: Path, arrays: dict[str, object],
                                                        fragment: str) -> None:
     with pytest.raises(FoolDigitsError) as info:
-        Network.load(_model(tmp_path / "m.npz", **arrays))
+        load_dense(_model(tmp_path / "m.npz", **arrays))
     assert fragment in str(info.value)
     assert "\x1b" not in str(info.value)
 
@@ -204,15 +207,15 @@ def test_shapes_are_checked_before_any_weight_is_read(tmp_path: Path) -> None:
                         w0=np.zeros((784, 10_000)), b0=np.zeros(10_000),
                         w1=np.zeros((10_000, 9)), b1=np.zeros(10))
     tracemalloc.start()
-    with pytest.raises(FoolDigitsError, match="wrongly shaped weights in layer 1"):
-        Network.load(path)
+    with pytest.raises(FoolDigitsError, match="wrongly shaped weights: 'w1'"):
+        load_dense(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 8 * 2**20  # the file's bytes, not 62 MB of weights
 
 
 def test_whole_float_sizes_and_integer_weights_load(tmp_path: Path, mnist: Dataset) -> None:
-    net = Network.load(_model(tmp_path / "m.npz", sizes=np.array([784.0, 10.0]),
+    net = load_dense(_model(tmp_path / "m.npz", sizes=np.array([784.0, 10.0]),
                               w0=np.ones((784, 10), dtype=np.int16)))
     assert net.sizes == [784, 10] and net.w[0].dtype == np.float32
     assert net.probabilities(mnist.test_images[:2]).shape == (2, 10)
@@ -222,7 +225,7 @@ def test_metadata_is_made_printable_on_load(tmp_path: Path) -> None:
     hostile = "\x1b[2J\x1b]0;owned\x07fooldigits\u202e train\n--seed 1\r" + "x" * 3000
     path = _model(tmp_path / "m.npz", meta_command=np.array(hostile),
                   **{"meta_bad name": np.array("hidden")})
-    meta = Network.load(path).meta
+    meta = load_dense(path).meta
     assert meta["command"].startswith("fooldigits train --seed 1 xxx")
     assert len(meta["command"]) == 1000 and meta["command"].endswith("…")
     assert all(ch.isprintable() for ch in meta["command"])
@@ -238,5 +241,5 @@ def test_model_paths_that_are_not_files_say_what_they_are(tmp_path: Path) -> Non
              tmp_path / "loop.npz": "is a symlink loop"}
     for path, fragment in cases.items():
         with pytest.raises(FoolDigitsError) as info:
-            Network.load(path)
+            load_dense(path)
         assert fragment in str(info.value)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import app
-from fooldigits.data import Dataset
-from fooldigits.pca import PCA, components_for, knn, nearest_mean, subspace
+from fooldigits.core.data import Dataset
+from fooldigits.lessons.pca import PCA, components_for, knn, nearest_mean, subspace
 
 
 @pytest.fixture(scope="module")

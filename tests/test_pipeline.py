@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import app, click_app
-from fooldigits.pieces import Images, Say, Table, to_json
+from fooldigits.core.pieces import Images, Say, Table, to_json
 
 runner = CliRunner()
 
@@ -145,7 +145,7 @@ def test_tutor_writes_the_whole_story_as_one_page(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tutor", "--quick", "--no-pause", "--html",
                                  str(tmp_path / "story.html")])
     assert result.exit_code == 0, result.stderr
-    from fooldigits import tutor
+    from fooldigits.tutor import story as tutor
 
     page = read_page(tmp_path / "story.html")
     assert page.headings == [c.title for c in tutor.CHAPTERS]
@@ -170,7 +170,7 @@ def test_bad_output_paths_fail_before_any_work(tmp_path: Path) -> None:
 
 
 def test_pieces_render_in_the_page() -> None:
-    from fooldigits.export import Section, page
+    from fooldigits.present.export import Section, page
 
     text = page("t", [Section("one", "intro", [Say("<b>"), Table("t", ["a", "b"], [(1, 2.5)]),
                                                  Images("i", np.zeros((2, 784)), ["x", "y"])])])

@@ -8,19 +8,15 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.ceiling import confidence_ceiling
-from fooldigits.data import Dataset
-from fooldigits.dream import DreamConfig, dream
-from fooldigits.evolve import Generation
-from fooldigits.network import (
-    BatchDone,
-    Network,
-    SGDConfig,
-    class_name,
-    require_classes,
-    sgd,
-)
-from fooldigits.retrain import RetrainConfig, RetrainResult, RoundDone, retrain
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import BatchDone, Generation, class_name
+from fooldigits.lessons.ceiling import confidence_ceiling
+from fooldigits.lessons.dream import DreamConfig, dream
+from fooldigits.lessons.retrain import RetrainConfig, RetrainResult, RoundDone, retrain
+from fooldigits.lessons.training import SGDConfig, sgd
+from fooldigits.models.base import require_classes
+from fooldigits.models.network import Network
+from tests.conftest import load_dense
 
 TINY = RetrainConfig(rounds=1, per_digit=3, max_generations=60, target=0.99, epochs=4,
                      noise=100)
@@ -46,7 +42,7 @@ def test_one_round_makes_an_11_class_network_that_catches_its_fooling_images(
         small_net: Network, one_round: tuple[list[object], RetrainResult]) -> None:
     events, result = one_round
     assert small_net.classes == 10  # the original is left alone
-    assert result.network.sizes == [784, 30, 11]
+    assert result.network.describe().startswith("dense 784-30-11")
     assert {type(e) for e in events} == {BatchDone, Generation, RoundDone, RetrainResult}
     first, second = result.rounds
     assert first.round == 0 and first.caught is None and first.noise_not_a_digit == 0
@@ -65,7 +61,7 @@ def test_the_11_class_network_saves_loads_and_answers(
         tmp_path: Path) -> None:
     net = one_round[1].network
     net.save(tmp_path / "eleven.npz")
-    again = Network.load(tmp_path / "eleven.npz")
+    again = load_dense(tmp_path / "eleven.npz")
     assert again.classes == 11
     x = small_data.test_images[:50]
     assert np.array_equal(again.probabilities(x), net.probabilities(x))
@@ -87,7 +83,7 @@ def test_bad_retraining_inputs(small_net: Network, small_data: Dataset,
             next(retrain(small_net, small_data, config, rng))
     with pytest.raises(FoolDigitsError, match=r"10 \(one per digit\).*has 11"):
         next(retrain(one_round[1].network, small_data, TINY, rng))
-    with pytest.raises(FoolDigitsError, match="needs a network with 11"):
+    with pytest.raises(FoolDigitsError, match="needs a model with 11"):
         require_classes(small_net, 11)
 
 

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.evolve import GAConfig, UniformPrior, evolve, run_to_end
-from fooldigits.network import Network
-from fooldigits.stats import (
+from fooldigits.lessons.evolve import GAConfig, UniformPrior, evolve, run_to_end
+from fooldigits.lessons.stats import (
     HistogramSampler,
     LocalPrior,
     StatsPrior,
@@ -19,6 +18,7 @@ from fooldigits.stats import (
     stats_distance,
     variogram,
 )
+from fooldigits.models.network import Network
 
 
 def test_variogram_of_hand_made_images() -> None:

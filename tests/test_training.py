@@ -1,5 +1,5 @@
-"""The fused training step against the textbook one, the epoch loop against a plain loop,
-and the neuron and cost classes against their definitions."""
+"""SGD against the loop written out, every trainable kind's gradients against finite
+differences, and the neuron and cost classes against their definitions."""
 
 from __future__ import annotations
 
@@ -9,70 +9,96 @@ import sys
 import numpy as np
 import pytest
 
-from fooldigits import FoolDigitsError, neurons
-from fooldigits.data import load_mnist
-from fooldigits.network import Network, SGDConfig, one_hot, sgd, shift_images
-from fooldigits.training import Step, textbook_step
+from fooldigits import FoolDigitsError
+from fooldigits.core.data import load_mnist
+from fooldigits.lessons.training import SGDConfig, sgd, shift_images
+from fooldigits.models import neurons
+from fooldigits.models.base import Trainable, one_hot
+from fooldigits.models.linear import Linear
+from fooldigits.models.network import Network
 
 CHOICES = [("sigmoid", "softmax", "cross-entropy"), ("sigmoid", "sigmoid", "cross-entropy"),
            ("sigmoid", "sigmoid", "quadratic"), ("relu", "softmax", "cross-entropy")]
 
 
-def _twins(choice: tuple[str, str, str], dtype: type) -> tuple[Network, Network]:
-    activation, output, cost = choice
-    net = Network([6, 5, 4, 10], activation=activation, output=output, cost=cost,
-                  rng=np.random.default_rng(3))
-    net.w = [w.astype(dtype) for w in net.w]
-    net.b = [b.astype(dtype) for b in net.b]
-    return net, net.copy()
-
-
-@pytest.mark.parametrize("choice", CHOICES)
-@pytest.mark.parametrize(("decay", "mu"), [(1.0, 0.0), (0.99, 0.0), (0.99, 0.9)])
-@pytest.mark.parametrize(("dtype", "tolerance"), [(np.float64, 1e-12), (np.float32, 1e-6)])
-def test_fused_step_takes_the_textbook_step(choice: tuple[str, str, str], decay: float,
-                                            mu: float, dtype: type, tolerance: float) -> None:
-    fast, book = _twins(choice, dtype)
-    step = Step(fast, 7)
-    v_w, v_b = [np.zeros_like(w) for w in book.w], [np.zeros_like(b) for b in book.b]
-    rng = np.random.default_rng(4)
-    for m in (7, 7, 3, 7):  # a short last batch too, then a full one again
-        x: np.ndarray = rng.random((m, 6)).astype(dtype)
-        y = one_hot(rng.integers(0, 10, m), dtype)
-        step(x, y, 0.5, decay, mu)
-        textbook_step(book, x, y, 0.5, decay, mu, v_w, v_b)
-    for ours, theirs in zip(fast.w + fast.b, book.w + book.b, strict=True):
-        assert ours.dtype == dtype
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance)
-    assert not np.allclose(fast.w[0], _twins(choice, dtype)[0].w[0])  # it did learn
-
-
-@pytest.mark.parametrize("shift", [False, True])
-def test_sgd_is_the_plain_loop_of_textbook_steps(shift: bool) -> None:
-    """Blocks of shuffled rows, shifts drawn once an epoch, eta decaying every batch: the
-    same network as the loop written out, from the same seed."""
-    data = np.random.default_rng(0)
-    x = (data.random((451, 784)) < 0.2).astype(np.float32)  # 226 batches: blocks of 2
-    labels = data.integers(0, 10, 451)
-    config = SGDConfig(epochs=2, batch_size=2, eta=0.3, lmbda=2.0, momentum=0.5,
-                       final_eta_ratio=0.2, shift=shift)
-    ours = Network([784, 5, 10], rng=np.random.default_rng(1))
-    book = ours.copy()
-    events = list(sgd(ours, x, labels, config, np.random.default_rng(2)))
-    assert sum(1 for e in events if type(e).__name__ == "BatchDone") > 100
-    rng, n, m = np.random.default_rng(2), len(x), config.batch_size
-    v_w, v_b = [np.zeros_like(w) for w in book.w], [np.zeros_like(b) for b in book.b]
+def _written_out(model: Trainable, x: np.ndarray, labels: np.ndarray, config: SGDConfig,
+                 rng: np.random.Generator) -> None:
+    """Nielsen's SGD written out plainly, nabla from backprop (the test's reference)."""
+    n, m = len(x), config.batch_size
+    params = model.parameters()
+    velocities = [np.zeros_like(p) for p, _ in params]
     batches = -(-n // m)
     for epoch in range(config.epochs):
         order = rng.permutation(n)
-        xs = shift_images(x, rng, order) if shift else x[order]
-        ys = one_hot(labels[order])
+        shifts = rng.integers(-1, 2, size=(n, 2)) if config.shift else None
         for k in range(batches):
-            eta = config.eta * (1 - 0.8 * (epoch + k / batches) / config.epochs)
-            textbook_step(book, xs[k * m : (k + 1) * m], ys[k * m : (k + 1) * m], eta,
-                          1 - eta * config.lmbda / n, config.momentum, v_w, v_b)
-    for a, b in zip(ours.w + ours.b, book.w + book.b, strict=True):
+            rows = order[k * m:(k + 1) * m]
+            xb = x[rows] if shifts is None else shift_images(x, rng, rows, shift=shifts[rows])
+            eta = config.eta * (1 - (1 - config.final_eta_ratio) * (epoch + k / batches)
+                                / config.epochs)
+            nabla = model.gradient(xb, one_hot(labels[rows], classes=model.classes))
+            for (p, decays), v, g in zip(params, velocities, nabla, strict=True):
+                v[...] = config.momentum * v - (eta / len(rows)) * g
+                p[...] = (1 - eta * config.lmbda / n if decays else 1) * p + v
+
+
+@pytest.mark.parametrize("shift", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "linear"])
+def test_sgd_is_the_plain_loop_of_the_book(shift: bool, kind: str) -> None:
+    """Shuffled mini-batches, shifts drawn once an epoch, eta decaying every batch, momentum
+    and weight decay on weights only: the same model as the loop written out, from the
+    same seed, for every trainable kind."""
+    data = np.random.default_rng(0)
+    x = (data.random((451, 784)) < 0.2).astype(np.float32)  # 226 batches
+    labels = data.integers(0, 10, 451)
+    config = SGDConfig(epochs=2, batch_size=2, eta=0.3, lmbda=2.0, momentum=0.5,
+                       final_eta_ratio=0.2, shift=shift)
+    ours: Trainable = (Network([784, 5, 10], rng=np.random.default_rng(1)) if kind == "dense"
+                       else Linear(rng=np.random.default_rng(1)))
+    book = ours.copy()
+    events = list(sgd(ours, x, labels, config, np.random.default_rng(2)))
+    assert sum(1 for e in events if type(e).__name__ == "BatchDone") > 100
+    _written_out(book, x, labels, config, np.random.default_rng(2))
+    for (a, _), (b, _) in zip(ours.parameters(), book.parameters(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    assert not np.allclose(ours.parameters()[0][0], ours.fresh(10, data).parameters()[0][0])
+
+
+@pytest.mark.parametrize("kind", ["dense", "linear"])
+def test_gradients_match_finite_differences(kind: str) -> None:
+    """`gradient` (every parameter) and `input_gradient` against central differences of
+    the cost, in float64."""
+    rng = np.random.default_rng(5)
+    model: Trainable = (Network([784, 6, 10], rng=rng) if kind == "dense" else Linear(rng=rng))
+    model = type(model).from_arrays({k: v.astype(np.float64) for k, v in model.arrays().items()
+                                     if v.dtype.kind != "U"},
+                                    {k: str(v[()]) for k, v in model.arrays().items()
+                                     if v.dtype.kind == "U"})
+    x, labels = rng.random((3, 784)), np.array([2, 7, 0])
+    y = one_hot(labels, np.float64)
+
+    def cost() -> float:
+        return float(-np.sum(y * np.log(model.probabilities(x))))
+
+    h = 1e-6
+    for (p, _), g in zip(model.parameters(), model.gradient(x, y), strict=True):
+        for index in map(tuple, rng.integers(0, p.shape, size=(4, p.ndim))):
+            old = p[index]
+            p[index] = old + h
+            up = cost()
+            p[index] = old - h
+            down = cost()
+            p[index] = old
+            assert g[index] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-7)
+    grad = model.input_gradient(x, labels)  # (3, 784)
+    for row, pixel in [(0, 300), (1, 400), (2, 500)]:
+        old = x[row, pixel]
+        x[row, pixel] = old + h
+        up = cost()
+        x[row, pixel] = old - h
+        down = cost()
+        x[row, pixel] = old
+        assert grad[row, pixel] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-7)
 
 
 def test_shift_images_takes_given_shifts() -> None:
@@ -138,7 +164,7 @@ def test_choices_are_classes_picked_by_name() -> None:
 
 
 def test_training_module_imports_on_its_own() -> None:
-    done = subprocess.run([sys.executable, "-c", "import fooldigits.training"],
+    done = subprocess.run([sys.executable, "-c", "import fooldigits.lessons.training"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from fooldigits import tutor
 from fooldigits.cli import app
+from fooldigits.tutor import story as tutor
 
 runner = CliRunner()
 

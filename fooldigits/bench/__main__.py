@@ -64,17 +64,10 @@ def compile_package() -> None:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     limit_threads(args.threads)
-    from fooldigits.speed import no_hugepage_stalls
-
-    # for both sides, like the threads: where a first touch of a huge page may wait for
-    # the kernel to compact memory, its cost flips with whatever ran before (a bare run
-    # paid 0.12 s of system time after a bare run, 0.6 s after a `fooldigits` one)
-    small_pages = no_hugepage_stalls()
     from rich.text import Text
 
     from fooldigits.bench import ROW_MODULES, ROWS, Context
-    from fooldigits.render import make_console, table
-    from fooldigits.speed import keep_freed_memory
+    from fooldigits.present.render import make_console, table
 
     for module in ROW_MODULES:
         importlib.import_module(module)
@@ -84,7 +77,6 @@ def main(argv: list[str]) -> int:
         print(f"[error] no bench section {unknown[0]!r}; the sections are: "
               f"{', '.join(sections)}", file=sys.stderr)
         return 2
-    keep_freed_memory()
     compile_package()
     console, progress = make_console(), make_console(stderr=True)
     if not console.is_terminal:
@@ -107,7 +99,7 @@ def main(argv: list[str]) -> int:
                 missed.append(result.what.strip())
     clock = "CPU time" if args.threads == 1 else "wall time"
     title = (f"fooldigits bench{' --quick' if args.quick else ''}: {args.threads} BLAS "
-             f"thread(s), {clock}{', no huge pages' if small_pages else ''}; each ratio is "
+             f"thread(s), {clock}; each ratio is "
              "the median of its back-to-back pairs, whose range is shown")
     styles = {"met": "green", "missed": "bold red"}
     shown = [[Text(cell, style="bold" if not row[-1] and i == 0 else styles.get(cell, ""))

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits.bench import Check, Context, Ratio, Result, references, row
+from fooldigits.models import load_model
+from fooldigits.models.network import Network
 
 PYTHON = sys.executable
 
@@ -28,7 +30,7 @@ def help_rows(ctx: Context) -> Iterator[Result]:
 
 @row("data")
 def data_rows(ctx: Context) -> Iterator[Result]:
-    from fooldigits import data
+    from fooldigits.core import data
 
     def first_load() -> None:
         data.load_raw.cache_clear()  # both are cached for the process: forget them
@@ -74,11 +76,11 @@ def training_rows(ctx: Context) -> Iterator[Result]:
 
 @row("fooling")
 def ga_rows(ctx: Context) -> Iterator[Result]:
-    from fooldigits import stats
-    from fooldigits.evolve import FoolResult, GAConfig, Prior, evolve, run_to_end
-    from fooldigits.network import Network
+    from fooldigits.lessons import stats
+    from fooldigits.lessons.evolve import FoolResult, GAConfig, Prior, evolve, run_to_end
 
-    net = Network.load()
+    net = load_model()
+    assert isinstance(net, Network)  # the bench measures the shipped dense network
     count = 200 if ctx.quick else 1000
     config = GAConfig()
     results: list[FoolResult] = []
@@ -114,12 +116,12 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
 
 @row("fooling")
 def every_digit_rows(ctx: Context) -> Iterator[Result]:
-    from fooldigits import stats
-    from fooldigits.dream import DreamConfig, dream
-    from fooldigits.evolve import GAConfig, evolve, run_to_end
-    from fooldigits.network import Network
+    from fooldigits.lessons import stats
+    from fooldigits.lessons.dream import DreamConfig, dream
+    from fooldigits.lessons.evolve import GAConfig, evolve, run_to_end
 
-    net = Network.load()
+    net = load_model()
+    assert isinstance(net, Network)  # the bench measures the shipped dense network
     runs = 5 if ctx.quick else 20
     results = [run_to_end(evolve(net, d, runs, GAConfig(), np.random.default_rng(d)))
                for d in range(10)]
@@ -143,11 +145,11 @@ def every_digit_rows(ctx: Context) -> Iterator[Result]:
 def attack_rows(ctx: Context) -> Iterator[Result]:
     """The epsilon sweep of `fooldigits adversarial` (FGSM and 40-step PGD at six
     epsilons) against as many bare forward-backward passes down to the pixels."""
-    from fooldigits import adversarial
-    from fooldigits.data import load_mnist
-    from fooldigits.network import Network
+    from fooldigits.core.data import load_mnist
+    from fooldigits.lessons import adversarial
 
-    net = Network.load()
+    net = load_model()
+    assert isinstance(net, Network)  # the bench measures the shipped dense network
     data = load_mnist()
     n = 1000 if ctx.quick else 5000
     x, y = data.test_images[:n], data.test_labels[:n]
@@ -168,7 +170,7 @@ def attack_rows(ctx: Context) -> Iterator[Result]:
 @row("drawing pad")
 def draw_rows(ctx: Context) -> Iterator[Result]:
     """The pad's redraw after a mouse stroke: parse, paint, read, redraw."""
-    from fooldigits.drawpad import bench_row
+    from fooldigits.pad.drawpad import bench_row
 
     what, project, reference = bench_row(20 if ctx.quick else 40)
     yield Ratio(f"{what} / one forward pass + full-screen render", project, reference,

@@ -30,8 +30,8 @@ from fooldigits import FoolDigitsError
 if TYPE_CHECKING:
     import numpy as np
 
-    from fooldigits.network import Network
-    from fooldigits.present import Output
+    from fooldigits.models.base import Classifier
+    from fooldigits.present.presenter import Output
 
 app = typer.Typer(
     help="Artificial neural networks are not human: train an MNIST network, then fool it.\n\n"
@@ -116,10 +116,7 @@ def paragraphs(doc: str) -> str:
 def output(no_color: bool = False, as_json: bool = False, png: Path | None = None,
            html: Path | None = None, title: str = "fooldigits") -> Output:
     """Where the command's stream goes; checks --png/--html paths before any work."""
-    from fooldigits.present import Output
-    from fooldigits.speed import keep_freed_memory
-
-    keep_freed_memory()
+    from fooldigits.present.presenter import Output
     out = Output(no_color, as_json, png, html, title)
     out.check()
     return out
@@ -127,7 +124,7 @@ def output(no_color: bool = False, as_json: bool = False, png: Path | None = Non
 
 def run(stream: Any, out: Output) -> Any:
     """Hand an experiment to the presenter; return its result."""
-    from fooldigits.present import present
+    from fooldigits.present.presenter import present
 
     return present(stream, out, out.title)
 
@@ -142,15 +139,16 @@ def numbers(text: str, name: str, example: str) -> list[float]:
 
 def rng(seed: int) -> np.random.Generator:
     """A generator for any integer seed (negative ones too)."""
-    from fooldigits.options import make_rng
+    from fooldigits.core.options import make_rng
 
     return make_rng(seed)
 
 
-def load(model: Path | None) -> Network:
-    from fooldigits.network import Network
+def load(model: Path | None) -> Classifier:
+    from fooldigits.models import load_model
 
-    return Network.load(model)
+
+    return load_model(model)
 
 
 def digit(value: int | None, name: str = "--digit") -> None:
@@ -165,10 +163,12 @@ def positive(value: int, name: str, most: int | None = None) -> None:
         raise FoolDigitsError(f"{name} must be at most {most:,}, got {value:,}")
 
 
-def check_reachable(net: Network, digits: list[int], target: float, what: str) -> None:
+def check_reachable(net: Classifier, digits: list[int], target: float, what: str) -> None:
     """Refuse a target above the confidence ceiling, instead of searching in silence."""
-    from fooldigits.ceiling import confidence_ceiling
+    from fooldigits.lessons.ceiling import applies, confidence_ceiling
 
+    if not applies(net):  # no bound is known for this kind: the search will tell
+        return
     ceiling = confidence_ceiling(net)
     out_of_reach = [d for d in digits if ceiling[d] < target]
     if out_of_reach:
@@ -178,68 +178,10 @@ def check_reachable(net: Network, digits: list[int], target: float, what: str) -
             f"ceiling is {ceiling[d]:.6f} (see `fooldigits ceiling`); lower the target")
 
 
-def click_app(listing: bool = False, only: str | None = None) -> Any:
-    """The click command behind `app`, with flags shown as flags in --help.
-
-    With `listing`, each command is built with its name and help but without its options:
-    all that `fooldigits --help` shows. With `only`, so is every command but that one (or
-    that group's). Building the 180 options of all commands is most of typer's work at
-    start-up (35 ms, against 3 ms for a bare app with two options a command); a test
-    checks that the trees print the same help.
-    """
-    if listing or only:
-        try:
-            return _listing(only)
-        except Exception:  # a typer without these internals: build the whole tree
-            pass
+def click_app() -> Any:
+    """The click command behind `app` (typer's public `get_command`), with flags shown as
+    flags in --help (no type, no metavar)."""
     command_tree = typer.main.get_command(app)
-    _flags_without_type(command_tree)
-    return command_tree
-
-
-def _listing(keep: str | None = None) -> Any:
-    """`typer.main.get_command(app)` with the commands' parameters left out, but those of
-    the command (or group) named `keep`."""
-    import typer.main as typer_main
-
-    def name(info: Any) -> str:
-        return str(info.name or typer_main.get_command_name(info.callback.__name__))
-
-    # the function that builds a command's options: its name and what it returns with
-    # no options differ between typer versions (a missing one falls back to the full tree)
-    choices: tuple[tuple[str, tuple[Any, ...]], ...] = (
-        ("get_params_convertors_ctx_param_name_from_function", ([], {}, None)),  # <= 0.28
-        ("_get_params_name_from_function", ([], None)),  # 0.29
-    )
-    builder, nothing = next(choice for choice in choices if hasattr(typer_main, choice[0]))
-    build = getattr(typer_main, builder)
-    commands = {info.callback for info in app.registered_commands if name(info) != keep}
-    commands |= {info.callback for group in app.registered_groups
-                 if group.typer_instance and group.name != keep
-                 for info in group.typer_instance.registered_commands}
-
-    def without_options(callback: Any) -> Any:
-        return nothing if callback in commands else build(callback)
-
-    # typer <= 0.28 also reads every callback's signature again to wrap it; a command
-    # that will not run needs no wrapper
-    wrap = getattr(typer_main, "get_callback", None)
-
-    def not_built(**_: Any) -> None:  # never called: click runs only the command named
-        raise RuntimeError("a command built without its options was invoked")
-
-    def unwrapped(**kwargs: Any) -> Any:
-        return not_built if kwargs.get("callback") in commands else wrap(**kwargs)  # type: ignore[misc]
-
-    setattr(typer_main, builder, without_options)
-    if wrap is not None:
-        typer_main.get_callback = unwrapped
-    try:
-        command_tree = typer_main.get_command(app)
-    finally:
-        setattr(typer_main, builder, build)
-        if wrap is not None:
-            typer_main.get_callback = wrap
     _flags_without_type(command_tree)
     return command_tree
 
@@ -279,22 +221,13 @@ def one_blas_thread() -> None:
 
 def main() -> None:
     """Entry point of the `fooldigits` console script."""
-    from fooldigits.files import sigterm_as_interrupt
-    from fooldigits.speed import no_hugepage_stalls
+    from fooldigits.core.files import sigterm_as_interrupt
 
     one_blas_thread()
-    no_hugepage_stalls()  # like the threads, before NumPy is imported
     sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
     _tolerant_streams()
     try:
-        args = sys.argv[1:]
-        # shell completion runs `fooldigits` with no arguments (the words are in the
-        # environment) and may complete any command's options: it gets the whole tree
-        completing = "_FOOLDIGITS_COMPLETE" in os.environ
-        listing = args in ([], ["--help"], ["-h"]) and not completing  # the command list
-        only = (args[0] if args and not listing and not completing
-                and not args[0].startswith("-") else None)
-        click_app(listing, only)(prog_name="fooldigits")
+        click_app()(prog_name="fooldigits")
     except SystemExit as done:
         _flush_stdout()
         raise done from None

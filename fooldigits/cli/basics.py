@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +46,7 @@ def show(
     digit(digit_)
     positive(count, "--count", MAX_SHOW)
     out = output(no_color, as_json, png, html, "training images")
-    from fooldigits.data import training_digits
+    from fooldigits.core.data import training_digits
     from fooldigits.experiments.basics import show as show_images
 
     images, labels = training_digits(digit_, count, data_dir)
@@ -127,8 +126,9 @@ def train(
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.
     """
-    from fooldigits.files import check_output
-    from fooldigits.network import Network, SGDConfig
+    from fooldigits.core.files import check_output
+    from fooldigits.lessons.training import SGDConfig
+    from fooldigits.models.network import Network
 
     sizes = [784, *hidden_sizes(hidden), 10]
     positive(epochs, "--epochs", MAX_EPOCHS)
@@ -138,11 +138,9 @@ def train(
     config.check()
     check_output(out, ".npz", "--out")
     view = output(no_color, as_json, None, html, f"training {'-'.join(map(str, sizes))}")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.basics import train as train_network
 
-    gc.freeze()  # what the imports made lives until exit: the garbage collector need
-    # not walk it again while training, nor at exit (0.05 s of a 2 s run, docs/speed.md)
     data = load_mnist(data_dir, train_bytes=True)  # sgd makes floats a block at a time
     generator = rng(seed)
     net = Network(sizes, activation=activation.value, output=output_.value, cost=cost.value,
@@ -168,7 +166,7 @@ def evaluate(
 ) -> None:
     """Test accuracy of a model: overall, per digit, and the confusion matrix."""
     out = output(no_color, as_json, None, html, "how good is the network?")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.basics import evaluate as evaluate_model
 
     net = load(model)

@@ -42,10 +42,10 @@ def tutor(
     With --html FILE the whole story is also saved as one self-contained web page, for a teacher
     to project or hand out.
     """
-    from fooldigits import tutor as story
-    from fooldigits.options import make_rng
-    from fooldigits.pieces import Say
-    from fooldigits.present import Presenter
+    from fooldigits.core.options import make_rng
+    from fooldigits.core.pieces import Say
+    from fooldigits.present.presenter import Presenter
+    from fooldigits.tutor import story as story
 
     index = story.chapter(chapter) if chapter else 0
     view = output(no_color, False, None, html, "fooldigits: artificial neural networks are "
@@ -102,7 +102,7 @@ KEYS = {"enter": "next", " ": "next", "right": "next", "down": "next", "n": "n",
 def _ask(presenter: Any, prompt: str, allowed: tuple[str, ...] = ("next", "b", "r", "n", "q")
          ) -> str:
     """Show the keys, then wait for one that means something here (others are ignored)."""
-    from fooldigits.keys import read_key
+    from fooldigits.pad.keys import read_key
 
     presenter.console.print(f"[dim]{prompt}[/]")
     while True:
@@ -132,8 +132,8 @@ def read(
     """A docs chapter beside the code it explains (side by side from 140 columns, stacked below)."""
     import inspect
 
-    from fooldigits import tutor as story
-    from fooldigits.render import code, make_console, markdown, side_by_side, table
+    from fooldigits.present.render import code, make_console, markdown, side_by_side, table
+    from fooldigits.tutor import story as story
 
     console = make_console(no_color)
     known = story.topics()
@@ -176,7 +176,7 @@ app.add_typer(exercise_app, name="exercise")
 def exercise_list(no_color: NoColorOpt = False) -> None:
     """The exercises, one per core idea."""
     from fooldigits import exercises
-    from fooldigits.render import make_console, table
+    from fooldigits.present.render import make_console, table
 
     rows = [(e.name, e.title) for e in exercises.EXERCISES.values()]
     make_console(no_color).print(table("exercises: fooldigits exercise start NAME DIR",
@@ -210,8 +210,8 @@ def exercise_check(
     from rich.markup import escape
 
     from fooldigits import exercises
-    from fooldigits.pieces import to_json
-    from fooldigits.render import make_console
+    from fooldigits.core.pieces import to_json
+    from fooldigits.present.render import make_console
 
     report = exercises.check(name, directory, timeout=timeout)
     if as_json:

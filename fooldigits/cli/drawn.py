@@ -85,8 +85,8 @@ def draw(
     Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
     u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
     """
-    from fooldigits import drawpad
-    from fooldigits.render import make_console, uses_blocks
+    from fooldigits.pad import drawpad
+    from fooldigits.present.render import make_console, uses_blocks
 
     net = load(model)
     console = make_console(no_color)
@@ -116,7 +116,7 @@ def border(
     if show < 0:
         raise FoolDigitsError(f"--show must be 0 or more, got {show}")
     out = output(no_color, as_json, png, html, "digits stretched to the edges")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.drawn import border as border_digits
 
     data = load_mnist(data_dir)
@@ -150,7 +150,7 @@ def scramble(
         raise FoolDigitsError(f"--levels must be shares in [0, 1], got {levels!r}")
     positive(count, "--count")
     out = output(no_color, as_json, png, html, "noise in the background")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.drawn import scramble as scramble_digits
 
     data = load_mnist(data_dir)

@@ -64,7 +64,7 @@ def pca(
     if not 1 <= neighbours <= 1000:
         raise FoolDigitsError(f"--neighbours must be between 1 and 1000, got {neighbours}")
     out = output(no_color, as_json, png, html, "eigen-digits")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments import eigen
 
     data = load_mnist(data_dir)

@@ -69,7 +69,7 @@ def adversarial(
     Accuracy and the confidence of the wrong answers are shown for each epsilon, with
     examples: the digit, the change, the result.
     """
-    from fooldigits.adversarial import check_epsilon, check_method
+    from fooldigits.lessons.adversarial import check_epsilon, check_method
 
     values = numbers(epsilons, "--epsilons", "0,0.1,0.2")
     for value in values:
@@ -88,9 +88,10 @@ def adversarial(
     if target is not None and target == digit_:
         raise FoolDigitsError("--target must differ from --digit")
     out = output(no_color, as_json, png, html, "adversarial digits")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
+    from fooldigits.core.pieces import DIGITS
     from fooldigits.experiments import fighting
-    from fooldigits.network import DIGITS, require_classes
+    from fooldigits.models.base import require_classes
 
     net = load(model)
     data = load_mnist(data_dir)
@@ -142,8 +143,8 @@ def retrain(
     set as class 10 ("not a digit"), trains a new 11-output network, and lets the genetic
     algorithm try again. The table shows what changes and what does not.
     """
-    from fooldigits.files import check_output
-    from fooldigits.retrain import RetrainConfig
+    from fooldigits.core.files import check_output
+    from fooldigits.lessons.retrain import RetrainConfig
 
     config = RetrainConfig(rounds=rounds, per_digit=per_digit, max_generations=max_generations,
                            epochs=epochs)
@@ -151,7 +152,7 @@ def retrain(
     if out is not None:
         check_output(out, ".npz", "--out")
     view = output(no_color, as_json, png, html, "retraining with a 'not a digit' class")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fighting import retrain as retrain_rounds
 
     result = run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed)), view)

@@ -77,8 +77,8 @@ def dream(
     stay noise to a person. Try --lr 0.01 --steps 100 to see a digit that never converges, and
     --prior tv to ask for smoother images.
     """
-    from fooldigits.dream import DreamConfig
-    from fooldigits.options import finite
+    from fooldigits.core.options import finite
+    from fooldigits.lessons.dream import DreamConfig
 
     config = DreamConfig(steps, lr, threshold, prior.value, prior_weight)
     config.check()
@@ -137,9 +137,9 @@ def fool(
     the network is most confident about. A single run is shown live. Try --count 1000 --mean to
     see what the network "wants" a 2 to look like.
     """
-    from fooldigits.evolve import GAConfig
-    from fooldigits.files import check_output
-    from fooldigits.options import finite
+    from fooldigits.core.files import check_output
+    from fooldigits.core.options import finite
+    from fooldigits.lessons.evolve import GAConfig
 
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
@@ -204,13 +204,13 @@ def transfer(
     Images are evolved against each network (rows) and shown to every network (columns): mean
     confidence in the intended digit, and the share above 99%.
     """
-    from fooldigits.options import finite
+    from fooldigits.core.options import finite
 
     positive(count, "--count", 10_000)
     positive(epochs, "--epochs", 1000)
     finite(target, "--target", 0.0, 1.0, high_open=True)
     out = output(no_color, as_json, None, html, "transfer between networks")
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fooling import transfer as transfer_matrix
 
     if models:

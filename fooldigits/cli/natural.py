@@ -71,7 +71,7 @@ def compare(
     images are (statistics distance to real digits, and the correlation of the mean image with
     the real mean digit).
     """
-    from fooldigits.options import finite
+    from fooldigits.core.options import finite
 
     digit(digit_)
     positive(count, "--count", 100_000)

@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import atomic_write
+from fooldigits.core.data import atomic_write
 from fooldigits.exercises import checks, sandbox
 from fooldigits.exercises.judge import Case
 

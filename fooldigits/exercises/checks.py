@@ -38,7 +38,7 @@ from fooldigits.exercises.judge import (
     same,
 )
 from fooldigits.exercises.sandbox import Call, Outcome, Returned, Seed, Seq
-from fooldigits.network import Network
+from fooldigits.models.network import Network
 
 # -- sigmoid -------------------------------------------------------------------------------
 OVERFLOW = ("sigmoid overflows: e^-z is too large for a float at z = -1000 (NumPy warns "

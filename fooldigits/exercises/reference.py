@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fooldigits.network import Network
-from fooldigits.network import sigmoid as _sigmoid
-from fooldigits.pca import PCA
-from fooldigits.stats import variogram as _variogram
+from fooldigits.lessons.pca import PCA
+from fooldigits.lessons.stats import variogram as _variogram
+from fooldigits.models.network import Network
+from fooldigits.models.neurons import sigmoid as _sigmoid
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ interrupted or diverged run replace a saved model with a worse one); `evaluate` 
 a model on the test set; `right_and_wrong` shows five digits it reads and five it
 misreads. Each yields pieces and returns what `--json` prints.
 
-    >>> result = yield from evaluate(Network.load(), data.test_images, data.test_labels)
+    >>> result = yield from evaluate(load_model(), data.test_images, data.test_labels)
     >>> result.accuracy        # 0.9826 for the shipped model
 
 What it leaves out: the maths (`network.py`, `data.py`) and the drawing (`present.py`).
@@ -23,9 +23,19 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
-from fooldigits.data import Dataset
-from fooldigits.network import BatchDone, Network, SGDConfig, class_name, sgd
-from fooldigits.pieces import NO_JSON, Bars, Experiment, Images, Say, Table
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import (
+    NO_JSON,
+    Bars,
+    BatchDone,
+    Experiment,
+    Images,
+    Say,
+    Table,
+    class_name,
+)
+from fooldigits.lessons.training import SGDConfig, sgd
+from fooldigits.models.base import Classifier, Trainable
 
 
 # -- chapter 1: the data ----------------------------------------------------------------------
@@ -59,15 +69,15 @@ def digit_means(data: Dataset) -> Experiment[ShowResult]:
 # -- chapter 2: training ------------------------------------------------------------------------
 @dataclass
 class TrainResult:
-    sizes: list[int]
+    architecture: str  # `describe()` of the model
     epochs: list[dict[str, Any]]
     best_epoch: int
     best_validation_accuracy: float
     saved: str | None
-    network: Network | None = field(default=None, metadata=NO_JSON)
+    network: Classifier | None = field(default=None, metadata=NO_JSON)
 
 
-def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generator,
+def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Generator,
           out: Path | None = None, monitor: bool = True) -> Experiment[TrainResult]:
     """Train `net` by SGD; keep the network of the best validation epoch; save it to `out`.
 
@@ -75,7 +85,7 @@ def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generat
     an untouched one never replaces an existing file; either way `Interrupted` says what
     happened. Divergence (NaN weights) after a good epoch saves that epoch's network.
     """
-    best: Network | None = None
+    best: Classifier | None = None
     best_accuracy, best_epoch = -1.0, 0
     epochs: list[dict[str, Any]] = []
     validation = (data.validation_images, data.validation_labels) if monitor else None
@@ -128,7 +138,7 @@ def train(net: Network, data: Dataset, config: SGDConfig, rng: np.random.Generat
     if saved:
         yield Say(f"saved {saved} (epoch {best_epoch}, best validation accuracy "
                   f"{100 * best_accuracy:.2f}%)", "good")
-    return TrainResult(net.sizes, epochs, best_epoch, best_accuracy, saved, best)
+    return TrainResult(net.describe(), epochs, best_epoch, best_accuracy, saved, best)
 
 
 # -- evaluate -----------------------------------------------------------------------------------
@@ -140,10 +150,10 @@ class EvaluateResult:
     per_digit: dict[str, float]
     confusion: list[list[int]]
     model: str
-    sizes: list[int]
+    architecture: str  # `describe()` of the model
 
 
-def evaluate(net: Network, x: np.ndarray, y: np.ndarray, model: str = "shipped default"
+def evaluate(net: Classifier, x: np.ndarray, y: np.ndarray, model: str = "shipped default"
              ) -> Experiment[EvaluateResult]:
     """Accuracy overall and per digit, and the confusion matrix (true x predicted)."""
     if len(y) == 0:
@@ -153,7 +163,7 @@ def evaluate(net: Network, x: np.ndarray, y: np.ndarray, model: str = "shipped d
     accuracy = float(confusion.trace() / confusion.sum())
     names = [class_name(d) for d in range(len(confusion))]
     yield Say(f"test accuracy {100 * accuracy:.2f}% on {int(confusion.sum()):,} images "
-              f"({'-'.join(map(str, net.sizes))} {net.activation}, {net.output} output)", "good")
+              f"({net.describe()})", "good")
     command = net.meta.get("command")
     stopped = f" (stopped {net.meta['stopped']})" if "stopped" in net.meta else ""
     yield Say(f"made by: {command or 'unknown'}{stopped}", "note")
@@ -163,7 +173,7 @@ def evaluate(net: Network, x: np.ndarray, y: np.ndarray, model: str = "shipped d
                 diagonal=True)
     return EvaluateResult(accuracy, int(confusion.sum()), command,
                           {names[d]: float(a) for d, a in enumerate(per_digit)},
-                          confusion.tolist(), model, net.sizes)
+                          confusion.tolist(), model, net.describe())
 
 
 @dataclass
@@ -171,13 +181,13 @@ class RightWrongResult:
     accuracy: float
 
 
-def right_and_wrong(net: Network, x: np.ndarray, y: np.ndarray, k: int = 5
+def right_and_wrong(net: Classifier, x: np.ndarray, y: np.ndarray, k: int = 5
                     ) -> Experiment[RightWrongResult]:
     """The first `k` test digits the network reads right, and the first `k` it misreads."""
     p = net.probabilities(x)  # (n, classes)
     predicted = p.argmax(axis=1)
     accuracy = float(np.mean(predicted == y))
-    yield Say(f"The shipped {'-'.join(map(str, net.sizes))} model "
+    yield Say(f"The shipped {net.describe()} model "
               f"({net.meta.get('command', '')}) gets {100 * accuracy:.2f}% of {len(y):,} test "
               "images right.")
     picks = np.concatenate([np.flatnonzero(predicted == y)[:k], np.flatnonzero(predicted != y)[:k]])

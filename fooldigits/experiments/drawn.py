@@ -25,8 +25,17 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.network import Network, class_name
-from fooldigits.pieces import NO_JSON, Experiment, Images, Reading, Say, Step, Table
+from fooldigits.core.pieces import (
+    NO_JSON,
+    Experiment,
+    Images,
+    Reading,
+    Say,
+    Step,
+    Table,
+    class_name,
+)
+from fooldigits.models.base import Classifier
 
 
 # -- classify -------------------------------------------------------------------------------
@@ -39,10 +48,10 @@ class ClassifyResult:
         return self.readings
 
 
-def classify(net: Network, files: Sequence[Path], raw: bool = False
+def classify(net: Classifier, files: Sequence[Path], raw: bool = False
              ) -> Experiment[ClassifyResult]:
     """Read every file (one bad file is reported and skipped), then classify them all."""
-    from fooldigits import drawings
+    from fooldigits.lessons import drawings
 
     names: list[str] = []
     inputs: list[np.ndarray] = []
@@ -75,10 +84,10 @@ class FramingResult:
     captions: list[str]
 
 
-def framing(net: Network, two: np.ndarray) -> Experiment[FramingResult]:
+def framing(net: Classifier, two: np.ndarray) -> Experiment[FramingResult]:
     """One digit redrawn on a 400x400 page to the edges and small, each read raw and
     normalised: the seed's edge-drawn '2' and the fix."""
-    from fooldigits.drawings import normalise, paint
+    from fooldigits.lessons.drawings import normalise, paint
 
     pictures = {"edge": paint(two, 400, (0, 0, 400)),  # drawn to the canvas edges
                 "small": paint(two, 400, (57, 57, 286))}  # small and centred
@@ -104,10 +113,10 @@ class BorderResult:
     border: dict[str, float]
 
 
-def border(net: Network, x: np.ndarray, y: np.ndarray, show: int = 4
+def border(net: Classifier, x: np.ndarray, y: np.ndarray, show: int = 4
            ) -> Experiment[BorderResult]:
     """Every digit stretched to the edges of its 28x28 box, classified again."""
-    from fooldigits.drawings import border_images
+    from fooldigits.lessons.drawings import border_images
 
     yield Step(f"stretching {len(x):,} digits to the edges")
     stretched = border_images(x)  # (n, 784)
@@ -136,11 +145,11 @@ class ScrambleResult:
     levels: list[dict[str, float]]
 
 
-def scramble(net: Network, x: np.ndarray, y: np.ndarray, levels: Sequence[float],
+def scramble(net: Classifier, x: np.ndarray, y: np.ndarray, levels: Sequence[float],
              rng: np.random.Generator, examples: int = 4) -> Experiment[ScrambleResult]:
     """A share of the background replaced by noise, level by level: accuracy falls,
     confidence does not."""
-    from fooldigits.drawings import scramble_background
+    from fooldigits.lessons.drawings import scramble_background
 
     results: list[dict[str, float]] = []
     shown, captions = [], []

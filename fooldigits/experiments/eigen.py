@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fooldigits.pieces import Bars, Experiment, Images, Say, Step, Table
+from fooldigits.core.pieces import Bars, Experiment, Images, Say, Step, Table
 
 MARKS = (1, 2, 5, 10, 20, 50, 100, 200, 400, 784)
 
@@ -43,8 +43,8 @@ def pca(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np
         network_accuracy: float | None = None, marks: Sequence[int] = MARKS,
         facts: bool = True) -> Experiment[PCAResult]:
     """Eigen-digits, explained variance and the classifiers' test accuracy for each k."""
-    from fooldigits import pca as pc
-    from fooldigits.render import signed_scale, unit_scale
+    from fooldigits.lessons import pca as pc
+    from fooldigits.present.render import signed_scale, unit_scale
 
     yield Step(f"fitting PCA to {len(train_x):,} images (784x784 covariance, eigh)")
     start = time.perf_counter()
@@ -99,7 +99,7 @@ class ReconstructResult:
 def reconstruct(train_x: np.ndarray, image: np.ndarray, index: int, digit: int,
                 ks: Sequence[int]) -> Experiment[ReconstructResult]:
     """Test image `index` rebuilt from its first k components, for each k."""
-    from fooldigits import pca as pc
+    from fooldigits.lessons import pca as pc
 
     yield Step(f"fitting PCA to {len(train_x):,} images")
     model = pc.PCA(max(ks)).fit(train_x)

@@ -28,15 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from fooldigits.network import Network, class_name
-from fooldigits.pieces import NO_JSON, Experiment, Images, Say, Step, Table
+from fooldigits.core.pieces import NO_JSON, Experiment, Images, Say, Step, Table, class_name
+from fooldigits.models.base import Classifier
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _pictures(net: Network, ex: Any, epsilon: float | np.ndarray, what: str
+def _pictures(net: Classifier, ex: Any, epsilon: float | np.ndarray, what: str
               ) -> Experiment[None]:
     """Original, change and adversarial image of each example, as three grids."""
     k = len(ex.originals)
@@ -62,12 +62,12 @@ class AdversarialResult:
     model: str
 
 
-def adversarial(net: Network, x: np.ndarray, y: np.ndarray, epsilons: Sequence[float],
+def adversarial(net: Classifier, x: np.ndarray, y: np.ndarray, epsilons: Sequence[float],
                 methods: Sequence[str] = ("fgsm", "pgd"), steps: int = 40, show: int = 5,
                 example_epsilon: float = 0.1, model: str = "shipped") -> Experiment[
                     AdversarialResult]:
     """FGSM and PGD on real test digits: accuracy vs epsilon, and examples drawn."""
-    from fooldigits import adversarial as adv
+    from fooldigits.lessons import adversarial as adv
 
     rows = []
     total = len(methods) * len(epsilons)
@@ -112,10 +112,10 @@ class TargetedResult:
     median_epsilon: float | None
 
 
-def targeted(net: Network, x: np.ndarray, digit: int, target: int, method: str = "pgd",
+def targeted(net: Classifier, x: np.ndarray, digit: int, target: int, method: str = "pgd",
              steps: int = 40, show: int = 5) -> Experiment[TargetedResult]:
     """Real `digit`s pushed to read as `target`, each by the smallest epsilon found."""
-    from fooldigits import adversarial as adv
+    from fooldigits.lessons import adversarial as adv
 
     labels = np.full(len(x), digit)
     yield Step(f"bisecting the smallest change that turns each of {len(x)} '{digit}'s into "
@@ -145,14 +145,14 @@ class AdversarialTransferResult:
     fooling: Any = None
 
 
-def adversarial_transfer(nets: Sequence[tuple[str, Network]], x: np.ndarray, y: np.ndarray,
+def adversarial_transfer(nets: Sequence[tuple[str, Classifier]], x: np.ndarray, y: np.ndarray,
                          epsilon: float, rng: np.random.Generator, method: str = "pgd",
                          steps: int = 40, train: tuple[Any, int, int] | None = None,
                          fooling_count: int = 1) -> Experiment[AdversarialTransferResult]:
     """Perturbations made on each network (rows) tried on every network (columns), then
     the fooling images' transfer for the same networks, to set beside it."""
-    from fooldigits import adversarial as adv
     from fooldigits.experiments.fooling import train_others, transfer
+    from fooldigits.lessons import adversarial as adv
 
     if train is not None:
         nets = [*nets, *(yield from train_others(*train))]
@@ -176,13 +176,13 @@ def adversarial_transfer(nets: Sequence[tuple[str, Network]], x: np.ndarray, y: 
 @dataclass
 class RetrainReport:
     rounds: list[dict[str, Any]]
-    network: Network | None = field(default=None, metadata=NO_JSON)
+    network: Classifier | None = field(default=None, metadata=NO_JSON)
 
 
-def retrain(net: Network, data: Any, config: Any, rng: np.random.Generator
+def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator
             ) -> Experiment[RetrainReport]:
     """Nguyen et al.'s experiment: fool, add the fooling images as class 10, retrain, repeat."""
-    from fooldigits import retrain as rt
+    from fooldigits.lessons import retrain as rt
 
     rows: list[dict[str, Any]] = []
     result = None

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
-from fooldigits.evolve import FoolResult, GAConfig, evolve
-from fooldigits.network import Network
-from fooldigits.pieces import NO_JSON, Experiment, Images, Say, Step, Table
+from fooldigits.core.pieces import NO_JSON, Experiment, Images, Say, Step, Table
+from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.models.base import Classifier
+from fooldigits.models.network import Network
 
 
 # -- dream --------------------------------------------------------------------------------------
@@ -44,10 +45,10 @@ class DreamReport:
     images: np.ndarray = field(repr=False, metadata=NO_JSON)
 
 
-def dream(net: Network, digits: Sequence[int], config: Any, rng: np.random.Generator,
+def dream(net: Classifier, digits: Sequence[int], config: Any, rng: np.random.Generator,
           invert: bool = False, title: str | None = None) -> Experiment[DreamReport]:
     """Gradient steps on the pixels from noise, weights frozen, until the network is sure."""
-    from fooldigits.dream import dream as dream_images
+    from fooldigits.lessons.dream import dream as dream_images
 
     yield Step(f"dreaming {len(digits)} digit(s), up to {config.steps} steps each")
     r = dream_images(net, np.asarray(digits), config, rng)
@@ -90,7 +91,7 @@ def _row(r: FoolResult, prior: str, natural: dict[str, float] | None) -> dict[st
 
 def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     """Every run's image, digit, confidence and generations into one .npz: the count."""
-    from fooldigits.files import atomic_write
+    from fooldigits.core.files import atomic_write
 
     arrays: dict[str, Any] = {
         "images": np.concatenate([r.images for r in runs]).reshape(-1, 28, 28),
@@ -101,13 +102,13 @@ def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     return len(arrays["images"])
 
 
-def fool(net: Network, digits: Sequence[int], count: int, config: GAConfig,
+def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
          rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
          lags: int = 4, bins: int = 16, mean: bool = False, out: Path | None = None,
          samples: int = 20, table: bool = True, title: str = "images the network is sure about",
          natural: bool = True) -> Experiment[FoolReport]:
     """Evolve `count` fooling images per digit; show samples, runs, means, naturalness."""
-    from fooldigits import stats
+    from fooldigits.lessons import stats
 
     runs: list[FoolResult] = []
     for d in digits:
@@ -141,7 +142,7 @@ def fool(net: Network, digits: Sequence[int], count: int, config: GAConfig,
                       int(np.median(r.generations)), int(r.generations.max()),
                       f"{r.seconds:.2f} s") for r in runs])
     if mean:
-        from fooldigits.data import load_mnist
+        from fooldigits.core.data import load_mnist
 
         data = load_mnist(data_dir)
         means = [m for r in runs for m in (
@@ -188,9 +189,9 @@ class CeilingResult:
     ceiling_gap: list[float]
 
 
-def ceiling(net: Network, rng: np.random.Generator) -> Experiment[CeilingResult]:
+def ceiling(net: Classifier, rng: np.random.Generator) -> Experiment[CeilingResult]:
     """The upper bound of each digit's confidence beside the best that dreaming finds."""
-    from fooldigits.ceiling import best_found, ceiling_gap, confidence_ceiling
+    from fooldigits.lessons.ceiling import best_found, ceiling_gap, confidence_ceiling
 
     bound, gap = confidence_ceiling(net), ceiling_gap(net)
     yield Step("dreaming the most confident image per digit (3 step sizes, 3,000 steps)")
@@ -217,11 +218,11 @@ class TransferResult:
     reached: list[int]
 
 
-def train_others(data: Any, epochs: int, seed: int) -> Experiment[list[tuple[str, Network]]]:
+def train_others(data: Any, epochs: int, seed: int) -> Experiment[list[tuple[str, Classifier]]]:
     """Three more networks trained now for `transfer`: 784-30-10, 784-100-10, 784-100-100-10."""
-    from fooldigits.network import SHIPPED_RECIPE, EpochDone, sgd
+    from fooldigits.lessons.training import SHIPPED_RECIPE, EpochDone, sgd
 
-    nets = []
+    nets: list[tuple[str, Classifier]] = []
     plans = (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4))
     for i, (sizes, s) in enumerate(plans):
         net_rng = np.random.default_rng(seed + s)
@@ -235,12 +236,12 @@ def train_others(data: Any, epochs: int, seed: int) -> Experiment[list[tuple[str
     return nets
 
 
-def transfer(nets: Sequence[tuple[str, Network]], count: int, target: float,
+def transfer(nets: Sequence[tuple[str, Classifier]], count: int, target: float,
              rng: np.random.Generator, train: tuple[Any, int, int] | None = None
              ) -> Experiment[TransferResult]:
     """Fooling images evolved against each network (rows), shown to every network;
     with `train` = (data, epochs, seed), three more networks are trained first."""
-    from fooldigits.evolve import transfer_matrix
+    from fooldigits.lessons.evolve import transfer_matrix
 
     if train is not None:
         nets = [*nets, *(yield from train_others(*train))]

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from fooldigits.network import Network
-from fooldigits.pieces import Bars, Experiment, Images, Say, Step, Table
+from fooldigits.core.pieces import Bars, Experiment, Images, Say, Step, Table
+from fooldigits.models.base import Classifier
 
 
 @dataclass
@@ -38,7 +38,7 @@ class StatsResult:
 def stats(digit: int | None, lags: int, bins: int, data_dir: Path | None = None
           ) -> Experiment[StatsResult]:
     """Pixel histogram and variograms of real digits (one digit, or all)."""
-    from fooldigits import stats as st
+    from fooldigits.lessons import stats as st
 
     real = st.real_digits(digit, data_dir)  # (n, 784)
     ref = st.reference(real, lags, bins)
@@ -69,11 +69,11 @@ METHODS = {"none": "plain GA", "stats": "statistics prior", "local": "location-a
            "real": "real digits"}
 
 
-def compare(net: Network, digit: int, count: int, rng: np.random.Generator,
+def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
             target: float = 0.9999, min_generations: int = 50, data_dir: Path | None = None,
             brief: bool = False) -> Experiment[CompareResult]:
     """Plain GA, statistics prior, location-aware prior and real digits, side by side."""
-    from fooldigits.stats import compare_priors
+    from fooldigits.lessons.stats import compare_priors
 
     runs = []
     yield Step(f"fooling '{digit}' {count} times under each prior", 0, 4)

@@ -41,8 +41,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from fooldigits.evolve import FoolResult, GAConfig, Generation, evolve
-from fooldigits.network import Network
+from fooldigits.core.pieces import Generation
+from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.models.base import Classifier
 
 LIMIT = 120.0  # seconds per challenge
 SURE = 0.9  # challenge 3 needs at least this confidence
@@ -232,7 +233,7 @@ class Game:
                 "challenges": [asdict(s) for s in self.scores]}
 
 
-def seeded_evolution(net: Network, digit: int, start: np.ndarray, rng: np.random.Generator,
+def seeded_evolution(net: Classifier, digit: int, start: np.ndarray, rng: np.random.Generator,
                      runs: int = 10, config: GAConfig | None = None
                      ) -> Iterator[Generation | FoolResult]:
     """`runs` GA runs towards `digit` at 99.99%, each population starting as `start`

@@ -39,12 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.canvas import BRUSHES, SIZE, Canvas, load_picture, paper
-from fooldigits.evolve import FoolResult
-from fooldigits.game import CHALLENGES, Game, evolution_summary, seeded_evolution
-from fooldigits.keys import Key, Mouse, Parser
-from fooldigits.network import Network
-from fooldigits.screen import (
+from fooldigits.lessons.evolve import FoolResult
+from fooldigits.models import load_model
+from fooldigits.models.base import Classifier
+from fooldigits.pad.canvas import BRUSHES, SIZE, Canvas, load_picture, paper
+from fooldigits.pad.game import CHALLENGES, Game, evolution_summary, seeded_evolution
+from fooldigits.pad.keys import Key, Mouse, Parser
+from fooldigits.pad.screen import (
     Piece,
     Screen,
     Terminal,
@@ -71,7 +72,7 @@ GAME_HELP = ("mouse draws (right: erases) · arrows/hjkl move, space pen · x er
 class Pad:
     """Everything on screen, changed only through `handle` (events) and `read`."""
 
-    def __init__(self, net: Network, blocks: bool = True, out: Path | None = None,
+    def __init__(self, net: Classifier, blocks: bool = True, out: Path | None = None,
                  game: Game | None = None) -> None:
         self.net, self.blocks, self.out, self.game = net, blocks, out, game
         self.canvas = Canvas()
@@ -299,7 +300,7 @@ def save_png(pixels: np.ndarray, path: Path) -> None:
     """Write the canvas (56, 56) as a 448 x 448 PNG, dark ink on white, atomically."""
     from PIL import Image
 
-    from fooldigits.data import atomic_write
+    from fooldigits.core.data import atomic_write
 
     picture = Image.fromarray(paper(pixels), mode="L")
     atomic_write(Path(path), lambda f: picture.save(f, format="PNG"))
@@ -317,7 +318,7 @@ def _too_small(size: tuple[int, int]) -> list[str]:
             "or press q to quit."]
 
 
-def run(net: Network, load: Path | None = None, out: Path | None = None, game: bool = False,
+def run(net: Classifier, load: Path | None = None, out: Path | None = None, game: bool = False,
         json_path: Path | None = None, seed: int = 0, blocks: bool = True) -> Pad:
     """`fooldigits draw`: check everything, run the pad until q, return it (for the summary).
 
@@ -382,7 +383,7 @@ def run(net: Network, load: Path | None = None, out: Path | None = None, game: b
 
 def report(pad: Pad, seed: int, model: str, json_path: Path | None) -> list[object]:
     """After the pad closed: what was saved, the game's table; writes --json."""
-    from fooldigits.render import table
+    from fooldigits.present.render import table
 
     lines: list[object] = [f"saved {path}: the network read {reading}"
                            for path, reading in pad.saved]
@@ -400,7 +401,7 @@ def report(pad: Pad, seed: int, model: str, json_path: Path | None) -> list[obje
     if json_path is not None:
         import json
 
-        from fooldigits.data import atomic_write
+        from fooldigits.core.data import atomic_write
 
         payload = {**g.report(), "seed": seed, "model": model}
         atomic_write(json_path, lambda f: f.write(json.dumps(payload, indent=2).encode()))
@@ -416,7 +417,7 @@ def bench_row(strokes: int = 40) -> tuple[str, float, float]:
     Reference: one forward pass of one image plus one full-screen render from scratch.
     Returns (what, median project seconds, median reference seconds); target < 50 ms.
     """
-    net = Network.load()
+    net = load_model()
     pad, screen, parser = Pad(net), Screen(), Parser()
     rng = np.random.default_rng(0)
     screen.update(pad.lines(0.0), (WIDTH, HEIGHT))

@@ -18,6 +18,7 @@ takes under a minute on two cores), `Sizes.quick()` for tests and a fast look.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import Dataset
-from fooldigits.pieces import Bars, Experiment, Images, Say, Table
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import Bars, Experiment, Images, Say, Table
+from fooldigits.models import load_model
 
 __all__ = ["CHAPTERS", "Bars", "Chapter", "Images", "Say", "Sizes", "Table"]
 
@@ -76,16 +78,17 @@ class Chapter:
 
 # -- the chapters, in the order of the story: experiments strung together ------------------
 def _data(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.basics import digit_means
 
     yield from digit_means(load_mnist())
 
 
 def _network(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.basics import right_and_wrong, train
-    from fooldigits.network import Network, SGDConfig
+    from fooldigits.lessons.training import SGDConfig
+    from fooldigits.models.network import Network
 
     data = load_mnist()
     n = sizes.train_images
@@ -93,7 +96,7 @@ def _network(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     yield Say(f"A small 784-30-10 network trains now on {n:,} images for two epochs:")
     yield from train(Network([784, 30, 10], rng=rng), small,
                      SGDConfig(epochs=2, batch_size=20, eta=0.1, lmbda=0.5, momentum=0.9), rng)
-    net = Network.load()
+    net = load_model()
     yield from right_and_wrong(net, data.test_images[: sizes.test_images],
                                data.test_labels[: sizes.test_images])
 
@@ -105,24 +108,22 @@ def replace_data(data: Dataset, n: int) -> Dataset:
 
 
 def _pca(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.eigen import pca
-    from fooldigits.network import Network
 
     data = load_mnist()
     x, y = data.train_images[: sizes.pca_images], data.train_labels[: sizes.pca_images]
     tx, ty = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
     yield from pca(x, y, tx, ty, [50], show=10, signed=True,
-                   network_accuracy=Network.load().accuracy(tx, ty),
+                   network_accuracy=load_model().accuracy(tx, ty),
                    marks=(1, 5, 10, 50, 100), facts=False)
 
 
 def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.dream import DreamConfig
     from fooldigits.experiments.fooling import dream
-    from fooldigits.network import Network
+    from fooldigits.lessons.dream import DreamConfig
 
-    net = Network.load()
+    net = load_model()
     yield from dream(net, range(10), DreamConfig(), rng,
                      title="ten images the network is sure about, dreamed from noise")
     yield Say("Now the same with a tiny step (lr 0.01, 100 steps):")
@@ -132,11 +133,10 @@ def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
 
 
 def _fool(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.evolve import GAConfig
     from fooldigits.experiments.fooling import fool
-    from fooldigits.network import Network
+    from fooldigits.lessons.evolve import GAConfig
 
-    net = Network.load()
+    net = load_model()
     config = GAConfig()
     one = yield from fool(net, [2], 1, config, rng, samples=0, table=False, natural=False)
     row = one.results[0]
@@ -149,11 +149,10 @@ def _fool(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
 
 
 def _drawings(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.drawn import framing, scramble
-    from fooldigits.network import Network
 
-    net = Network.load()
+    net = load_model()
     data = load_mnist()
     x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
     yield from framing(net, data.test_images[1])  # test image 1 is a '2'
@@ -166,18 +165,16 @@ SCRAMBLE_LEVELS = (0.0, 0.1, 0.3, 0.5)
 
 def _prior(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     from fooldigits.experiments.natural import compare
-    from fooldigits.network import Network
 
-    yield from compare(Network.load(), 2, sizes.prior_count, rng, brief=True)
+    yield from compare(load_model(), 2, sizes.prior_count, rng, brief=True)
 
 
 def _fighting(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.data import load_mnist
+    from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fighting import adversarial, retrain
-    from fooldigits.network import Network
-    from fooldigits.retrain import RetrainConfig
+    from fooldigits.lessons.retrain import RetrainConfig
 
-    net, data = Network.load(), load_mnist()
+    net, data = load_model(), load_mnist()
     n = sizes.attacked_images
     yield Say("First question: can a tiny change to a real digit fool it too?")
     yield from adversarial(net, data.test_images[:n], data.test_labels[:n],
@@ -208,43 +205,45 @@ CHAPTERS: list[Chapter] = [
     Chapter("data", "1. What the network sees",
             "MNIST is 70,000 handwritten digits, 28x28 grey pixels. To the network each is "
             "just a row of 784 numbers; it has never seen anything else.",
-            "fooldigits/data.py", ("data.load_mnist", "data.read_idx"), "data", _data),
+            "fooldigits/core/data.py", ("data.load_mnist", "data.read_idx"), "data", _data),
     Chapter("network", "2. A network that reads digits",
             "Nielsen's network: 784 inputs, 100 sigmoid neurons, 10 outputs, trained by "
             "stochastic gradient descent with backpropagation. It reads 98% of digits it "
             "has never seen.",
-            "fooldigits/network.py", ("network.Network.backprop", "network.sgd"), "network",
-            _network),
+            "fooldigits/models/network.py", ("network.Network.backprop", "training.sgd"),
+            "network", _network),
     Chapter("pca", "3. Eigen-digits: a simpler way to look",
             "Principal component analysis finds the directions in which handwritten digits "
             "vary most. Drawn as images they are ghostly strokes, and nearest neighbours "
             "in 50 of them classify almost as well as the network.",
-            "fooldigits/pca.py", ("pca.PCA.fit", "pca.knn"), "pca", _pca),
+            "fooldigits/lessons/pca.py", ("pca.PCA.fit", "pca.knn"), "pca", _pca),
     Chapter("dream", "4. Dreaming: ask the network what a digit is",
             "Freeze the weights and change the pixels instead, following the gradient "
             "until the network is sure. What comes out is noise.",
-            "fooldigits/dream.py", ("dream.dream", "network.Network.input_gradient"), "dream",
-            _dream),
+            "fooldigits/lessons/dream.py", ("dream.dream", "network.Network.input_gradient"),
+            "dream", _dream),
     Chapter("fool", "5. Fooling: evolve noise the network trusts",
             "A genetic algorithm breeds random images, keeping those the network is most "
             "confident about. It never looks inside the network, and still makes it 99.99% "
             "sure of noise (Nguyen, Yosinski & Clune 2015).",
-            "fooldigits/evolve.py", ("evolve.evolve", "evolve.transfer_matrix"), "evolve", _fool),
+            "fooldigits/lessons/evolve.py", ("evolve.evolve", "evolve.transfer_matrix"), "evolve",
+            _fool),
     Chapter("drawings", "6. Your own drawings",
             "The same '2' drawn to the edges of the canvas and small in the middle; then "
             "real test digits with noise in the background only. A person reads them all.",
-            "fooldigits/drawings.py", ("drawings.normalise", "drawings.scramble_background"),
-            "drawings", _drawings),
+            "fooldigits/lessons/drawings.py",
+            ("drawings.normalise", "drawings.scramble_background"), "drawings", _drawings),
     Chapter("prior", "7. A natural-image prior",
             "Give the genetic algorithm the statistics of real digits: pixels drawn from "
             "their histogram, neighbours as correlated as theirs, or (beyond the original) "
             "statistics that know where a '2' has its strokes.",
-            "fooldigits/stats.py", ("stats.StatsPrior", "stats.LocalPrior"), "stats", _prior),
+            "fooldigits/lessons/stats.py", ("stats.StatsPrior", "stats.LocalPrior"), "stats",
+            _prior),
     Chapter("fighting", "8. Fighting back",
             "Two questions every student asks: can a change nobody would notice make it "
             "misread a real digit? And if it is fooled by noise, why not train it on the "
             "noise?",
-            "fooldigits/adversarial.py", ("adversarial.fgsm", "adversarial.pgd",
+            "fooldigits/lessons/adversarial.py", ("adversarial.fgsm", "adversarial.pgd",
                                           "retrain.retrain"), "adversarial", _fighting),
     Chapter("meaning", "9. What it means",
             "A network that reads 98% of handwritten digits is sure of noise, misreads a "
@@ -252,7 +251,7 @@ CHAPTERS: list[Chapter] = [
             "the background is speckled. It learned a function of 784 numbers that happens "
             "to agree with people on the images it was shown -- not what a digit is. That is "
             "the lesson: artificial neural networks are not human.",
-            "fooldigits/tutor.py", ("tutor.chapter",), "index", _meaning),
+            "fooldigits/tutor/story.py", ("story.chapter",), "index", _meaning),
 ]
 
 
@@ -266,16 +265,20 @@ def chapter(key: str) -> int:
 
 def docs_dir() -> Path:
     """The docs chapters: inside the installed package, or beside it in a checkout."""
-    for candidate in (Path(__file__).parent / "docs", Path(__file__).parent.parent / "docs"):
+    for candidate in (Path(__file__).parents[1] / "docs", Path(__file__).parents[2] / "docs"):
         if (candidate / "index.md").is_file():
             return candidate
     raise FoolDigitsError("the docs chapters are missing from this installation")
 
 
+# Docs quote a function by its module's short name (`network.sgd`, `pca.knn`); the layer
+# subpackages it may live in are tried in order.
+LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
-           "drawings", "speed", "tutor", "exercises", "pieces", "present", "export",
+           "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
-           "game", "adversarial", "retrain", "training", "neurons")
+           "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
+           "base")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
@@ -286,8 +289,11 @@ def references(markdown: str) -> list[str]:
 
 
 def resolve(name: str) -> object:
-    """The object `pca.PCA.fit` names (fooldigits.pca, then .PCA, then .fit)."""
+    """The object `pca.PCA.fit` names (fooldigits.lessons.pca, then .PCA, then .fit)."""
     parts = name.split(".")
+    layer = next((layer for layer in LAYERS
+                  if importlib.util.find_spec("fooldigits." + layer + parts[0]) is not None), "")
+    parts = (layer + parts[0]).split(".") + parts[1:]
     depth = 1
     while depth < len(parts):  # the longest prefix that is a module: experiments.fooling
         try:

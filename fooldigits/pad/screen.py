@@ -39,7 +39,7 @@ from types import FrameType, TracebackType
 
 import numpy as np
 
-from fooldigits.render import RAMP, bar
+from fooldigits.present.render import RAMP, bar
 
 ENTER = "\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[?1002h\x1b[?1006h\x1b[2J"
 LEAVE = "\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?7h\x1b[?1049l\x1b[?25h"

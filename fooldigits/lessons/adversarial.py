@@ -44,7 +44,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.network import DIGITS, Network
+from fooldigits.core.pieces import DIGITS
+from fooldigits.models.base import Classifier
 
 METHODS = ("fgsm", "pgd")
 EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
@@ -85,7 +86,7 @@ def _targets(labels: np.ndarray, target: int | np.ndarray | None) -> np.ndarray 
     return np.asarray(t, dtype=np.int64)
 
 
-def _direction(net: Network, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
+def _direction(net: Classifier, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
                ) -> np.ndarray:
     """sign of the step that hurts: +dC(y)/dx (untargeted) or -dC(t)/dx (targeted): (n, 784)."""
     if target is None:
@@ -93,7 +94,7 @@ def _direction(net: Network, x: np.ndarray, labels: np.ndarray, target: np.ndarr
     return np.asarray(-np.sign(net.input_gradient(x, target)))
 
 
-def _pgd(net: Network, x: np.ndarray, labels: np.ndarray, eps: np.ndarray, steps: int,
+def _pgd(net: Classifier, x: np.ndarray, labels: np.ndarray, eps: np.ndarray, steps: int,
          alpha: np.ndarray, target: np.ndarray | None, rng: np.random.Generator | None
          ) -> np.ndarray:
     """Steps 1-3 for one chunk; eps and alpha are (n, 1) so every row may differ."""
@@ -108,7 +109,7 @@ def _pgd(net: Network, x: np.ndarray, labels: np.ndarray, eps: np.ndarray, steps
     return adv
 
 
-def _run(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
+def _run(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
          steps: int, step_size: float | None, target: int | np.ndarray | None,
          rng: np.random.Generator | None) -> np.ndarray:
     """Shared front of `fgsm` and `pgd`: check, then attack chunk by chunk."""
@@ -133,13 +134,13 @@ def _run(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.nd
     return out
 
 
-def fgsm(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
+def fgsm(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
          target: int | np.ndarray | None = None) -> np.ndarray:
     """Step 1 (or 3 with `target`): one signed step of size epsilon, clipped: (n, 784)."""
     return _run(net, x, labels, epsilon, 1, None, target, None)
 
 
-def pgd(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
+def pgd(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
         steps: int = PGD_STEPS, step_size: float | None = None,
         target: int | np.ndarray | None = None, rng: np.random.Generator | None = None
         ) -> np.ndarray:
@@ -151,7 +152,7 @@ def pgd(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.nda
     return _run(net, x, labels, epsilon, steps, step_size, target, rng)
 
 
-def attack(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
+def attack(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
            method: str = "pgd", steps: int = PGD_STEPS, target: int | np.ndarray | None = None,
            rng: np.random.Generator | None = None) -> np.ndarray:
     """`fgsm` or `pgd` by name, as `--attack` chooses: adversarial images (n, 784)."""
@@ -161,7 +162,7 @@ def attack(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float | np.
     return pgd(net, x, labels, epsilon, steps, target=target, rng=rng)
 
 
-def with_attacked(net: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
+def with_attacked(net: Classifier, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
                   epsilon: float, method: str, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Adversarial training's mini-batch (`network.sgd`, Goodfellow et al.): the m images
@@ -173,7 +174,7 @@ def with_attacked(net: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray
     return np.concatenate([x, adv]), np.concatenate([y, y])
 
 
-def attacked_accuracy(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float
+def attacked_accuracy(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float
                       ) -> float:
     """Accuracy after a 40-step PGD attack at epsilon: what `network.EpochDone` reports.
     PGD, not the training attack, because a network can learn to blunt the one FGSM step
@@ -181,7 +182,7 @@ def attacked_accuracy(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: 
     return net.accuracy(pgd(net, x, labels, epsilon), labels)
 
 
-def _fooled(net: Network, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
+def _fooled(net: Classifier, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
             ) -> np.ndarray:
     """Per row: is the answer wrong (untargeted), or the target (targeted)? (n,) bool."""
     answer = net.predict(x)
@@ -199,7 +200,7 @@ class Flips:
     confidence: np.ndarray  # (n,) its confidence in that answer
 
 
-def smallest_epsilon(net: Network, x: np.ndarray, labels: np.ndarray,
+def smallest_epsilon(net: Classifier, x: np.ndarray, labels: np.ndarray,
                      target: int | np.ndarray | None = None, method: str = "pgd",
                      steps: int = PGD_STEPS, largest: float = 1.0, halvings: int = 10) -> Flips:
     """Step 4: bisect each image's epsilon in [0, largest] until it is known to
@@ -242,7 +243,7 @@ class AttackRow:
     mean_confidence: float  # mean confidence of every answer, right or wrong
 
 
-def score(net: Network, x: np.ndarray, labels: np.ndarray, method: str, epsilon: float
+def score(net: Classifier, x: np.ndarray, labels: np.ndarray, method: str, epsilon: float
           ) -> AttackRow:
     """Accuracy and confidences of `net` on images (already attacked or not)."""
     p = net.probabilities(x)  # (n, classes)
@@ -252,7 +253,7 @@ def score(net: Network, x: np.ndarray, labels: np.ndarray, method: str, epsilon:
                      float(sure[wrong].mean()) if wrong.any() else None, float(sure.mean()))
 
 
-def attack_table(net: Network, x: np.ndarray, labels: np.ndarray,
+def attack_table(net: Classifier, x: np.ndarray, labels: np.ndarray,
                  epsilons: Sequence[float] = EPSILONS, methods: Sequence[str] = METHODS,
                  steps: int = PGD_STEPS) -> Iterator[AttackRow]:
     """Yield one `AttackRow` per method and epsilon (the sweep `fooldigits adversarial`
@@ -286,7 +287,7 @@ class Examples:
     confidence_after: np.ndarray  # (n,)
 
 
-def examples(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float,
+def examples(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float,
              method: str = "pgd", steps: int = PGD_STEPS,
              target: int | np.ndarray | None = None) -> Examples:
     """Attack a few images and keep everything a picture of them needs."""
@@ -298,7 +299,7 @@ def examples(net: Network, x: np.ndarray, labels: np.ndarray, epsilon: float,
                     p0.max(axis=1).astype(np.float64), p1.max(axis=1).astype(np.float64))
 
 
-def transfer_matrix(nets: Sequence[Network], x: np.ndarray, labels: np.ndarray,
+def transfer_matrix(nets: Sequence[Classifier], x: np.ndarray, labels: np.ndarray,
                     epsilon: float, method: str = "pgd", steps: int = PGD_STEPS) -> np.ndarray:
     """Accuracy[i, j] of network j on images attacked on network i: (n_nets, n_nets).
 

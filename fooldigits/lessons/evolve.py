@@ -60,15 +60,16 @@ ever asks "how sure are you?" -- the dream chapter uses the gradient instead.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
-from fooldigits.data import BYTE_TO_PIXEL
-from fooldigits.network import Network
+from fooldigits.core.data import BYTE_TO_PIXEL
+from fooldigits.core.pieces import Generation
+from fooldigits.models.base import Classifier
 
 PIXELS = 784
 SCALE = BYTE_TO_PIXEL  # a gene (byte) times SCALE is the pixel the network sees
@@ -142,19 +143,6 @@ class GAConfig:
             raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
 
 
-@dataclass(frozen=True)
-class Generation:
-    """Progress: the newest generation of the run in slot 0, and runs finished so far."""
-
-    digit: int
-    generation: int
-    best_confidence: float
-    median_confidence: float
-    best_image: np.ndarray  # (784,)
-    finished: int
-    count: int
-
-
 @dataclass
 class FoolResult:
     """`count` evolved images of one digit and how each run went."""
@@ -218,7 +206,7 @@ def mutation_draws(rng: np.random.Generator, prior: Prior, rate: float, starts: 
 
 
 def evolve(
-    net: Network,
+    net: Classifier,
     digit: int,
     count: int,
     config: GAConfig,
@@ -375,7 +363,8 @@ def run_to_end(events: Iterator[Generation | FoolResult]) -> FoolResult:
 
 
 def transfer_matrix(
-    nets: list[Network], images: list[np.ndarray], digits: list[np.ndarray], sure: float = 0.99
+    nets: Sequence[Classifier], images: list[np.ndarray], digits: list[np.ndarray],
+    sure: float = 0.99,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Do images evolved against one network fool the others?
 

@@ -40,10 +40,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from fooldigits import render
-from fooldigits.export import Section, write_html, write_png
-from fooldigits.files import check_output
-from fooldigits.pieces import PIECES, Images, Say, to_json
+from fooldigits.core.files import check_output
+from fooldigits.core.pieces import PIECES, Images, Say, to_json
+from fooldigits.present import render
+from fooldigits.present.export import Section, write_html, write_png
 
 R = TypeVar("R")
 REDRAW = 0.1  # seconds between live redraws

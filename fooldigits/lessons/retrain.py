@@ -42,17 +42,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import Dataset
-from fooldigits.evolve import FoolResult, GAConfig, Generation, evolve
-from fooldigits.network import (
-    DIGITS,
-    NOT_A_DIGIT,
-    SHIPPED_RECIPE,
-    BatchDone,
-    Network,
-    require_classes,
-    sgd,
-)
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation
+from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.lessons.training import SHIPPED_RECIPE, sgd
+from fooldigits.models.base import Classifier, Trainable, require_classes, trainable
 
 MAX_ROUNDS = 100
 
@@ -99,11 +93,11 @@ class RetrainResult:
     """The whole table, the last network and every fooling image labelled class 10."""
 
     rounds: list[RoundDone]
-    network: Network
+    network: Classifier
     fooling: np.ndarray  # (k, 784) images evolved in rounds 0 .. rounds-1
 
 
-def _fool(net: Network, config: RetrainConfig, rng: np.random.Generator
+def _fool(net: Classifier, config: RetrainConfig, rng: np.random.Generator
           ) -> Iterator[Generation | FoolResult]:
     """Steps 0 and 2: `per_digit` GA runs per digit, all runs of a digit side by side."""
     ga = GAConfig(target=config.target, max_generations=config.max_generations,
@@ -112,11 +106,11 @@ def _fool(net: Network, config: RetrainConfig, rng: np.random.Generator
         yield from evolve(net, digit, config.per_digit, ga, rng)
 
 
-def _train(shape: Network, data: Dataset, fooling: np.ndarray, config: RetrainConfig,
-           rng: np.random.Generator) -> Generator[BatchDone, None, Network]:
-    """Steps 1 and 3: a fresh 11-output network on the digits plus class 10 (returned)."""
-    net = Network([*shape.sizes[:-1], DIGITS + 1], activation=shape.activation,
-                  output=shape.output, cost=shape.cost, rng=rng)
+def _train(shape: Trainable, data: Dataset, fooling: np.ndarray, config: RetrainConfig,
+           rng: np.random.Generator) -> Generator[BatchDone, None, Trainable]:
+    """Steps 1 and 3: a fresh 11-class model of the same kind on the digits plus class 10
+    (returned)."""
+    net = shape.fresh(DIGITS + 1, rng)
     repeats = max(1, round(len(data.train_images) / DIGITS / len(fooling)))
     x = np.concatenate([data.train_images, np.tile(fooling, (repeats, 1))])  # (n + k r, 784)
     labels = np.concatenate([data.train_labels.astype(np.int64),
@@ -127,19 +121,20 @@ def _train(shape: Network, data: Dataset, fooling: np.ndarray, config: RetrainCo
     return net
 
 
-def retrain(net: Network, data: Dataset, config: RetrainConfig, rng: np.random.Generator
+def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.random.Generator
             ) -> Iterator[BatchDone | Generation | RoundDone | RetrainResult]:
     """Run rounds 0..`config.rounds`; yield training and GA progress, a `RoundDone` per
     round, and finally the `RetrainResult`. `net` (10 outputs) is not changed."""
     config.check()
-    require_classes(net, DIGITS, "retraining starts from a 10-class network and")
+    require_classes(net, DIGITS, "retraining starts from a 10-class model and")
+    shape = trainable(net, "retraining")
     noise = rng.random((config.noise, 784), dtype=np.float32)  # (noise, 784)
     test_x, test_y = data.test_images, data.test_labels
     current, sets, rows = net, list[np.ndarray](), list[RoundDone]()
     for r in range(config.rounds + 1):
         start = time.perf_counter()
         if r:
-            current = yield from _train(net, data, np.concatenate(sets), config, rng)
+            current = yield from _train(shape, data, np.concatenate(sets), config, rng)
         caught = float(np.mean(current.predict(sets[-1]) == NOT_A_DIGIT)) if r else None
         runs = []
         for step in _fool(current, config, rng):

@@ -18,7 +18,7 @@ It never prints. One presenter (`present.py`) turns the stream into the terminal
 a PNG (`--png`), a web page (`--html`) and the result into JSON (`--json`):
 
     experiment --yields--> Say / Images / Table / Bars / Reading     (pieces: shown)
-               --yields--> Step / network.BatchDone / evolve.Generation (progress: live)
+               --yields--> Step / BatchDone / Generation           (progress: live)
                --returns-> a dataclass                              (--json prints it)
 
 The pieces are plain data, so a test can read what a chapter said without a terminal,
@@ -48,8 +48,14 @@ import numpy as np
 from fooldigits import FoolDigitsError
 
 R = TypeVar("R")
-Experiment = Generator[object, None, R]  # yields pieces and progress, returns a result
 NO_JSON = {"json": False}  # field(metadata=NO_JSON): not part of --json
+DIGITS = 10
+NOT_A_DIGIT = 10  # the extra class of an 11-class model (see lessons/retrain.py)
+
+
+def class_name(i: int) -> str:
+    """What class `i` means: "0".."9" for the digits, "not a digit" for class 10."""
+    return "not a digit" if i == NOT_A_DIGIT else str(i)
 
 
 # -- pieces: what is shown ------------------------------------------------------------------
@@ -113,6 +119,34 @@ class Step:
     label: str
     done: int = 0
     total: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """Training progress inside an epoch: `batch` of `batches` mini-batches done."""
+
+    epoch: int
+    batch: int
+    batches: int
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The genetic algorithm's progress: the newest generation of the run shown, and runs
+    finished so far (drawn live with its best image)."""
+
+    digit: int
+    generation: int
+    best_confidence: float
+    median_confidence: float
+    best_image: np.ndarray = field(repr=False)  # (784,)
+    finished: int
+    count: int
+
+
+Progress = Step | BatchDone | Generation
+PROGRESS = (Step, BatchDone, Generation)
+Experiment = Generator[Piece | Progress, None, R]  # yields pieces and progress, returns R
 
 
 # -- results as JSON ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fooldigits import drawings
+from fooldigits.lessons import drawings
 
 SIZE = 56
 BRUSHES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # radii in canvas pixels

@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fooldigits.network import class_name
-from fooldigits.pieces import Bars, Images, Reading, Say, Table
+from fooldigits.core.pieces import Bars, Images, Reading, Say, Table, class_name
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -174,7 +173,7 @@ def drawable(pieces: Iterable[object]) -> list[Images | Reading]:
 
 def write_png(pieces: Iterable[object], path: Path) -> int:
     """Every picture the pieces hold, stacked into one PNG; returns how many were drawn."""
-    from fooldigits.files import atomic_write
+    from fooldigits.core.files import atomic_write
 
     shown = drawable(pieces)
     if not shown:
@@ -265,7 +264,7 @@ def page(title: str, sections: Sequence[Section]) -> str:
 
 
 def write_html(title: str, sections: Sequence[Section], path: Path) -> None:
-    from fooldigits.files import atomic_write
+    from fooldigits.core.files import atomic_write
 
     text = page(title, sections).encode("utf-8")
     atomic_write(Path(path), lambda f: f.write(text))

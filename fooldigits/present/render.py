@@ -34,7 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from fooldigits.evolve import Generation
+    from fooldigits.core.pieces import Generation
 
 RAMP = " .:-=+*#%@"
 CELL = 30  # columns one digit takes in a grid, with its gap
@@ -127,7 +127,7 @@ def bar(value: float, width: int = 30) -> str:
 
 def probability_bars(probabilities: np.ndarray, label: int | None = None) -> Table:
     """The ten confidences as bars, the winner in bold (and the true label marked)."""
-    from fooldigits.network import class_name as name_of
+    from fooldigits.core.pieces import class_name as name_of
 
     table = Table(box=None, show_header=False, padding=(0, 1))
     winner = int(np.argmax(probabilities))
@@ -202,7 +202,7 @@ def evolving(event: Generation, blocks: bool, image: bool = True) -> RenderableT
 
 def piece(item: object, blocks: bool, width: int) -> RenderableType:
     """One piece (`pieces.Say`, `Images`, `Table`, `Bars`, `Reading`) as a picture."""
-    from fooldigits import pieces
+    from fooldigits.core import pieces
 
     if isinstance(item, pieces.Images):
         return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title)
@@ -229,8 +229,7 @@ TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
 def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
     """The live line for a progress event: a `pieces.Step` bar or spinner, training, or the
     evolving image (left out when the terminal is under 20 rows, so the view fits)."""
-    from fooldigits.network import BatchDone
-    from fooldigits.pieces import Step
+    from fooldigits.core.pieces import BatchDone, Generation, Step
 
     if isinstance(event, BatchDone):
         return training(event.epoch, event.batch, event.batches)
@@ -242,8 +241,6 @@ def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
             line.append(f"  {bar(event.done / event.total, 30)}", "green")
             line.append(f" {event.done}/{event.total}")
         return Spinner("dots", line)
-    from fooldigits.evolve import Generation  # (last: training need not import the GA)
-
     if isinstance(event, Generation):
         return evolving(event, blocks and height >= 20)
     return None

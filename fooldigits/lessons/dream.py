@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.network import Network
+from fooldigits.models.base import Classifier
 
 PRIORS = ("none", "l2", "tv", "blur")
 
@@ -95,7 +95,7 @@ def box_blur(x: np.ndarray) -> np.ndarray:
 
 
 def dream(
-    net: Network, digits: np.ndarray, config: DreamConfig, rng: np.random.Generator
+    net: Classifier, digits: np.ndarray, config: DreamConfig, rng: np.random.Generator
 ) -> DreamResult:
     """One dreamed image per entry of `digits`, all descended together (steps 1-5)."""
     config.check()

@@ -47,12 +47,12 @@ from typing import BinaryIO
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.files import atomic_write, open_regular, read_at_most
+from fooldigits.core.files import atomic_write, open_regular, read_at_most
 
 __all__ = ["Dataset", "atomic_write", "load_mnist", "load_raw", "read_idx", "to_float",
            "training_digits"]  # atomic_write lives in files.py, re-exported for old callers
 
-BUNDLED_DIR = Path(__file__).parent / "mnist"
+BUNDLED_DIR = Path(__file__).parents[1] / "mnist"
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 MAX_IDX_BYTES = 2**30  # 1 GiB: EMNIST's biggest file is 550 MB, MNIST's 47 MB
 FILES = {

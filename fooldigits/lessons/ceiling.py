@@ -32,12 +32,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from fooldigits.dream import DreamConfig, dream
-from fooldigits.network import DIGITS, Network
+from fooldigits import FoolDigitsError
+from fooldigits.core.pieces import DIGITS
+from fooldigits.lessons.dream import DreamConfig, dream
+from fooldigits.models.base import Classifier
+from fooldigits.models.network import Network
 
 
-def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
+def applies(model: Classifier) -> bool:
+    """Whether the bound below can be computed for `model`: a dense network of sigmoid or
+    ReLU layers (interval arithmetic layer by layer needs to know each layer)."""
+    return isinstance(model, Network)
+
+
+def dense(model: Classifier) -> Network:
+    """`model` as a dense network, or one sentence saying the ceiling needs one."""
+    if not isinstance(model, Network):
+        raise FoolDigitsError(f"the confidence ceiling is computed for dense networks; "
+                              f"this model is {model.describe()}")
+    return model
+
+
+def activation_box(model: Classifier) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the last hidden layer's activations over [0, 1]^784."""
+    net = dense(model)
     lo, hi = np.zeros(net.sizes[0]), np.ones(net.sizes[0])  # (784,)
     for w, b in zip(net.w[:-1], net.b[:-1], strict=True):
         w64 = w.astype(np.float64)
@@ -51,23 +69,24 @@ def activation_box(net: Network) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def confidence_ceiling(net: Network) -> np.ndarray:
+def confidence_ceiling(net: Classifier) -> np.ndarray:
     """An upper bound on `net.probabilities(x)[digit]` over all images x: (10,) floats.
     A network's 11th class, "not a digit", only competes: its ceiling is not asked for."""
     s = odds_against(net)
     return np.asarray(1 / (1 + s))
 
 
-def ceiling_gap(net: Network) -> np.ndarray:
+def ceiling_gap(net: Classifier) -> np.ndarray:
     """1 - ceiling, computed without cancellation: how far from certain each digit must
     stay, whatever the image (2e-16 shows as 2e-16, not as 0): (10,)."""
     s = odds_against(net)
     return np.asarray(s / (1 + s))
 
 
-def odds_against(net: Network) -> np.ndarray:
+def odds_against(model: Classifier) -> np.ndarray:
     """A lower bound on sum_j p_j / p_t (j != t) over all images, per digit t (step 4):
     the ceiling is 1 / (1 + this)."""
+    net = dense(model)
     lo, hi = activation_box(net)  # (n_h,)
     w, b = net.w[-1].astype(np.float64), net.b[-1].astype(np.float64)  # (n_h, c), (c,)
     ceiling = np.empty(min(w.shape[1], DIGITS))  # the digits are the targets; all compete
@@ -104,7 +123,7 @@ def _margins(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, t: in
                       + b[t] - b)
 
 
-def best_found(net: Network, rng: np.random.Generator, steps: int = 3000,
+def best_found(net: Classifier, rng: np.random.Generator, steps: int = 3000,
                rates: tuple[float, ...] = (1.0, 10.0, 100.0)) -> np.ndarray:
     """The highest confidence per digit that dreaming reaches, over a few step sizes: (10,).
 

@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import BYTE_TO_PIXEL, load_mnist
-from fooldigits.evolve import BLOCK, GAConfig, UniformPrior, evolve, run_to_end, to_genes
-from fooldigits.network import Network
+from fooldigits.core.data import BYTE_TO_PIXEL, load_mnist
+from fooldigits.lessons.evolve import BLOCK, GAConfig, UniformPrior, evolve, run_to_end, to_genes
+from fooldigits.models.base import Classifier
 
 PRIOR_NAMES = ("none", "stats", "local")
 
@@ -292,7 +292,7 @@ class PriorRun:
     naturalness: dict[str, float]
 
 
-def compare_priors(net: Network, digit: int, count: int, rng: np.random.Generator,
+def compare_priors(net: Classifier, digit: int, count: int, rng: np.random.Generator,
                    target: float = 0.9999, min_generations: int = 50,
                    data_dir: Path | None = None) -> Iterator[PriorRun]:
     """`count` fooling images per prior (none, stats, local), then the real digits."""

@@ -1,0 +1,109 @@
+"""The models: every kind of classifier the story tests, and the one way to load them.
+
+What this package teaches
+-------------------------
+Each kind lives in its own module and implements `base.Classifier` (probabilities,
+input gradient, classes, describe, save):
+
+    network.Network   "dense"   Nielsen's sigmoid network, 784-100-10 (the shipped model)
+    linear.Linear     "linear"  softmax regression: no hidden layer at all
+
+`KINDS` is the registry: a model file stores its `kind`, and `load_model` looks the class
+up here. Adding a kind touches its own module, its docs chapter, its tests and one line of
+`KINDS`; no chapter changes, because no chapter reads a model's weights.
+
+`load_model(path)` is careful for every kind at once, before a weight is allocated:
+1. the file is a regular file of at most `MAX_MODEL_BYTES`, an .npz without pickles;
+2. its `kind` is one of `KINDS` (a file without one is a dense network: the files made
+   before there were other kinds);
+3. the kind names the arrays it needs and their shapes from the headers (`shapes`);
+   each must be real numbers (never text, complex, dates or objects);
+4. then the arrays are read, as float32, and must be finite;
+5. the text metadata is made printable (no escape codes, at most `META_CHARS`).
+
+What it leaves out: converting other frameworks' files; a model is always made by
+`fooldigits train`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fooldigits import FoolDigitsError
+from fooldigits.core.files import NpzReader, printable
+from fooldigits.models.base import Classifier, Trainable
+from fooldigits.models.linear import Linear
+from fooldigits.models.network import Network
+
+KINDS: dict[str, type[Classifier]] = {
+    "dense": Network,
+    "linear": Linear,
+}
+SHIPPED = Path(__file__).parent  # the shipped models' folder
+DEFAULT_MODEL = SHIPPED / "default.npz"
+MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
+MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
+
+
+def load_model(path: Path | None = None) -> Classifier:
+    """Read a model saved by `Classifier.save`; `None` means the shipped dense model."""
+    path = DEFAULT_MODEL if path is None else Path(path)
+    with NpzReader(path, "model file", MAX_MODEL_BYTES,
+                   "a fooldigits model (.npz) file") as npz:  # step 1
+        kind = _text(npz, "kind", "dense")  # step 2
+        if kind not in KINDS:
+            raise FoolDigitsError(f"{path} holds a model of kind {printable(kind, 40)!r}; "
+                                  f"fooldigits knows {', '.join(KINDS)}")
+        cls = KINDS[kind]
+        shapes = cls.shapes(npz)  # step 3
+        for key, shape in shapes.items():
+            if key not in npz.headers:
+                raise FoolDigitsError(f"{path} has missing weights: no {key!r}")
+            found, dtype = npz.headers[key]
+            if dtype.kind not in "fiu":
+                raise FoolDigitsError(f"{path} holds {_dtype_words(dtype)} in {key!r}; "
+                                      "weights must be real numbers")
+            if found != shape:
+                raise FoolDigitsError(f"{path} has wrongly shaped weights: {key!r} is "
+                                      f"{found}, this {kind} model needs {shape}")
+        texts, meta = {}, {}
+        for key, (_, dtype) in sorted(npz.headers.items()):
+            if key in shapes or key == "kind" or dtype.kind != "U":
+                continue
+            name = key[5:]
+            if key.startswith("meta_") and name.isidentifier() and len(name) <= 40:
+                meta[name] = printable(_text(npz, key, ""), META_CHARS)  # step 5
+            elif key.isidentifier() and len(key) <= 40:
+                texts[key] = _text(npz, key, "")
+        arrays = {key: npz.read(key) for key in shapes}  # step 4
+    for key, array in arrays.items():
+        with np.errstate(over="ignore", invalid="ignore"):
+            arrays[key] = array.astype(np.float32)
+        if not np.all(np.isfinite(arrays[key])):
+            raise FoolDigitsError(f"{path} holds NaN or infinite weights in {key!r} (or "
+                                  "numbers too large for float32)")
+    model = cls.from_arrays(arrays, texts)
+    model.meta = meta
+    return model
+
+
+def _text(npz: NpzReader, key: str, default: str) -> str:
+    """A text entry (a choice or metadata): one short string, checked from its header."""
+    if key not in npz.headers:
+        return default
+    shape, dtype = npz.headers[key]
+    if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT:
+        raise FoolDigitsError(f"{npz.path} has a {key!r} that is not one short text")
+    return str(npz.read(key)[()])
+
+
+def _dtype_words(dtype: np.dtype[np.generic]) -> str:
+    kinds = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates",
+             "m": "time spans", "O": "Python objects", "V": "raw records", "b": "booleans"}
+    return kinds.get(dtype.kind, f"{dtype} values")
+
+
+__all__ = ["DEFAULT_MODEL", "KINDS", "Classifier", "Linear", "Network", "Trainable",
+           "load_model"]
