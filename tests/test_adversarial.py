@@ -221,3 +221,50 @@ def test_the_shipped_robust_model_is_robust_and_says_how_it_was_made(mnist: Data
     robust_pgd = robust.accuracy(adversarial.pgd(robust, x, labels, 0.1), labels)
     shipped_pgd = shipped.accuracy(adversarial.pgd(shipped, x, labels, 0.1), labels)
     assert robust_pgd > 0.7 and shipped_pgd < 0.3
+
+
+def test_restarts_are_never_weaker_and_the_margin_loss_is_strong(shipped: Network,
+                                                                  mnist: Dataset) -> None:
+    """Step 5: per image, N restarts keep the strongest result, so they never leave an
+    image right that the single attack got wrong; the margin loss is an attack too."""
+    from fooldigits.lessons import adversarial as adv
+
+    x, y = mnist.test_images[:150], mnist.test_labels[:150]
+    one = adv.pgd(shipped, x, y, 0.08, steps=10)
+    many = adv.pgd(shipped, x, y, 0.08, steps=10, restarts=3, rng=np.random.default_rng(1))
+    wrong_one, wrong_many = shipped.predict(one) != y, shipped.predict(many) != y
+    assert np.all(wrong_many[wrong_one])  # never weaker, image by image
+    assert np.abs(many - x).max() <= 0.08 + 1e-6 and many.min() >= 0 and many.max() <= 1
+    margin = adv.pgd(shipped, x, y, 0.08, steps=10, loss="margin")
+    assert shipped.accuracy(margin, y) < shipped.accuracy(x, y) - 0.3
+    with pytest.raises(FoolDigitsError, match="--loss must be one of ce, margin"):
+        adv.pgd(shipped, x, y, 0.1, loss="hinge")
+    with pytest.raises(FoolDigitsError, match="--restarts must be between 1 and 100"):
+        adv.pgd(shipped, x, y, 0.1, restarts=0)
+
+
+def test_the_margin_direction_is_the_sign_of_the_margin_gradient(small_net: Network) -> None:
+    """The margin's gradient from two `input_gradient` calls, against finite differences
+    of max_{j != y} ln p_j - ln p_y in float64."""
+    from fooldigits.lessons.adversarial import _direction, _runner_up
+
+    net = small_net.copy()
+    net.w = [w.astype(np.float64) for w in net.w]
+    net.b = [b.astype(np.float64) for b in net.b]
+    rng = np.random.default_rng(3)
+    x, y = rng.random((2, 784)), np.array([3, 8])
+    other = _runner_up(net, x, y)
+
+    def margin(images: np.ndarray) -> np.ndarray:
+        logp = np.log(net.probabilities(images))
+        return np.asarray(logp[[0, 1], other] - logp[[0, 1], y])
+
+    direction = _direction(net, x, y, None, "margin")  # (2, 784) signs
+    h = 1e-6
+    for pixel in (100, 350, 600):
+        bumped = x.copy()
+        bumped[:, pixel] += h
+        numeric = (margin(bumped) - margin(x)) / h
+        for row in (0, 1):
+            if abs(numeric[row]) > 1e-6:
+                assert direction[row, pixel] == np.sign(numeric[row])

@@ -23,6 +23,16 @@ and gave the fast way to do it. Both use the gradient the dream chapter descends
    the same gradient the dream chapter follows, now from a real digit and in a tiny ball.
 4. **Smallest epsilon**: per image, bisect epsilon between 0 (not flipped) and an
    epsilon that flips it, ten halvings (1/1024 precision). All images bisect together.
+5. **At full strength**: a claim that "the network resists epsilon 0.1" is only as good
+   as the strongest attack tried. `pgd(restarts=N)` runs the attack N times, the first
+   from the clean image and the others from random points in the ball, and keeps, per
+   image, the strongest result (a wrong answer beats a right one; then the higher loss),
+   so N restarts are never weaker than one. `loss="margin"` climbs the margin
+   (Carlini & Wagner 2017) instead of the cross-entropy:
+       margin(x) = max_{j != y} ln p_j(x) - ln p_y(x)
+   (with a softmax, ln p_j - ln p_y = z_j - z_y: the logits' margin). Its gradient is
+   d(-ln p_y)/dx - d(-ln p_j)/dx, two calls of `input_gradient`. Cross-entropy stops
+   pushing once p_y is small; the margin keeps pushing until another class wins.
 
 If a '7' (x, label 7) read at 99.9% becomes a '3' at 95% after FGSM at epsilon 0.1,
 every pixel of the new image is within 0.1 of the old one; a person still reads 7.
@@ -32,8 +42,8 @@ Everything runs on whole batches: one `input_gradient` call per step for all ima
 `transfer_matrix` asks whether a perturbation made on one network fools another.
 
 What it leaves out: other norms (L2, L0), attacks that need no gradient (the GA of
-`evolve.py` is one, for noise), second-order and optimisation attacks (Carlini-Wagner),
-and certified defences (`ceiling.py` has the interval-bound idea for a single box).
+`evolve.py` is one, for noise), Carlini-Wagner's optimisation (only its margin loss is
+here), and certified defences (`ceiling.py` has the interval-bound idea for a box).
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ from fooldigits.core.pieces import DIGITS
 from fooldigits.models.base import Classifier
 
 METHODS = ("fgsm", "pgd")
+LOSSES = ("ce", "margin")  # cross-entropy of the label, or the logits' margin (step 5)
+MAX_RESTARTS = 100
 EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 PGD_STEPS = 40
 TRAIN_PGD_STEPS = 10  # PGD steps per mini-batch in adversarial training (`network.sgd`)
@@ -66,12 +78,19 @@ def check_epsilon(epsilon: float) -> float:
     return value
 
 
-def check_method(method: str, steps: int = PGD_STEPS) -> None:
-    """Raise unless `method` is 'fgsm' or 'pgd' and `steps` is a sane count."""
+def check_method(method: str, steps: int = PGD_STEPS, loss: str = "ce", restarts: int = 1
+                 ) -> None:
+    """Raise unless `method` is 'fgsm' or 'pgd', `loss` 'ce' or 'margin', and `steps` and
+    `restarts` are sane counts."""
     if method not in METHODS:
         raise FoolDigitsError(f"--attack must be one of {', '.join(METHODS)}, got {method!r}")
     if not 1 <= steps <= MAX_STEPS:
         raise FoolDigitsError(f"--steps must be between 1 and {MAX_STEPS:,}, got {steps}")
+    if loss not in LOSSES:
+        raise FoolDigitsError(f"--loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    if not 1 <= restarts <= MAX_RESTARTS:
+        raise FoolDigitsError(f"--restarts must be between 1 and {MAX_RESTARTS}, got "
+                              f"{restarts}")
 
 
 def _targets(labels: np.ndarray, target: int | np.ndarray | None) -> np.ndarray | None:
@@ -86,17 +105,47 @@ def _targets(labels: np.ndarray, target: int | np.ndarray | None) -> np.ndarray 
     return np.asarray(t, dtype=np.int64)
 
 
-def _direction(net: Classifier, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
-               ) -> np.ndarray:
-    """sign of the step that hurts: +dC(y)/dx (untargeted) or -dC(t)/dx (targeted): (n, 784)."""
+def _runner_up(net: Classifier, x: np.ndarray, exclude: np.ndarray) -> np.ndarray:
+    """Per row, the most probable class other than `exclude`: (n,)."""
+    p = net.probabilities(x)[:, :DIGITS].copy()  # (n, 10)
+    p[np.arange(len(x)), exclude] = -1
+    return np.asarray(p.argmax(axis=1))
+
+
+def _direction(net: Classifier, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None,
+               loss: str = "ce") -> np.ndarray:
+    """sign of the step that hurts, (n, 784). Cross-entropy: +dC(y)/dx (untargeted) or
+    -dC(t)/dx (targeted), C = -ln p. Margin (step 5): the gradient of
+    max_{j != y} ln p_j - ln p_y, or of ln p_t - max_{j != t} ln p_j."""
+    if loss == "margin":
+        wanted = labels if target is None else target  # the class to push down / up
+        other = _runner_up(net, x, wanted)  # (n,)
+        g_wanted, g_other = net.input_gradient(x, wanted), net.input_gradient(x, other)
+        grad = g_wanted - g_other if target is None else g_other - g_wanted
+        return np.asarray(np.sign(grad))
     if target is None:
         return np.asarray(np.sign(net.input_gradient(x, labels)))
     return np.asarray(-np.sign(net.input_gradient(x, target)))
 
 
+def _strength(net: Classifier, x: np.ndarray, labels: np.ndarray, target: np.ndarray | None
+              ) -> np.ndarray:
+    """How well an attack did, per row (n,): the margin of the wanted outcome in log
+    probabilities; above 0 means it succeeded (wrong answer, or the target won)."""
+    p = np.log(np.maximum(net.probabilities(x)[:, :DIGITS].astype(np.float64), 1e-300))
+    rows = np.arange(len(x))
+    if target is None:
+        others = p.copy()
+        others[rows, labels] = -np.inf
+        return np.asarray(others.max(axis=1) - p[rows, labels])
+    others = p.copy()
+    others[rows, target] = -np.inf
+    return np.asarray(p[rows, target] - others.max(axis=1))
+
+
 def _pgd(net: Classifier, x: np.ndarray, labels: np.ndarray, eps: np.ndarray, steps: int,
-         alpha: np.ndarray, target: np.ndarray | None, rng: np.random.Generator | None
-         ) -> np.ndarray:
+         alpha: np.ndarray, target: np.ndarray | None, rng: np.random.Generator | None,
+         loss: str = "ce") -> np.ndarray:
     """Steps 1-3 for one chunk; eps and alpha are (n, 1) so every row may differ."""
     lo, hi = np.maximum(x - eps, 0), np.minimum(x + eps, 1)  # (n, 784): the ball in [0, 1]
     adv = x.copy()
@@ -104,14 +153,34 @@ def _pgd(net: Classifier, x: np.ndarray, labels: np.ndarray, eps: np.ndarray, st
         adv += (rng.random(x.shape, dtype=np.float32) * 2 - 1) * eps
         np.clip(adv, lo, hi, out=adv)
     for _ in range(steps):
-        adv += alpha * _direction(net, adv, labels, target)
+        adv += alpha * _direction(net, adv, labels, target, loss)
         np.clip(adv, lo, hi, out=adv)  # project back into the ball and into [0, 1]
     return adv
 
 
+def _strongest(net: Classifier, x: np.ndarray, labels: np.ndarray, eps: np.ndarray,
+               steps: int, alpha: np.ndarray, target: np.ndarray | None,
+               rng: np.random.Generator | None, loss: str, restarts: int) -> np.ndarray:
+    """Step 5: `restarts` runs of `_pgd`, the first from the clean image, the others from
+    random starts in the ball drawn from `rng`; per row, the strongest result. (With one
+    run, `rng` asks for Madry's random start, as adversarial training does.)"""
+    best = _pgd(net, x, labels, eps, steps, alpha, target, rng if restarts == 1 else None,
+                loss)
+    if restarts == 1:
+        return best
+    best_strength = _strength(net, best, labels, target)  # (n,)
+    starts = rng if rng is not None else np.random.default_rng(0)
+    for _ in range(restarts - 1):
+        adv = _pgd(net, x, labels, eps, steps, alpha, target, starts, loss)
+        strength = _strength(net, adv, labels, target)
+        better = strength > best_strength  # (n,) rows where this restart did more harm
+        best[better], best_strength[better] = adv[better], strength[better]
+    return best
+
+
 def _run(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
          steps: int, step_size: float | None, target: int | np.ndarray | None,
-         rng: np.random.Generator | None) -> np.ndarray:
+         rng: np.random.Generator | None, loss: str = "ce", restarts: int = 1) -> np.ndarray:
     """Shared front of `fgsm` and `pgd`: check, then attack chunk by chunk."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float32))  # (n, 784)
     labels = np.asarray(labels, dtype=np.int64)
@@ -129,8 +198,8 @@ def _run(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np
     out = np.empty_like(x)
     for i in range(0, len(x), CHUNK):
         part = slice(i, i + CHUNK)
-        out[part] = _pgd(net, x[part], labels[part], eps[part], steps, alpha[part],
-                         None if t is None else t[part], rng)
+        out[part] = _strongest(net, x[part], labels[part], eps[part], steps, alpha[part],
+                               None if t is None else t[part], rng, loss, restarts)
     return out
 
 
@@ -142,24 +211,28 @@ def fgsm(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np
 
 def pgd(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
         steps: int = PGD_STEPS, step_size: float | None = None,
-        target: int | np.ndarray | None = None, rng: np.random.Generator | None = None
-        ) -> np.ndarray:
+        target: int | np.ndarray | None = None, rng: np.random.Generator | None = None,
+        loss: str = "ce", restarts: int = 1) -> np.ndarray:
     """Step 2 (or 3): `steps` signed steps of `step_size * epsilon` (2.5 / steps unless
-    given), each projected into the epsilon-ball and [0, 1]; `rng` adds a random start."""
-    check_method("pgd", steps)
+    given), each projected into the epsilon-ball and [0, 1]; `rng` adds a random start.
+    Step 5: `restarts` runs, the strongest kept per image; `loss` "ce" or "margin"."""
+    check_method("pgd", steps, loss, restarts)
     if step_size is not None and not (np.isfinite(step_size) and step_size > 0):
         raise FoolDigitsError(f"the PGD step size must be positive, got {step_size}")
-    return _run(net, x, labels, epsilon, steps, step_size, target, rng)
+    return _run(net, x, labels, epsilon, steps, step_size, target, rng, loss, restarts)
 
 
 def attack(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
            method: str = "pgd", steps: int = PGD_STEPS, target: int | np.ndarray | None = None,
-           rng: np.random.Generator | None = None) -> np.ndarray:
-    """`fgsm` or `pgd` by name, as `--attack` chooses: adversarial images (n, 784)."""
-    check_method(method, steps)
+           rng: np.random.Generator | None = None, loss: str = "ce", restarts: int = 1
+           ) -> np.ndarray:
+    """`fgsm` or `pgd` by name, as `--attack` chooses: adversarial images (n, 784).
+    `loss` and `restarts` (step 5) apply to PGD."""
+    check_method(method, steps, loss, restarts)
     if method == "fgsm":
         return fgsm(net, x, labels, epsilon, target)
-    return pgd(net, x, labels, epsilon, steps, target=target, rng=rng)
+    return pgd(net, x, labels, epsilon, steps, target=target, rng=rng, loss=loss,
+               restarts=restarts)
 
 
 def with_attacked(net: Classifier, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
@@ -255,11 +328,13 @@ def score(net: Classifier, x: np.ndarray, labels: np.ndarray, method: str, epsil
 
 def attack_table(net: Classifier, x: np.ndarray, labels: np.ndarray,
                  epsilons: Sequence[float] = EPSILONS, methods: Sequence[str] = METHODS,
-                 steps: int = PGD_STEPS) -> Iterator[AttackRow]:
+                 steps: int = PGD_STEPS, loss: str = "ce", restarts: int = 1,
+                 rng: np.random.Generator | None = None) -> Iterator[AttackRow]:
     """Yield one `AttackRow` per method and epsilon (the sweep `fooldigits adversarial`
-    draws), in the order given; epsilon 0 is the clean score, computed once."""
+    draws), in the order given; epsilon 0 is the clean score, computed once. PGD runs with
+    `loss` and `restarts` (random starts drawn from `rng`)."""
     for method in methods:
-        check_method(method, steps)
+        check_method(method, steps, loss, restarts)
     values = [check_epsilon(e) for e in epsilons]
     clean: AttackRow | None = None
     for method in methods:
@@ -269,7 +344,8 @@ def attack_table(net: Classifier, x: np.ndarray, labels: np.ndarray,
                 yield AttackRow(method, 0.0, clean.accuracy, clean.wrong_confidence,
                                 clean.mean_confidence)
             else:
-                adv = attack(net, x, labels, epsilon, method, steps)
+                adv = attack(net, x, labels, epsilon, method, steps, loss=loss,
+                             restarts=restarts, rng=rng)
                 yield score(net, adv, labels, method, epsilon)
 
 
