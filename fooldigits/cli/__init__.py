@@ -272,7 +272,8 @@ from fooldigits.cli import drawn  # noqa: E402
 from fooldigits.cli import natural  # noqa: E402
 from fooldigits.cli import fighting  # noqa: E402
 from fooldigits.cli import classroom  # noqa: E402
+from fooldigits.cli import quiz  # noqa: E402
 # isort: on
 
 __all__ = ["app", "basics", "classroom", "drawn", "eigen", "fighting", "fooling", "main",
-           "natural"]
+           "natural", "quiz"]

@@ -43,6 +43,9 @@ KINDS: dict[str, type[Classifier]] = {
 }
 SHIPPED = Path(__file__).parent  # the shipped models' folder
 DEFAULT_MODEL = SHIPPED / "default.npz"
+# The shipped models by file, with the name the chapters give them, in the story's order.
+SHIPPED_NAMES = {"default": "dense", "robust": "robust", "linear": "linear",
+                 "conv": "conv", "generative": "generative"}  # robust: adversarially trained
 MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
 MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
 
@@ -89,6 +92,12 @@ def load_model(path: Path | None = None) -> Classifier:
     return model
 
 
+def shipped() -> list[tuple[str, Classifier]]:
+    """Every shipped model there is, as (name, model), in `SHIPPED_NAMES`' order."""
+    return [(name, load_model(SHIPPED / f"{stem}.npz")) for stem, name in SHIPPED_NAMES.items()
+            if (SHIPPED / f"{stem}.npz").is_file()]
+
+
 def _text(npz: NpzReader, key: str, default: str) -> str:
     """A text entry (a choice or metadata): one short string, checked from its header."""
     if key not in npz.headers:
@@ -105,5 +114,5 @@ def _dtype_words(dtype: np.dtype[np.generic]) -> str:
     return kinds.get(dtype.kind, f"{dtype} values")
 
 
-__all__ = ["DEFAULT_MODEL", "KINDS", "Classifier", "Linear", "Network", "Trainable",
-           "load_model"]
+__all__ = ["DEFAULT_MODEL", "KINDS", "SHIPPED", "Classifier", "Linear", "Network", "Trainable",
+           "load_model", "shipped"]

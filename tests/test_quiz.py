@@ -1,0 +1,117 @@
+"""The quiz: its images, its keys, its report, and a whole game played in a pseudo-terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import NOT_A_DIGIT, Images, Table
+from fooldigits.experiments import quiz
+from fooldigits.models.network import Network
+from fooldigits.pad.quiz import play
+
+R = TypeVar("R")
+
+
+def _drain(stream: Generator[object, None, R]) -> tuple[list[object], R]:
+    events: list[object] = []
+    try:
+        while True:
+            events.append(next(stream))
+    except StopIteration as stop:
+        return events, stop.value
+
+
+def test_items_make_every_kind_and_the_fooling_ones_fool(shipped: Network,
+                                                         mnist: Dataset) -> None:
+    _, made = _drain(quiz.items(mnist, shipped, 14, np.random.default_rng(2)))
+    assert len(made.images) == len(made.kinds) == len(made.truth) == 14
+    assert made.images.dtype == np.float32 and made.images.min() >= 0 and made.images.max() <= 1
+    kinds = set(made.kinds)
+    assert {"fooling", "real"} <= kinds and len(kinds) >= 4
+    fooling = [i for i, k in enumerate(made.kinds) if k == "fooling"]
+    assert all(made.truth[i] == NOT_A_DIGIT for i in fooling)
+    assert shipped.probabilities(made.images[fooling]).max(axis=1).min() >= 0.9999
+    real = [i for i, k in enumerate(made.kinds) if k != "fooling"]
+    assert all(0 <= made.truth[i] <= 9 for i in real)
+
+
+def test_play_takes_one_key_an_image_and_ignores_the_rest() -> None:
+    keys = iter(["x", "7", "up", "n", "s", "3"])
+    shown: list[str] = []
+    answers = play(np.zeros((4, 784), np.float32), lambda: next(keys), shown.append, False)
+    assert answers == [7, NOT_A_DIGIT, None, 3]
+    assert "question 1 of 4" in shown[0] and "question 4 of 4" in shown[3]
+    keys = iter(["2", "q"])
+    assert play(np.zeros((3, 784), np.float32), lambda: next(keys), shown.append,
+                False) == [2, None, None]
+
+
+def test_report_scores_the_student_and_every_model(shipped: Network, mnist: Dataset) -> None:
+    x, y = mnist.test_images[:4], mnist.test_labels[:4].astype(int)
+    made = quiz.Quiz(["real"] * 3 + ["fooling"], [*y[:3].tolist(), NOT_A_DIGIT],
+                     np.concatenate([x[:3], np.random.default_rng(0).random((1, 784),
+                                                                          dtype=np.float32)]))
+    student = [int(y[0]), (int(y[1]) + 1) % 10, None, NOT_A_DIGIT]
+    events, result = _drain(quiz.report(made, student, [("dense", shipped)]))
+    assert result.student_score == 2 / 3  # answered 3: right, wrong, right
+    said = shipped.predict(made.images)
+    assert result.agreement["dense"] == float(np.mean([said[i] == made.truth[i]
+                                                      for i in (0, 1, 3)]))
+    assert result.questions[3]["key"] == "not a digit" and result.questions[2]["student"] == "-"
+    assert any(isinstance(e, Table) for e in events)
+    assert any(isinstance(e, Images) for e in events)  # at least question 2 disagrees
+
+
+def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    out = tmp_path / "answers.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fooldigits", "quiz", "--count", "3", "--seed", "5", "--name",
+         "Ada", "--json", str(out)], stdin=slave, stdout=slave, stderr=slave,
+        start_new_session=True)
+    screen = b""
+
+    def until(marker: bytes) -> None:
+        nonlocal screen
+        end = time.monotonic() + 60
+        while marker not in screen:
+            assert time.monotonic() < end, f"no {marker!r} in {screen[-400:]!r}"
+            if select.select([master], [], [], 0.1)[0]:
+                screen += os.read(master, 65536)
+
+    for number, key in ((1, b"7"), (2, b"n"), (3, b"4")):
+        until(f"question {number} of 3".encode())
+        time.sleep(0.2)  # read_key forgets keys typed before it asks
+        os.write(master, key)
+    end = time.monotonic() + 60
+    while process.poll() is None:  # keep reading: a full pty would stop the report
+        assert time.monotonic() < end, screen[-400:]
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                screen += os.read(master, 65536)
+            except OSError:
+                break
+    assert process.wait(timeout=10) == 0, screen[-400:]
+    assert b"agreement" in screen and b"question 3 of 3" in screen
+    os.close(master)
+    os.close(slave)
+    saved = json.loads(out.read_text())
+    assert saved["student"] == "Ada" and len(saved["questions"]) == 3
+    assert [q["student"] for q in saved["questions"]] == ["7", "not a digit", "4"]
+    assert {"dense", "robust"} <= set(saved["agreement"])
