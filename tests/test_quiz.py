@@ -22,7 +22,7 @@ from fooldigits.core.data import Dataset
 from fooldigits.core.pieces import NOT_A_DIGIT, Images, Table
 from fooldigits.experiments import quiz
 from fooldigits.models.network import Network
-from fooldigits.pad.quiz import play
+from fooldigits.pad.answers import play
 
 R = TypeVar("R")
 

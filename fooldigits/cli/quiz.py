@@ -1,4 +1,4 @@
-"""The `quiz` command: the student against the networks (experiments/quiz.py, pad/quiz.py)."""
+"""The `quiz` command: the student against the networks (experiments/quiz.py, pad/answers.py)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ def quiz(
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and (
         sys.stdout is not None and sys.stdout.isatty())
     if interactive:
+        from fooldigits.pad.answers import play
         from fooldigits.pad.keys import read_key
-        from fooldigits.pad.quiz import play
 
         def write(text: str) -> None:
             sys.stdout.write(text)

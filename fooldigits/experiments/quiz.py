@@ -19,7 +19,7 @@ images where the student and a network disagree.
 
 `items` makes the images (the attacks and the GA run against the shipped dense network,
 so the others see them as transferred images); `report` scores the answers. The keyboard
-loop is `pad/quiz.py`, the command `fooldigits quiz`.
+loop is `pad/answers.py`, the command `fooldigits quiz`.
 
     >>> quiz = yield from items(data, dense, 12, rng)        # 12 images, kinds mixed
     >>> result = yield from report(quiz, student, models)     # the table, the disagreements

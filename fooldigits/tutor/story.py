@@ -277,7 +277,7 @@ LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
-           "game", "adversarial", "retrain", "training", "neurons", "models", "linear", "quiz",
+           "game", "adversarial", "retrain", "training", "neurons", "models", "linear", "answers",
            "base")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
