@@ -9,17 +9,23 @@ import pytest
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
-from fooldigits.core.pieces import BatchDone, Generation, class_name
+from fooldigits.core.pieces import BatchDone, Generation, Step, class_name
 from fooldigits.lessons.ceiling import confidence_ceiling
 from fooldigits.lessons.dream import DreamConfig, dream
-from fooldigits.lessons.retrain import RetrainConfig, RetrainResult, RoundDone, retrain
+from fooldigits.lessons.retrain import (
+    SEARCHES,
+    RetrainConfig,
+    RetrainResult,
+    RoundDone,
+    retrain,
+)
 from fooldigits.lessons.training import SGDConfig, sgd
 from fooldigits.models.base import require_classes
 from fooldigits.models.network import Network
 from tests.conftest import load_dense
 
 TINY = RetrainConfig(rounds=1, per_digit=3, max_generations=60, target=0.99, epochs=4,
-                     noise=100)
+                     noise=100, dream_steps=100, attacked=100)
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +44,54 @@ def one_round(small_net: Network, small_data: Dataset) -> tuple[list[object], Re
     return events, result
 
 
-def test_one_round_makes_an_11_class_network_that_catches_its_fooling_images(
+def test_one_round_makes_an_11_class_network_judged_by_every_search(
         small_net: Network, one_round: tuple[list[object], RetrainResult]) -> None:
     events, result = one_round
     assert small_net.classes == 10  # the original is left alone
     assert result.network.describe().startswith("dense 784-30-11")
-    assert {type(e) for e in events} == {BatchDone, Generation, RoundDone, RetrainResult}
+    assert {type(e) for e in events} == {BatchDone, Generation, Step, RoundDone, RetrainResult}
     first, second = result.rounds
-    assert first.round == 0 and first.caught is None and first.noise_not_a_digit == 0
-    assert len(result.fooling) == 10 * TINY.per_digit
+    assert set(first.searches) == set(SEARCHES) and first.noise_not_a_digit == 0
+    assert all(s.rejected_previous is None for s in first.searches.values())
+    trained = first.searches["ga-noise"].images
+    assert len(trained) == 10 * TINY.per_digit
     # the original can never answer class 10; the retrained one learned its fooling images
-    assert np.mean(small_net.predict(result.fooling) == 10) == 0
-    assert second.caught is not None and second.caught > 0.8
-    assert np.mean(result.network.predict(result.fooling) == 10) == pytest.approx(second.caught)
+    assert np.mean(small_net.predict(trained) == 10) == 0
+    caught = second.searches["ga-noise"].rejected_previous
+    assert caught is not None and caught > 0.8
+    assert np.mean(result.network.predict(trained) == 10) == pytest.approx(caught)
+    held_out = second.searches["ga-blank"].rejected_previous
+    assert held_out == pytest.approx(np.mean(result.network.predict(
+        first.searches["ga-blank"].images) == 10))
     assert second.test_accuracy > 0.75  # and still reads real digits
     assert second.noise_not_a_digit > 0.5 and second.noise_confidence < first.noise_confidence
-    assert first.best.shape == (10, 784) and first.confidence.shape == (10,)
+    for row in result.rounds:
+        for search in row.searches.values():
+            assert 0 <= search.fooled <= 1
+    summary = result.summary
+    assert [s["round"] for s in summary] == [0, 1]
+    assert summary[1]["ga-blank"]["held_out"] and not summary[1]["ga-noise"]["held_out"]
+    assert summary[1]["ga-noise"]["rejected_previous"]["mean"] == pytest.approx(caught)
+
+
+def test_seeds_repeat_the_loop_and_the_summary_gives_each_range(
+        small_net: Network, small_data: Dataset, tmp_path: Path) -> None:
+    config = RetrainConfig(rounds=1, per_digit=1, max_generations=30, target=0.99, epochs=1,
+                           noise=50, dream_steps=30, attacked=50, seeds=2)
+    events = list(retrain(small_net, small_data, config, np.random.default_rng(1), tmp_path))
+    result = events[-1]
+    assert isinstance(result, RetrainResult)
+    assert [(r.seed, r.round) for r in result.rounds] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    cell = result.summary[1]["test_accuracy"]
+    values = [r.test_accuracy for r in result.rounds if r.round == 1]
+    assert cell == {"mean": pytest.approx(np.mean(values)), "min": min(values),
+                    "max": max(values)}
+    saved = [Path(p) for r in result.rounds for p in r.saved]
+    assert tmp_path / "seed1-round1.npz" in saved and tmp_path / "seed0-round0-dream.npz" in saved
+    assert load_dense(tmp_path / "seed1-round1.npz").classes == 11
+    from fooldigits.lessons.drawings import load_npz_images
+
+    assert load_npz_images(tmp_path / "seed0-round1-ga-blank.npz").shape == (10, 784)
 
 
 def test_the_11_class_network_saves_loads_and_answers(
@@ -76,8 +114,9 @@ def test_the_11_class_network_saves_loads_and_answers(
 def test_bad_retraining_inputs(small_net: Network, small_data: Dataset,
                                one_round: tuple[list[object], RetrainResult]) -> None:
     rng = np.random.default_rng(0)
-    for config, words in ((RetrainConfig(rounds=0), "--rounds"),
-                          (RetrainConfig(per_digit=0), "--per-digit"),
+    for config, words in ((RetrainConfig(rounds=0), "rounds must be"),
+                          (RetrainConfig(per_digit=0), "per_digit must be"),
+                          (RetrainConfig(seeds=0), "seeds must be"),
                           (RetrainConfig(max_generations=0), "--max-generations")):
         with pytest.raises(FoolDigitsError, match=words):
             next(retrain(small_net, small_data, config, rng))

@@ -104,6 +104,22 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
     return decorate
 
 
+def checked(config: Any) -> Any:
+    """`config.check()`, with the library's parameter names said as this command's flags:
+    "per_digit must be ..." becomes "--per-digit must be ..."."""
+    import dataclasses
+
+    try:
+        config.check()
+    except FoolDigitsError as err:
+        text = str(err)
+        for name in (f.name for f in dataclasses.fields(config)):
+            if text.startswith(f"{name} "):
+                text = "--" + name.replace("_", "-") + text[len(name):]
+        raise FoolDigitsError(text) from None
+    return config
+
+
 def paragraphs(doc: str) -> str:
     """A docstring with each paragraph joined into one line, so --help wraps it to the
     terminal's width instead of breaking where the source did."""

@@ -19,6 +19,7 @@ from fooldigits.cli import (
     NoColorOpt,
     PngOpt,
     SeedOpt,
+    checked,
     command,
     digit,
     flag,
@@ -38,6 +39,13 @@ def adversarial(
     ] = "0,0.05,0.1,0.15,0.2,0.25,0.3",
     attack: Annotated[str, typer.Option(help="fgsm, pgd, or fgsm,pgd for both.")] = "fgsm,pgd",
     steps: Annotated[int, typer.Option(help="PGD steps.")] = 40,
+    restarts: Annotated[int, typer.Option(
+        help="PGD at full strength: run it this many times per digit (the first from the "
+        "digit itself, the others from random points within epsilon) and keep the "
+        "strongest result.")] = 1,
+    loss: Annotated[str, typer.Option(
+        help="What PGD climbs: ce (the cross-entropy of the label) or margin (the best other "
+        "class's log-probability minus the label's, Carlini-Wagner's margin).")] = "ce",
     count: Annotated[int, typer.Option(help="How many test digits.")] = 10_000,
     show: Annotated[int, typer.Option(help="Examples to draw (and bisect).")] = 5,
     digit_: Annotated[int | None, typer.Option(
@@ -76,7 +84,7 @@ def adversarial(
         check_epsilon(value)
     methods = [m.strip() for m in attack.split(",") if m.strip()]
     for method in methods:
-        check_method(method, steps)
+        check_method(method, steps, loss, restarts)
     positive(count, "--count")
     if show < 0:
         raise FoolDigitsError(f"--show must be 0 or more, got {show}")
@@ -114,24 +122,31 @@ def adversarial(
         if len(x) == 0:
             raise FoolDigitsError("the test set is empty: there is nothing to attack")
         run(fighting.adversarial(net, x, y, values, methods, steps, show,
-                                 model=str(model or "shipped")), out)
+                                 model=str(model or "shipped"), restarts=restarts, loss=loss,
+                                 rng=rng(seed)), out)
 
 
 @command()
 def retrain(
     rounds: Annotated[int, typer.Option(help="Rounds of fool, teach 'not a digit', fool again.")
-                      ] = 5,
+                      ] = 3,
     per_digit: Annotated[int, typer.Option(help="Fooling images evolved per digit per round.")
                          ] = 10,
     max_generations: Annotated[int, typer.Option(
         help="A GA run that has not reached the target by then did not fool the network.")
     ] = 500,
     epochs: Annotated[int, typer.Option(help="Epochs of training per round's network.")] = 5,
+    seeds: Annotated[int, typer.Option(
+        help="Run the whole loop this many times, each with its own seed; the tables show "
+        "each cell's mean and range.")] = 1,
     model: ModelOpt = None,
     data_dir: DataOpt = None,
     seed: SeedOpt = 0,
     out: Annotated[Path | None, typer.Option(
         help="Save the last round's 11-class network (.npz).", show_default=False)] = None,
+    save_rounds: Annotated[Path | None, typer.Option(
+        help="Save every round's network and every search's images in this folder "
+        "(seedS-roundR.npz, seedS-roundR-SEARCH.npz).", show_default=False)] = None,
     as_json: JsonOpt = False,
     png: PngOpt = None,
     html: HtmlOpt = None,
@@ -140,25 +155,32 @@ def retrain(
     """Nguyen et al.'s experiment: teach the network a "not a digit" class, then fool it again.
 
     Each round evolves fooling images against the current network, adds them to the training
-    set as class 10 ("not a digit"), trains a new 11-output network, and lets the genetic
-    algorithm try again. The table shows what changes and what does not.
+    set as class 10 ("not a digit"), trains a new 11-output network, and then four searches
+    try again: the same GA from noise, the GA from a black canvas, gradient ascent (the dream)
+    and PGD on real digits. The tables show which still fool it, and whether it rejects
+    images made by a search it never trained on.
     """
     from fooldigits.core.files import check_output
     from fooldigits.lessons.retrain import RetrainConfig
 
     config = RetrainConfig(rounds=rounds, per_digit=per_digit, max_generations=max_generations,
-                           epochs=epochs)
-    config.check()
+                           epochs=epochs, seeds=seeds)
+    checked(config)
     if out is not None:
         check_output(out, ".npz", "--out")
+    if save_rounds is not None:
+        if not save_rounds.is_dir():
+            raise FoolDigitsError(f"--save-rounds wants an existing folder, got {save_rounds}")
+        check_output(save_rounds / "seed0-round0.npz", ".npz", "--save-rounds")
     view = output(no_color, as_json, png, html, "retraining with a 'not a digit' class")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fighting import retrain as retrain_rounds
 
-    result = run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed)), view)
+    result = run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed),
+                                save_rounds), view)
     if out is not None and result.network is not None:
         result.network.meta["command"] = (
             f"fooldigits retrain --rounds {rounds} --per-digit {per_digit} --max-generations "
-            f"{max_generations} --epochs {epochs} --seed {seed}")
+            f"{max_generations} --epochs {epochs} --seeds {seeds} --seed {seed}")
         result.network.save(out)
         typer.echo(f"saved the round-{rounds} network to {out}", err=as_json)

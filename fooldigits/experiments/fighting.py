@@ -24,11 +24,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fooldigits.core.pieces import NO_JSON, Experiment, Images, Say, Step, Table, class_name
+from fooldigits import FoolDigitsError
+from fooldigits.core.pieces import (
+    DIGITS,
+    NO_JSON,
+    Experiment,
+    Images,
+    Say,
+    Step,
+    Table,
+    class_name,
+)
 from fooldigits.models.base import Classifier
 
 
@@ -60,22 +71,28 @@ class AdversarialResult:
     rows: list[dict[str, Any]]
     smallest_epsilon: dict[str, list[float]]
     model: str
+    attack: str = "PGD: 40 steps"  # what the PGD rows measured
 
 
 def adversarial(net: Classifier, x: np.ndarray, y: np.ndarray, epsilons: Sequence[float],
                 methods: Sequence[str] = ("fgsm", "pgd"), steps: int = 40, show: int = 5,
-                example_epsilon: float = 0.1, model: str = "shipped") -> Experiment[
-                    AdversarialResult]:
-    """FGSM and PGD on real test digits: accuracy vs epsilon, and examples drawn."""
+                example_epsilon: float = 0.1, model: str = "shipped", restarts: int = 1,
+                loss: str = "ce", rng: np.random.Generator | None = None
+                ) -> Experiment[AdversarialResult]:
+    """FGSM and PGD on real test digits: accuracy vs epsilon, and examples drawn. PGD runs
+    `restarts` times per digit (random starts from `rng`), with the `loss` given."""
     from fooldigits.lessons import adversarial as adv
 
     rows = []
     total = len(methods) * len(epsilons)
-    for i, row in enumerate(adv.attack_table(net, x, y, epsilons, methods, steps)):
+    strength = (f"PGD: {steps} steps" + (f", {restarts} restarts" if restarts > 1 else "")
+                + (", margin loss" if loss == "margin" else ""))
+    for i, row in enumerate(adv.attack_table(net, x, y, epsilons, methods, steps, loss,
+                                             restarts, rng)):
         rows.append(asdict(row))
         yield Step(f"attacking {len(x):,} test digits ({row.method}, epsilon {row.epsilon})",
                    i + 1, total)
-    yield Table(f"{len(x):,} real test digits under attack (PGD: {steps} steps)",
+    yield Table(f"{len(x):,} real test digits under attack ({strength})",
                 ["attack", "epsilon", "accuracy", "confidence when wrong"],
                 [(r["method"].upper(), f"{r['epsilon']:.2f}", _pct(r["accuracy"]),
                   _pct(r["wrong_confidence"])) for r in rows])
@@ -97,8 +114,9 @@ def adversarial(net: Classifier, x: np.ndarray, y: np.ndarray, epsilons: Sequenc
     yield Say(f"At epsilon {worst['epsilon']:.2f} -- no pixel moves by more than a tenth of "
               f"the way from black to white -- {worst['method'].upper()} leaves "
               f"{_pct(worst['accuracy'])} of the digits read right, and the wrong answers "
-              f"come at {_pct(worst['wrong_confidence'])} confidence.")
-    return AdversarialResult(len(x), rows, smallest, model)
+              f"come at {_pct(worst['wrong_confidence'])} confidence ({worst['method'].upper()}"
+              f"{'; ' + strength if worst['method'] == 'pgd' else ''}).")
+    return AdversarialResult(len(x), rows, smallest, model, strength)
 
 
 # -- targeted -----------------------------------------------------------------------------
@@ -175,35 +193,81 @@ def adversarial_transfer(nets: Sequence[tuple[str, Classifier]], x: np.ndarray, 
 # -- retraining with a "not a digit" class ------------------------------------------------------
 @dataclass
 class RetrainReport:
-    rounds: list[dict[str, Any]]
+    rounds: list[dict[str, Any]]  # every seed's every round
+    summary: list[dict[str, Any]]  # per round: each cell's mean and range over the seeds
+    saved: list[str]  # files --save-rounds wrote
     network: Classifier | None = field(default=None, metadata=NO_JSON)
 
 
-def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator
-            ) -> Experiment[RetrainReport]:
-    """Nguyen et al.'s experiment: fool, add the fooling images as class 10, retrain, repeat."""
+def _cell(value: Any) -> str:
+    """A summary cell: "55%" for one seed, "55% (21–90%)" across several."""
+    if value is None:
+        return "-"
+    if value["min"] == value["max"]:
+        return _pct(value["mean"])
+    return f"{_pct(value['mean'])} ({100 * value['min']:.0f}–{100 * value['max']:.0f}%)"
+
+
+def _effort(value: Any) -> str:
+    if value is None:
+        return "-"
+    if value["min"] == value["max"]:
+        return f"{value['mean']:.0f}"
+    return f"{value['mean']:.0f} ({value['min']:.0f}–{value['max']:.0f})"
+
+
+def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator,
+            save: Path | None = None) -> Experiment[RetrainReport]:
+    """Nguyen et al.'s experiment, judged by several searches: fool, add the GA's fooling
+    images as class 10, retrain, and let every search try again."""
     from fooldigits.lessons import retrain as rt
 
     rows: list[dict[str, Any]] = []
     result = None
-    for event in rt.retrain(net, data, config, rng):
+    for event in rt.retrain(net, data, config, rng, save):
         if isinstance(event, rt.RoundDone):
-            row = {k: v for k, v in asdict(event).items() if k not in ("best", "confidence")}
-            rows.append(row)
-            yield Say(f"round {event.round}: test accuracy {_pct(event.test_accuracy)}, "
-                      f"previous fooling images caught {_pct(event.caught)}, fresh GA runs "
-                      f"still fooling it {_pct(event.fooled)}", "note")
-            last = event
+            searches = {name: {"fooled": s.fooled, "effort": s.effort,
+                               "rejected_previous": s.rejected_previous}
+                        for name, s in event.searches.items()}
+            rows.append({"seed": event.seed, "round": event.round,
+                         "test_accuracy": event.test_accuracy, "searches": searches,
+                         "noise_confidence": event.noise_confidence,
+                         "noise_not_a_digit": event.noise_not_a_digit,
+                         "seconds": round(event.seconds, 2), "saved": event.saved})
+            yield Say(f"seed {event.seed + 1}/{config.seeds}, round {event.round}/"
+                      f"{config.rounds}: test accuracy {_pct(event.test_accuracy)}; still "
+                      "fooled by " + ", ".join(f"{name} {_pct(s.fooled)}" for name, s in
+                                               event.searches.items()), "note")
         elif isinstance(event, rt.RetrainResult):
             result = event
         else:
             yield event
-    yield Table("retraining with a 'not a digit' class (round 0: the original network)",
-                ["round", "test acc.", "old fakes caught", "GA still fools", "median gen.",
-                 "noise: digit conf.", "noise: not a digit"],
-                [(r["round"], _pct(r["test_accuracy"]), _pct(r["caught"]), _pct(r["fooled"]),
-                  "-" if r["median_generations"] is None else int(r["median_generations"]),
-                  _pct(r["noise_confidence"]), _pct(r["noise_not_a_digit"])) for r in rows])
-    yield Images(f"round {last.round}: the best fooling image of each digit",
-                 last.best, [f"'{d}' {100 * c:.3f}%" for d, c in enumerate(last.confidence)])
-    return RetrainReport(rows, result.network if result is not None else None)
+    if result is None:  # pragma: no cover - the concept generator always ends with it
+        raise FoolDigitsError("retraining stopped without a result")
+    summary = result.summary
+    seeds = f" (mean and range over {config.seeds} seeds)" if config.seeds > 1 else ""
+    yield Table(f"share of attempts that still reach {config.target} as a digit{seeds}",
+                ["round", "test acc.", "GA noise", "GA blank", "dream", "PGD misread"],
+                [(s["round"], _cell(s["test_accuracy"]),
+                  *(_cell(s[name]["fooled"]) for name in rt.SEARCHES)) for s in summary])
+    yield Table("the previous round's images now called 'not a digit' (GA noise: trained "
+                "on them; the others: held out)",
+                ["round", "GA noise", "GA blank", "dream"],
+                [(s["round"], *(_cell(s[name]["rejected_previous"])
+                                for name in rt.SEARCHES[:3])) for s in summary[1:]])
+    yield Table("median effort of the attempts that fooled it (generations; dream: steps)",
+                ["round", "GA noise", "GA blank", "dream"],
+                [(s["round"], *(_effort(s[name]["effort"]) for name in rt.SEARCHES[:3]))
+                 for s in summary])
+    last = result.rounds[-1]
+    found = {name: s.images for name, s in last.searches.items()}
+    picks = [found[name][i * config.per_digit] for name in ("ga-noise", "ga-blank", "dream")
+             for i in range(DIGITS)]
+    yield Images("the last round's model: one image per digit from GA noise, GA blank "
+                 "and dream (rows)", np.stack(picks),
+                 [f"{name} '{d}'" for name in ("GA noise", "GA blank", "dream")
+                  for d in range(DIGITS)])
+    saved = [path for row in rows for path in row["saved"]]
+    if saved:
+        yield Say(f"saved {len(saved)} files for every round to {save}", "good")
+    return RetrainReport(rows, summary, saved, result.network)
