@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +13,12 @@ from fooldigits import FoolDigitsError
 from fooldigits.cli import HtmlOpt, JsonOpt, NoColorOpt, SeedOpt, app, command, flag, output
 
 
-class _Quit(Exception):  # noqa: N818 - a signal, not an error
-    """q at a pause: leave the tutor."""
+class _Jump(Exception):  # noqa: N818 - a signal, not an error
+    """A key at a mid-chapter pause left the chapter: go where `state` says."""
 
-
-class _Next(Exception):  # noqa: N818
-    """n at a pause: skip the rest of this chapter."""
+    def __init__(self, state: Any) -> None:
+        super().__init__()
+        self.state = state
 
 
 @command()
@@ -37,88 +38,78 @@ def tutor(
 
     Keys at a pause: Enter, space or the right arrow for the next chapter (or the next screen of
     a long one), b or the left arrow to go back, r to run the chapter again with a new seed, n
-    to skip to the next chapter, q to stop.
+    to skip to the next chapter, q to stop. While a chapter computes, n skips to the next
+    chapter and q stops; other keys are ignored.
 
     With --html FILE the whole story is also saved as one self-contained web page, for a teacher
     to project or hand out.
     """
+    import contextlib
+
     from fooldigits.core.options import make_rng
     from fooldigits.core.pieces import Say
+    from fooldigits.pad.keys import Keyboard
     from fooldigits.present.presenter import Presenter
+    from fooldigits.tutor import navigation as nav
     from fooldigits.tutor import story as story
 
-    index = story.chapter(chapter) if chapter else 0
+    chapters = story.CHAPTERS
     view = output(no_color, False, None, html, "fooldigits: artificial neural networks are "
                   "not human")
     interactive = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
     sizes = story.Sizes.quick() if quick else story.Sizes.full()
     presenter = Presenter(view)
+    keyboard = Keyboard(sys.stdin.fileno()) if interactive else None
+    state = nav.start(story.chapter(chapter) if chapter else 0, len(chapters))
+
+    def ask(state: nav.State) -> nav.State:
+        """Wait at a pause until a key changes the state; the prompt is erased after."""
+        assert keyboard is not None
+        presenter.console.print(f"[dim]{nav.PROMPTS[state.mode]}[/]")
+        while True:
+            after = nav.move(state, nav.action(keyboard.get()))
+            if after.note:
+                presenter.console.print(f"[dim]{after.note}[/]")
+                after = dataclasses.replace(after, note="")
+            if after != state:
+                presenter.erase_line()
+                return after
+
+    def more() -> None:  # the presenter's pager: the screen is full mid-chapter
+        assert keyboard is not None
+        paused = nav.move(state, "screen-full")
+        with keyboard.waiting():
+            after = ask(paused)
+        if not nav.same_run(paused, after):
+            raise _Jump(after)
+
     if interactive:
-        presenter.pager = lambda: _more(presenter)
-    reruns = 0
-    try:
-        while index < len(story.CHAPTERS):
-            current = story.CHAPTERS[index]
-            presenter.sections = [s for s in presenter.sections if s.title != current.title]
-            presenter.heading(current.title, current.text)
+        presenter.pager, presenter.hint = more, nav.PROMPTS["running"]
+    with keyboard or contextlib.nullcontext():
+        while state.mode != "done":
+            current = chapters[state.chapter]
             try:
-                presenter.run(current.run(make_rng(seed + 1000 * reruns), sizes))
-            except _Next:
-                index, reruns = index + 1, 0
-                continue
-            presenter.show(Say(current.footer, "note"))
-            if not interactive:
-                index += 1
-                continue
-            while True:
-                key = _ask(presenter, "Enter: next · b: back · r: again with a new seed · "
-                           "q: quit")
-                if key == "b" and index == 0:
-                    presenter.console.print("[dim]this is the first chapter[/]")
-                    continue
-                break
-            if key == "q":
-                break
-            if key in ("b", "left"):
-                index, reruns = index - 1, 0
-            elif key == "r":
-                reruns += 1
-            else:
-                index, reruns = index + 1, 0
-    except _Quit:
-        pass
-    order = [c.title for c in story.CHAPTERS]
+                presenter.sections = [s for s in presenter.sections
+                                      if s.title != current.title]
+                presenter.heading(current.title, current.text)
+                with keyboard.busy() if keyboard else contextlib.nullcontext():
+                    presenter.run(current.run(make_rng(seed + 1000 * state.reruns), sizes))
+                presenter.show(Say(current.footer, "note"))
+                state = nav.move(state, "chapter-done")
+                state = ask(state) if interactive else nav.move(state, "next")
+            except _Jump as jump:
+                state = jump.state
+            except KeyboardInterrupt:  # Ctrl-C, or n/q typed while the chapter computed
+                key = keyboard.take() if keyboard else None
+                state = nav.move(state, nav.action(key) if key else "interrupt")
+                if state.stopped:
+                    raise
+    order = [c.title for c in chapters]
     presenter.sections.sort(key=lambda s: order.index(s.title) if s.title in order else 99)
     presenter.console.print("[bold]The end.[/] Every chapter is a command too: try "
                             "`fooldigits --help`, and `fooldigits exercise list` for the "
                             "exercises.")
     presenter.finish()
-
-
-KEYS = {"enter": "next", " ": "next", "right": "next", "down": "next", "n": "n", "b": "b",
-        "left": "b", "up": "b", "r": "r", "q": "q", "esc": "q"}
-
-
-def _ask(presenter: Any, prompt: str, allowed: tuple[str, ...] = ("next", "b", "r", "n", "q")
-         ) -> str:
-    """Show the keys, then wait for one that means something here (others are ignored)."""
-    from fooldigits.pad.keys import read_key
-
-    presenter.console.print(f"[dim]{prompt}[/]")
-    while True:
-        key = KEYS.get(read_key())
-        if key in allowed:
-            return key
-
-
-def _more(presenter: Any) -> None:
-    """The screen is full: wait before the next piece, like the next slide."""
-    key = _ask(presenter, "── more below: Enter for the next screen · n: next chapter · "
-               "q: quit ──", ("next", "n", "q"))
-    if key == "q":
-        raise _Quit
-    if key == "n":
-        raise _Next
 
 
 @command()

@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 ESC = 0x1B
 MAX_SEQUENCE = 64  # bytes; a longer "escape sequence" is garbage
@@ -242,3 +243,131 @@ def read_key(fd: int | None = None, escape_wait: float = 0.05, flush: bool = Tru
                     return event.name
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+class Keyboard:
+    """A terminal's keys for a whole session, read by a background thread.
+
+    From `__enter__` to `__exit__` the terminal is in cbreak mode with echo off, so nothing
+    typed ever lands on the screen, and it is restored on every way out (the end, an error,
+    Ctrl-C, which still interrupts). Two modes:
+
+    - **busy** (`with keyboard.busy():` around a long step): a key in `stops` (`n`, `q`,
+      Esc) is remembered (`take`) and stops the step the way Ctrl-C would, by raising
+      KeyboardInterrupt in the main thread, so the step is cancelled cleanly (a generator
+      receives it at its `yield`, see presenter.py); every other key is dropped.
+    - **waiting** (otherwise): keys queue up for `get`, which forgets those typed before
+      it was called (Enter pressed twice during a step skips nothing).
+
+    The reading is `Parser` on whatever bytes arrive, so an arrow is one key here too.
+    """
+
+    def __init__(self, fd: int, stops: tuple[str, ...] = ("n", "q", "esc")) -> None:
+        import queue
+        import threading
+
+        self.fd, self.stops = fd, stops
+        self.keys: queue.Queue[str] = queue.Queue()
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._read, name="keyboard", daemon=True)
+        self._busy = False
+        self._stop_key: str | None = None
+        self._saved: list[Any] | None = None
+
+    def __enter__(self) -> Keyboard:
+        import termios
+        import tty
+
+        self._saved = termios.tcgetattr(self.fd)
+        tty.setcbreak(self.fd, termios.TCSANOW)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import termios
+
+        self.stopped.set()
+        self.thread.join(timeout=1.0)
+        if self._saved is not None:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+
+    def _read(self) -> None:
+        import select
+
+        parser = Parser()
+        while not self.stopped.is_set():
+            try:
+                ready = select.select([self.fd], [], [], 0.05)[0]
+                data = os.read(self.fd, 1024) if ready else b""
+            except OSError:
+                data, ready = b"", [self.fd]
+            if ready and not data:  # the terminal closed
+                self.keys.put("eof")
+                return
+            events = parser.feed(data) if data else parser.flush()
+            for event in events:
+                if isinstance(event, Key):
+                    self._key(event.name)
+
+    def _key(self, name: str) -> None:
+        import _thread
+
+        with self.lock:
+            if not self._busy:
+                self.keys.put(name)
+            elif name in self.stops and self._stop_key is None:
+                self._stop_key = name
+                _thread.interrupt_main()
+
+    def busy(self) -> _Mode:
+        """`with keyboard.busy():` -- keys in `stops` interrupt, others are dropped."""
+        return _Mode(self, True)
+
+    def waiting(self) -> _Mode:
+        """`with keyboard.waiting():` inside a busy stretch (a pause mid-chapter)."""
+        return _Mode(self, False)
+
+    def _set(self, busy: bool) -> bool:
+        with self.lock:
+            before, self._busy = self._busy, busy
+            if busy and not before:
+                self._stop_key = None
+            return before
+
+    def take(self) -> str | None:
+        """The key that interrupted the last busy stretch, if a key did (else Ctrl-C)."""
+        with self.lock:
+            key, self._stop_key = self._stop_key, None
+            return key
+
+    def get(self) -> str:
+        """Wait for the next key typed from now on and return its name."""
+        import queue
+
+        while True:  # forget the keys typed before
+            try:
+                self.keys.get_nowait()
+            except queue.Empty:
+                break
+        while True:
+            try:
+                key = self.keys.get(timeout=0.1)  # a timeout lets Ctrl-C in
+            except queue.Empty:
+                continue
+            if key == "eof":
+                raise EOFError("the terminal closed")
+            return key
+
+
+class _Mode:
+    """The context manager behind `Keyboard.busy` and `Keyboard.waiting`."""
+
+    def __init__(self, keyboard: Keyboard, busy: bool) -> None:
+        self.keyboard, self.busy, self.before = keyboard, busy, False
+
+    def __enter__(self) -> None:
+        self.before = self.keyboard._set(self.busy)
+
+    def __exit__(self, *exc: object) -> None:
+        self.keyboard._set(self.before)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
@@ -75,6 +75,7 @@ class Presenter:
     console: Console = field(init=False)
     sections: list[Section] = field(default_factory=list)
     pager: Callable[[], None] | None = None  # asks for a key when the screen is full
+    hint: str = ""  # a line under live progress (the tutor: which keys work now)
     _lines: int = 0  # lines printed since the last heading or pause
     _shown: int = 0  # pieces printed since then
 
@@ -105,8 +106,11 @@ class Presenter:
         """With a pager, a grid taller than the screen is shown a few rows at a time."""
         if self.pager is None or not isinstance(item, Images):
             return [item]
-        per_row = max(1, min(len(item.images), (self.console.width + 2) // render.CELL))
-        rows_per_screen = max(1, (self.console.height - 8) // 15)  # a row: 14 lines + caption
+        small = self.small
+        column = render.cell_width(item.captions, small) + 2
+        per_row = max(1, min(len(item.images), (self.console.width + 2) // column))
+        row = 8 if small else 15  # lines a row of digits takes: the art and its caption
+        rows_per_screen = max(1, (self.console.height - 8) // row)
         step = per_row * rows_per_screen
         if len(item.images) <= step:
             return [item]
@@ -115,7 +119,7 @@ class Presenter:
                 for i in range(0, len(item.images), step)]
 
     def _draw(self, item: object, live: Live | None) -> None:
-        picture = render.piece(item, self.blocks, self.console.width)
+        picture = render.piece(item, self.blocks, self.console.width, self.small)
         height = len(self.console.render_lines(picture, pad=False)) + 1
         if (self.pager is not None and self._shown
                 and self._lines + height > self.console.height - 2):
@@ -127,10 +131,22 @@ class Presenter:
         self._lines += height
         self._shown += 1
 
+    @property
+    def small(self) -> bool:
+        """Draw digits at half size? Asked at every piece, so a resized terminal gets
+        the layout that fits it from the next piece on."""
+        return render.small_screen(self.console.width, self.console.height)
+
+    def erase_line(self) -> None:
+        """Remove the line printed last (a prompt answered), on a terminal."""
+        if self.console.is_terminal:
+            self.console.file.write("\x1b[1A\x1b[2K")
+            self.console.file.flush()
+
     # -- a whole experiment -------------------------------------------------------------
     def run(self, stream: Generator[object, None, R]) -> R:
         """Drive one experiment to its end; return its result."""
-        progress = LiveProgress(self.console, self.blocks)
+        progress = LiveProgress(self.console, self.blocks, self.hint)
         with Live(console=self.console, refresh_per_second=8, transient=True,
                   redirect_stdout=False, redirect_stderr=False) as live:
             progress.live = live
@@ -149,6 +165,9 @@ class Presenter:
                         progress.update(item)
                 except KeyboardInterrupt:
                     stream.throw(KeyboardInterrupt())  # the experiment saves what it can
+                    raise
+                except BaseException:  # e.g. the tutor left the chapter at a pause
+                    stream.close()
                     raise
 
     def finish(self, result: object = None) -> None:
@@ -175,8 +194,8 @@ class Presenter:
 class LiveProgress:
     """The live region: a bar, a spinner, training or an evolving image, throttled."""
 
-    def __init__(self, console: Console, blocks: bool) -> None:
-        self.console, self.blocks = console, blocks
+    def __init__(self, console: Console, blocks: bool, hint: str = "") -> None:
+        self.console, self.blocks, self.hint = console, blocks, hint
         self.live: Live | None = None
         self.pending: object | None = None  # newest event not drawn yet
         self.drawn_at = 0.0
@@ -191,8 +210,12 @@ class LiveProgress:
         """Draw the newest event now (so the last frame shown is the real last state)."""
         if self.pending is None or self.live is None:
             return
-        picture = render.progress(self.pending, self.blocks, self.console.height)
+        width, height = self.console.size
+        picture = render.progress(self.pending, self.blocks, height,
+                                  render.small_screen(width, height))
         if picture is not None:
+            if self.hint:
+                picture = Group(picture, Text(self.hint, style="dim"))
             self.live.update(picture, refresh=True)
         self.pending, self.drawn_at = None, time.perf_counter()
 

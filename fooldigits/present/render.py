@@ -62,11 +62,21 @@ def _signed(v: float) -> Color:
     return Color.from_rgb(g, g // 4, 0) if v >= 0 else Color.from_rgb(0, g // 3, g)
 
 
-def digit_art(image: np.ndarray, blocks: bool = True, signed: bool = False) -> Text:
-    """One image (784,) as 14 lines of 28 cells; `signed` expects values in [-1, 1]."""
+def half_size(pixels: np.ndarray) -> np.ndarray:
+    """(28, 28) -> (14, 14): each pixel the mean of a 2 x 2 block (a small terminal)."""
+    return np.asarray(np.asarray(pixels).reshape(14, 2, 14, 2).mean(axis=(1, 3)))
+
+
+def digit_art(image: np.ndarray, blocks: bool = True, signed: bool = False,
+              small: bool = False) -> Text:
+    """One image (784,) as 14 lines of 28 cells; `signed` expects values in [-1, 1].
+    `small` draws it at half size, 7 lines of 14 cells, for a small terminal."""
     pixels = np.asarray(image, dtype=np.float64).reshape(28, 28)
+    if small:
+        pixels = half_size(pixels)
+    side = len(pixels)
     text = Text(no_wrap=True, overflow="crop")
-    for row in range(0, 28, 2):
+    for row in range(0, side, 2):
         top, bottom = pixels[row], pixels[row + 1]
         if blocks:
             paint = _signed if signed else _grey
@@ -79,7 +89,7 @@ def digit_art(image: np.ndarray, blocks: bool = True, signed: bool = False) -> T
         else:
             index = np.clip(((top + bottom) / 2 * len(RAMP)).astype(int), 0, len(RAMP) - 1)
             text.append("".join(RAMP[i] for i in index))
-        if row < 26:
+        if row < side - 2:
             text.append("\n")
     return text
 
@@ -91,20 +101,32 @@ def digit_grid(
     signed: bool = False,
     width: int = 120,
     title: str | None = None,
+    small: bool = False,
 ) -> RenderableType:
-    """Many images (n, 784) in rows that fit `width` columns, a caption under each."""
+    """Many images (n, 784) in rows that fit `width` columns, a caption under each
+    (`small`: at half size, as many to a row as fit, captions wrapped under them)."""
     images = np.asarray(images).reshape(-1, 784)
-    per_row = max(1, min(len(images), (width + 2) // CELL))
+    column = cell_width(captions or [], small)
+    per_row = max(1, min(len(images), (width + 2) // (column + 2)))
     grid = Table.grid(padding=(0, 2))
     for _ in range(per_row):
-        grid.add_column(width=28, no_wrap=True)
+        grid.add_column(width=column, no_wrap=not small)
     for start in range(0, len(images), per_row):
         cells: list[RenderableType] = []
         for i in range(start, min(start + per_row, len(images))):
-            caption = Text(captions[i] if captions else "", style="bold", overflow="ellipsis")
-            cells.append(Group(digit_art(images[i], blocks, signed), caption))
+            caption = Text(captions[i] if captions else "", style="bold",
+                           overflow="fold" if small else "ellipsis")
+            if small:
+                caption.truncate(2 * column, overflow="ellipsis")  # at most two lines
+            cells.append(Group(digit_art(images[i], blocks, signed, small), caption))
         grid.add_row(*cells)
     return Group(Text(title, style="bold underline"), grid) if title else grid
+
+
+def cell_width(captions: Sequence[str], small: bool) -> int:
+    """Columns one digit of a grid takes (without the gap): 28, or at half size 14 (its
+    caption then wraps onto a second line, still five digits to a row at 80 columns)."""
+    return 14 if small else CELL - 2
 
 
 def signed_scale(images: np.ndarray) -> np.ndarray:
@@ -189,7 +211,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) 
     return t
 
 
-def evolving(event: Generation, blocks: bool, image: bool = True) -> RenderableType:
+def evolving(event: Generation, blocks: bool, image: bool = True, small: bool = False
+             ) -> RenderableType:
     """The live view of the genetic algorithm: counters and the best image so far."""
     run = min(event.finished + 1, event.count)
     head = Text.assemble(
@@ -197,15 +220,26 @@ def evolving(event: Generation, blocks: bool, image: bool = True) -> RenderableT
         f"  generation {event.generation}", ("  best ", ""),
         (f"{100 * event.best_confidence:.4f}%", "bold green"),
         f"  median {100 * event.median_confidence:.2f}%")
-    return Group(head, digit_art(event.best_image, blocks)) if image else head
+    return Group(head, digit_art(event.best_image, blocks, small=small)) if image else head
 
 
-def piece(item: object, blocks: bool, width: int) -> RenderableType:
-    """One piece (`pieces.Say`, `Images`, `Table`, `Bars`, `Reading`) as a picture."""
+def small_screen(width: int, height: int) -> bool:
+    """True for a terminal where full-size digits would take most of the screen (80 x 24):
+    pictures are then drawn at half size."""
+    return height < SMALL[1] or width < SMALL[0]
+
+
+SMALL = (90, 34)  # below this many columns or rows, digits are drawn at half size
+
+
+def piece(item: object, blocks: bool, width: int, small: bool = False) -> RenderableType:
+    """One piece (`pieces.Say`, `Images`, `Table`, `Bars`, `Reading`) as a picture;
+    `small` draws digits at half size (see `small_screen`)."""
     from fooldigits.core import pieces
 
     if isinstance(item, pieces.Images):
-        return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title)
+        return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title,
+                          small)
     if isinstance(item, pieces.Table):
         if item.diagonal:
             return colour_table(item.title, item.columns, item.rows)
@@ -216,7 +250,8 @@ def piece(item: object, blocks: bool, width: int) -> RenderableType:
         from rich.columns import Columns
 
         return Group(Text(item.title, style="bold"),
-                     Columns([digit_art(item.image, blocks), probability_bars(item.probabilities)],
+                     Columns([digit_art(item.image, blocks, small=small),
+                              probability_bars(item.probabilities)],
                              padding=(0, 4)))
     if isinstance(item, pieces.Say):
         return Text(item.text, style=TONES.get(item.tone, ""))
@@ -226,9 +261,10 @@ def piece(item: object, blocks: bool, width: int) -> RenderableType:
 TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
 
 
-def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
+def progress(event: object, blocks: bool, height: int, small: bool = False
+             ) -> RenderableType | None:
     """The live line for a progress event: a `pieces.Step` bar or spinner, training, or the
-    evolving image (left out when the terminal is under 20 rows, so the view fits)."""
+    evolving image (at half size when `small`, left out under 20 rows, so the view fits)."""
     from fooldigits.core.pieces import BatchDone, Generation, Step
 
     if isinstance(event, BatchDone):
@@ -242,7 +278,7 @@ def progress(event: object, blocks: bool, height: int) -> RenderableType | None:
             line.append(f" {event.done}/{event.total}")
         return Spinner("dots", line)
     if isinstance(event, Generation):
-        return evolving(event, blocks and height >= 20)
+        return evolving(event, blocks and height >= 20, small=small)
     return None
 
 

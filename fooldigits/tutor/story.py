@@ -71,9 +71,11 @@ class Chapter:
 
     @property
     def footer(self) -> str:
+        """The chapter's last line: where its code is, and how to read it."""
+        if not self.functions:
+            return f"How the modules fit together: fooldigits read {self.topic}"
         names = ", ".join(f"{n}()" for n in self.functions)
-        return (f"The work was done by {self.module}: {names}. "
-                f"Read it beside its explanation: fooldigits read {self.topic}")
+        return f"The code: {names} -- beside its explanation: fooldigits read {self.topic}"
 
 
 # -- the chapters, in the order of the story: experiments strung together ------------------
@@ -251,7 +253,7 @@ CHAPTERS: list[Chapter] = [
             "the background is speckled. It learned a function of 784 numbers that happens "
             "to agree with people on the images it was shown -- not what a digit is. That is "
             "the lesson: artificial neural networks are not human.",
-            "fooldigits/tutor/story.py", ("story.chapter",), "index", _meaning),
+            "fooldigits/tutor/story.py", (), "index", _meaning),
 ]
 
 
