@@ -117,10 +117,16 @@ def read(
     topic: Annotated[str | None, typer.Argument(
         help="A docs chapter: data, network, pca, dream, evolve, ... (none: list them).",
         show_default=False)] = None,
-    pager: Annotated[bool, flag("--pager", "Page the output (q to leave).")] = False,
+    pager: Annotated[bool | None, typer.Option(
+        "--pager/--no-pager", help="Page the output (q to leave); default: page on a "
+        "terminal.", show_default=False)] = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """A docs chapter beside the code it explains (side by side from 140 columns, stacked below)."""
+    """A docs chapter beside the code it explains (side by side from 140 columns, stacked below).
+
+    Code is never cut: a line too long for its column goes on in the next row after ↪. On a
+    terminal the chapter opens in a pager (less, in colour: LESS=R unless you set LESS).
+    """
     import inspect
 
     from fooldigits.present.render import code, make_console, markdown, side_by_side, table
@@ -151,7 +157,10 @@ def read(
             f"has {width})\n")
     view = Group(markdown(hint + text) if hint else markdown(text), *sources) if width < 140 \
         else side_by_side(markdown(text), Group(*sources), width)
-    if pager:
+    if pager if pager is not None else console.is_terminal:
+        import os
+
+        os.environ.setdefault("LESS", "R")  # less shows colours, not escape codes
         with console.pager(styles=True):
             console.print(view)
     else:
