@@ -10,7 +10,15 @@ import pytest
 from fooldigits import FoolDigitsError
 from fooldigits.core.pieces import Generation
 from fooldigits.lessons.ceiling import activation_box, confidence_ceiling
-from fooldigits.lessons.dream import DreamConfig, box_blur, dream, tv_gradient
+from fooldigits.lessons.dream import (
+    DreamConfig,
+    box_blur,
+    dream,
+    sparkline,
+    steps_to_go,
+    trend,
+    tv_gradient,
+)
 from fooldigits.lessons.evolve import (
     FoolResult,
     GAConfig,
@@ -41,6 +49,20 @@ def test_dreaming_reports_unconverged_digits_honestly(shipped: Network) -> None:
     assert not result.converged.all()
     assert np.array_equal(result.converged, result.confidence >= 0.999)
     assert np.all(result.steps[~result.converged] == 100)
+    assert result.trace.shape == (101, 10)  # every step's confidences, and the last
+    assert np.array_equal(result.trace[-1], result.confidence)
+
+
+def test_a_dream_trace_tells_climbing_from_stuck() -> None:
+    steps = np.arange(101)
+    climbing = 1 / (1 + np.exp(-(steps / 20 - 4)))  # log-odds rise 0.05 a step
+    assert trend(climbing, 0.999) == "still climbing"
+    to_go = steps_to_go(climbing, 0.999)  # from log-odds 1 to ln(999) = 6.9, at 0.05 a step
+    assert abs(to_go - (np.log(999) - 1) / 0.05) < 1
+    stuck = np.concatenate([climbing[:60], np.full(41, climbing[60])])
+    assert trend(stuck, 0.999) == "stuck" and steps_to_go(stuck, 0.999) == float("inf")
+    assert trend(np.full(5, 0.9995), 0.999) == "reached"
+    assert sparkline(np.linspace(0, 1, 100), 8) == "▁▂▃▄▅▆▇█"
 
 
 def test_shipped_model_dreams_every_digit(shipped: Network) -> None:

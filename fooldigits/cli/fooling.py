@@ -74,8 +74,9 @@ def dream(
     """Dream digits: gradient descent on the input pixels with the weights frozen.
 
     Starting from noise, each pixel moves against dC/dx until the network is sure. The images
-    stay noise to a person. Try --lr 0.01 --steps 100 to see a digit that never converges, and
-    --prior tv to ask for smoother images.
+    stay noise to a person. Each digit's confidence over the steps is drawn as a sparkline:
+    try --lr 0.01 --steps 100 to see digits still climbing when the steps run out, and --prior
+    tv to ask for smoother images.
     """
     from fooldigits.core.options import finite
     from fooldigits.lessons.dream import DreamConfig

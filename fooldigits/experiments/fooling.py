@@ -49,26 +49,53 @@ def dream(net: Classifier, digits: Sequence[int], config: Any, rng: np.random.Ge
           invert: bool = False, title: str | None = None) -> Experiment[DreamReport]:
     """Gradient steps on the pixels from noise, weights frozen, until the network is sure."""
     from fooldigits.lessons.dream import dream as dream_images
+    from fooldigits.lessons.dream import sparkline, steps_to_go, trend
 
     yield Step(f"dreaming {len(digits)} digit(s), up to {config.steps} steps each")
     r = dream_images(net, np.asarray(digits), config, rng)
-    rows = [{"digit": int(d), "confidence": float(c), "steps": int(n), "converged": bool(v)}
-            for d, c, n, v in zip(r.digits, r.confidence, r.steps, r.converged, strict=True)]
+    every = max(1, (len(r.trace) - 1) // 50)  # the trace in JSON: at most ~50 points
+    rows: list[dict[str, Any]] = [
+        {"digit": int(d), "confidence": float(c), "steps": int(n), "converged": bool(v),
+         "trend": trend(r.trace[:, i], config.threshold),
+         "trace_every": every, "trace": [round(float(t), 5) for t in r.trace[::every, i]]}
+        for i, (d, c, n, v) in enumerate(zip(r.digits, r.confidence, r.steps, r.converged,
+                                             strict=True))]
+    lines = [sparkline(r.trace[:, i], 8) for i in range(len(rows))]
     shown = 1 - r.images if invert else r.images
     yield Images(title or f"dreamed digits (lr {config.lr}, prior {config.prior})", shown,
-                 [f"'{x['digit']}' {100 * x['confidence']:.3f}% ({x['steps']} steps)"
-                  for x in rows])
-    yield Table("confidence per digit", ["digit", "confidence", "steps", "converged"],
-                [(str(x["digit"]), f"{100 * x['confidence']:.4f}%", x["steps"],
-                  "yes" if x["converged"] else "NO - did not converge") for x in rows])
-    stuck = [str(x["digit"]) for x in rows if not x["converged"]]
+                 [f"'{x['digit']}' {100 * x['confidence']:.1f}% {line}"
+                  for x, line in zip(rows, lines, strict=True)])
+    yield Table(f"confidence per digit over {len(r.trace) - 1} steps (▁ 0% .. █ 100%)",
+                ["digit", "confidence", "steps", "over the steps", "more steps needed"],
+                [(str(x["digit"]), f"{100 * x['confidence']:.2f}%", x["steps"],
+                  sparkline(r.trace[:, i], 16), _to_go(r.trace[:, i], config.threshold))
+                 for i, x in enumerate(rows)])
+    climbing = [x for x in rows if x["trend"] == "still climbing"]
+    stuck = [str(x["digit"]) for x in rows if x["trend"] == "stuck"]
+    if climbing:
+        need = [steps_to_go(r.trace[:, rows.index(x)], config.threshold) for x in climbing]
+        yield Say(f"Not at {config.threshold} when the {config.steps} steps ran out, and still "
+                  f"climbing: {', '.join(str(x['digit']) for x in climbing)}. At the pace of "
+                  "their last quarter of steps (in log-odds) they would need about "
+                  f"{min(need):,.0f} to {max(need):,.0f} more steps ('more steps needed').")
     if stuck:
-        yield Say(f"{', '.join(stuck)} did not reach {config.threshold} in {config.steps} "
-                  "steps: from a random image the gradient is nearly flat for "
-                  f"{'them' if len(stuck) > 1 else 'it'}.", "bad")
-    else:
+        yield Say(f"Stuck (no higher over the last quarter of the steps): {', '.join(stuck)}.",
+                  "bad")
+    if all(x["converged"] for x in rows):
         yield Say(f"every digit reached {config.threshold}", "good")
     return DreamReport(rows, config.lr, config.threshold, config.prior, r.images)
+
+
+def _to_go(trace: np.ndarray, threshold: float) -> str:
+    """The 'more steps needed' cell: "-" when there, else the estimate from the pace."""
+    from fooldigits.lessons.dream import steps_to_go
+
+    to_go = steps_to_go(trace, threshold)
+    if to_go == 0:
+        return "- (reached)"
+    if to_go == float("inf"):
+        return "never, at this pace"
+    return f"about {to_go:,.0f}" if to_go < 1e6 else "over a million"
 
 
 # -- fool ---------------------------------------------------------------------------------------

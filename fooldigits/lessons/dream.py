@@ -13,9 +13,14 @@ would raise the cost of calling the image a 7; step the other way:
 4. x <- clip(x, 0, 1)                      (pixels must stay pixels)
 5. stop an image once its confidence reaches `threshold`; give up after `steps`.
 
+Every step's confidences are kept (`DreamResult.trace`, (steps + 1, n)), so a digit that
+ran out of steps while still climbing can be told apart from one that is stuck
+(`trend`, `steps_to_go`).
+
 If the digits were [0, 1, ..., 9] the result is ten images the network is sure about,
-and to a person they are all noise. Some digits converge slowly or not at all for a
-small learning rate (the seed's '1' never did): the result says which, honestly.
+and to a person they are all noise. With a small learning rate and few steps some
+digits do not get there: most are still climbing when the steps run out, a few have
+barely moved (the seed's '1' did not reach it either); the trace says which.
 
 The priors ask for "natural" images, after Google's DeepDream note that neighbouring
 pixels should be correlated:
@@ -72,6 +77,40 @@ class DreamResult:
     confidence: np.ndarray  # (n,)
     steps: np.ndarray  # (n,)
     converged: np.ndarray  # (n,) bool
+    trace: np.ndarray  # (steps run + 1, n): the confidences before each step and at the end
+
+
+def logit(p: np.ndarray | float) -> np.ndarray:
+    """ln(p / (1 - p)): confidence on a scale where 99% -> 99.9% is as far as 50% -> 91%."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+def steps_to_go(trace: np.ndarray, threshold: float) -> float:
+    """How many more steps one image (trace (steps,)) would need to reach `threshold` at
+    the pace of its last quarter, measured in log-odds (`logit`): 0 if it is there,
+    infinity if it was not rising at all."""
+    if trace[-1] >= threshold:
+        return 0.0
+    span = max(1, (len(trace) - 1) // 4)
+    pace = float(logit(trace[-1]) - logit(trace[-1 - span])) / span  # log-odds per step
+    return float((logit(threshold) - logit(trace[-1])) / pace) if pace > 0 else float("inf")
+
+
+def trend(trace: np.ndarray, threshold: float) -> str:
+    """One image's trace (steps,) in words: "reached" the threshold, "still climbing"
+    (its log-odds rose over the last quarter of the steps) or "stuck" (they did not)."""
+    to_go = steps_to_go(trace, threshold)
+    return "reached" if to_go == 0 else "stuck" if to_go == float("inf") else "still climbing"
+
+
+def sparkline(trace: np.ndarray, width: int = 12) -> str:
+    """A confidence trace (steps,) in [0, 1] as `width` block characters, 0 -> ▁, 1 -> █,
+    sampled evenly from the first step to the last."""
+    marks = "▁▂▃▄▅▆▇█"
+    at = np.linspace(0, len(trace) - 1, min(width, len(trace))).round().astype(int)
+    levels = np.clip((np.asarray(trace)[at] * len(marks)).astype(int), 0, len(marks) - 1)
+    return "".join(marks[i] for i in levels)
 
 
 def tv_gradient(x: np.ndarray) -> np.ndarray:
@@ -107,8 +146,10 @@ def dream(
     steps = np.full(n, config.steps)
     active = np.ones(n, dtype=bool)
     rows = np.arange(n)
+    trace = []
     for step in range(config.steps):
         confidence = net.probabilities(x)[rows, digits]
+        trace.append(confidence)
         done = active & (confidence >= config.threshold)  # step 5
         steps[done] = step
         active &= ~done
@@ -126,4 +167,6 @@ def dream(
                 x.dtype)
         x[a] = np.clip(xa, 0, 1)  # step 4
     confidence = net.probabilities(x)[rows, digits].astype(np.float64)
-    return DreamResult(digits, x, confidence, steps, confidence >= config.threshold)
+    trace.append(confidence)
+    return DreamResult(digits, x, confidence, steps, confidence >= config.threshold,
+                       np.asarray(trace, dtype=np.float64))

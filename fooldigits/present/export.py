@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from fooldigits.core.pieces import Bars, Images, Reading, Say, Table, class_name
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+    from PIL import ImageDraw
 
 SCALE = 4  # screen pixels per image pixel
 CELL = 28 * SCALE  # one digit: 112 pixels
@@ -118,8 +120,26 @@ def picture(piece: Images | Reading) -> PILImage.Image:
         canvas.paste(Image.fromarray(big, mode="RGB"), (x, y))
         draw.rectangle((x - 1, y - 1, x + CELL, y + CELL), outline=(170, 170, 170))
         for j, line in enumerate(captions[i] if i < len(captions) else []):
-            draw.text((x, y + CELL + 4 + 16 * j), line, fill=INK, font=_font())
+            caption_line(draw, x, y + CELL + 4 + 16 * j, line)
     return canvas
+
+
+SPARKS = "▁▂▃▄▅▆▇█"  # a sparkline's characters (dream.sparkline): drawn as bars, not glyphs
+
+
+def caption_line(draw: ImageDraw.ImageDraw, x: int, y: int, line: str) -> None:
+    """One line of a caption; a sparkline in it becomes little bars (Pillow's default font
+    has no block characters), each as tall as its eighth of 12 pixels."""
+    font = _font()
+    for run in re.findall(f"[{SPARKS}]+|[^{SPARKS}]+", line):
+        if run[0] in SPARKS:
+            for ch in run:
+                height = 12 * (SPARKS.index(ch) + 1) / len(SPARKS)
+                draw.rectangle((x, y + 13 - height, x + 4, y + 13), fill=(40, 120, 70))
+                x += 6
+        else:
+            draw.text((x, y), run, fill=INK, font=font)
+            x += int(draw.textlength(run, font=font))
 
 
 def _reading_picture(piece: Reading) -> PILImage.Image:

@@ -131,7 +131,8 @@ def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     yield Say("Now the same with a tiny step (lr 0.01, 100 steps):")
     yield from dream(net, range(10), DreamConfig(steps=100, lr=0.01), rng,
                      title="dreamed with a tiny step")
-    yield Say("The original experiment's '1' never converged either.")
+    yield Say("The sparklines show each digit's confidence step by step: slow is not the "
+              "same as stuck.", "note")
 
 
 def _fool(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
