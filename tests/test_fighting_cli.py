@@ -32,7 +32,7 @@ def test_adversarial_sweep_json(tmp_path: Path) -> None:
     assert rows[("pgd", 0.1)] <= rows[("fgsm", 0.1)] < rows[("fgsm", 0.0)]
     assert rows[("pgd", 0.2)] < 0.2  # a change of 0.2 per pixel breaks most digits
     assert len(result["smallest_epsilon"]["pgd"]) == 2
-    assert (tmp_path / "a.html").read_text().count("<img") == 3
+    assert (tmp_path / "a.html").read_text().count("<figcaption class=title>") == 3
 
 
 def test_targeted_and_transfer(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ class Page(HTMLParser):
         self.table_rows: list[int] = []
         self.tags: set[str] = set()
         self.links = 0
+        self.pictures = 0  # figures with a title: a grid of digits, or a reading
+        self.captions: list[str] = []  # the text under each digit and each title
         self._in: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -48,6 +50,8 @@ class Page(HTMLParser):
             self.table_rows.append(0)
         elif tag == "tr" and self.table_rows:
             self.table_rows[-1] += 1
+        elif tag == "figcaption" and values.get("class") == "title":
+            self.pictures += 1
         elif tag in ("a", "link") or (tag == "script"):
             self.links += 1
         self._in = tag
@@ -55,6 +59,8 @@ class Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in == "h2":
             self.headings.append(data.strip())
+        elif self._in == "figcaption":
+            self.captions.append(data.strip())
 
     def handle_endtag(self, tag: str) -> None:
         self._in = None
@@ -95,9 +101,9 @@ def test_every_command_writes_json_and_a_page(args: list[str], pictures: int,
     assert result.exit_code == 0, result.stderr + result.stdout
     json.loads(result.stdout)  # the whole stdout is one JSON document
     page = read_page(tmp_path / "p.html")
-    assert len(page.images) == pictures
-    for image in page.images:
-        assert image.format == "PNG" and image.width >= 112 and image.height >= 112
+    assert page.pictures == pictures
+    for image in page.images:  # a digit (28 x 28, shown at 112 px) or a reading
+        assert image.format == "PNG" and image.width >= 28 and image.height >= 28
     assert all(rows > 0 for rows in page.table_rows)
 
 
@@ -108,7 +114,7 @@ def test_classify_json_list_and_page(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     readings = json.loads(result.stdout)
     assert [r["digit"] for r in readings] == [7, 7]
-    assert len(read_page(tmp_path / "c.html").images) == 2
+    assert read_page(tmp_path / "c.html").pictures == 2
     assert Image.open(tmp_path / "c.png").height > 2 * 224
 
 
@@ -149,7 +155,8 @@ def test_tutor_writes_the_whole_story_as_one_page(tmp_path: Path) -> None:
 
     page = read_page(tmp_path / "story.html")
     assert page.headings == [c.title for c in tutor.CHAPTERS]
-    assert "ul" in page.tags and len(page.images) >= 10
+    assert "ul" in page.tags and page.pictures >= 10
+    assert "label 7" in page.captions  # captions are text on the page, not only pixels
     assert all(rows > 0 for rows in page.table_rows)
 
 
@@ -173,8 +180,11 @@ def test_pieces_render_in_the_page() -> None:
     from fooldigits.present.export import Section, page
 
     text = page("t", [Section("one", "intro", [Say("<b>"), Table("t", ["a", "b"], [(1, 2.5)]),
-                                                 Images("i", np.zeros((2, 784)), ["x", "y"])])])
-    assert "&lt;b&gt;" in text and "<td>2.5000</td>" in text and text.count("<img") == 1
+                                                 Images("i `j`", np.zeros((2, 784)),
+                                                        ["x", "run `fooldigits draw`"])])])
+    assert "&lt;b&gt;" in text and "<td>2.5000</td>" in text and text.count("<img") == 2
+    assert "<figcaption>run <code>fooldigits draw</code></figcaption>" in text
+    assert "<figcaption class=title>i <code>j</code></figcaption>" in text
 
 
 def help_screens() -> list[str]:

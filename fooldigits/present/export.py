@@ -211,6 +211,14 @@ h1 { font-size: 1.9em; } h2 { margin-top: 2.2em; border-bottom: 1px solid #bbb; 
 p.intro { font-style: italic; } p.note { color: #666; font-size: 0.92em; }
 p.good { color: #176b2c; font-weight: bold; } p.bad { color: #a11; font-weight: bold; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; image-rendering: pixelated; }
+figcaption.title { font-weight: bold; margin-bottom: 0.4em; }
+div.digits { display: flex; flex-wrap: wrap; gap: 10px 14px; }
+figure.digit { margin: 0; width: 112px; }
+figure.digit img { width: 112px; height: 112px; border: 1px solid #aaa; display: block; }
+figure.digit figcaption { font-family: 'DejaVu Sans', sans-serif; font-size: 13px;
+                          line-height: 1.3; margin-top: 3px; overflow-wrap: anywhere; }
+code { font-family: 'DejaVu Sans Mono', monospace; font-size: 0.92em; background: #f2f2f2;
+       padding: 0 0.2em; }
 table { border-collapse: collapse; margin: 1em 0; font-family: 'DejaVu Sans Mono', monospace;
         font-size: 0.9em; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.3em;
@@ -233,7 +241,7 @@ def _table_html(piece: Table) -> str:
             diagonal = piece.diagonal and j == i + 1
             cells.append(f"<td{' class=diag' if diagonal else ''}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{html.escape(piece.title)}</caption><thead><tr>{head}</tr>"
+    return (f"<table><caption>{text_html(piece.title)}</caption><thead><tr>{head}</tr>"
             f"</thead><tbody>{''.join(body)}</tbody></table>")
 
 
@@ -246,15 +254,47 @@ def _bars_html(piece: Bars) -> str:
     return f"<table><caption>{html.escape(piece.title)}</caption><tbody>{rows}</tbody></table>"
 
 
+def text_html(text: str) -> str:
+    """Plain text as HTML: escaped, with `backticks` set as code."""
+    parts = html.escape(text).split("`")
+    if len(parts) % 2 == 0:  # an odd backtick: leave it as it is
+        return html.escape(text)
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _digit_png(image: np.ndarray, signed: bool) -> str:
+    """One digit as a 28 x 28 PNG data URL (the page scales it up, pixelated)."""
+    from PIL import Image
+
+    tile = colours(np.asarray(image).reshape(1, 784), signed)[0]  # (28, 28, 3)
+    data = base64.b64encode(_png_bytes(Image.fromarray(tile, mode="RGB"))).decode("ascii")
+    return f"data:image/png;base64,{data}"
+
+
+def _images_html(piece: Images) -> str:
+    """A grid of digits, each with its caption as text under it, the title above."""
+    images = np.asarray(piece.images).reshape(-1, 784)
+    captions = list(piece.captions) + [""] * (len(images) - len(piece.captions))
+    cells = "".join(
+        f"<figure class=digit><img alt=\"{html.escape(c, quote=True)}\" width=112 height=112 "
+        f"src=\"{_digit_png(image, piece.signed)}\"><figcaption>{text_html(c)}</figcaption>"
+        "</figure>" for image, c in zip(images, captions, strict=True))
+    return (f"<figure class=grid><figcaption class=title>{text_html(piece.title)}"
+            f"</figcaption><div class=digits>{cells}</div></figure>")
+
+
 def piece_html(piece: object) -> str:
-    """One piece as HTML: a paragraph, a figure with an inline PNG, or a table."""
+    """One piece as HTML: a paragraph, a figure (pictures with text captions), a table."""
     if isinstance(piece, Say):
         tone = f" class={piece.tone}" if piece.tone else ""
-        return f"<p{tone}>{html.escape(piece.text)}</p>"
-    if isinstance(piece, Images | Reading):
+        return f"<p{tone}>{text_html(piece.text)}</p>"
+    if isinstance(piece, Images):
+        return _images_html(piece)
+    if isinstance(piece, Reading):
         data = base64.b64encode(_png_bytes(picture(piece))).decode("ascii")
         return (f"<figure><img alt=\"{html.escape(piece.title, quote=True)}\" "
-                f"src=\"data:image/png;base64,{data}\"></figure>")
+                f"src=\"data:image/png;base64,{data}\"><figcaption class=title>"
+                f"{text_html(piece.title)}</figcaption></figure>")
     if isinstance(piece, Table):
         return _table_html(piece)
     if isinstance(piece, Bars):
@@ -267,7 +307,7 @@ def page(title: str, sections: Sequence[Section]) -> str:
     parts = ["<!DOCTYPE html>", "<html lang=en><head><meta charset=utf-8>",
              "<meta name=viewport content=\"width=device-width, initial-scale=1\">",
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>"]
+             f"<h1>{text_html(title)}</h1>"]
     if len(sections) > 1:
         parts.append("<ul class=toc>" + "".join(f"<li>{html.escape(s.title)}</li>"
                                                 for s in sections) + "</ul>")
@@ -275,7 +315,7 @@ def page(title: str, sections: Sequence[Section]) -> str:
         heading = "" if s.title == title else f"<h2>{html.escape(s.title)}</h2>"
         parts.append(f"<section>{heading}")
         if s.text:
-            parts.append(f"<p class=intro>{html.escape(s.text)}</p>")
+            parts.append(f"<p class=intro>{text_html(s.text)}</p>")
         parts += [piece_html(p) for p in s.pieces]
         parts.append("</section>")
     parts.append("<p class=note>Made by fooldigits: artificial neural networks are not "
