@@ -23,8 +23,9 @@ from typer.testing import CliRunner
 from fooldigits.cli import app
 from fooldigits.lessons import drawings
 from fooldigits.models.network import Network
-from fooldigits.pad.drawpad import HEIGHT, TOP, WIDTH, Pad
+from fooldigits.pad.drawpad import Pad
 from fooldigits.pad.keys import Parser
+from fooldigits.pad.layout import HEIGHT, SMALL, TOP, WIDTH
 from fooldigits.pad.screen import Screen, half_blocks, percent
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -55,6 +56,31 @@ def test_a_mouse_drag_draws_where_the_pointer_went(shipped: Network) -> None:
     feed(pad, drag([(10, 6), (50, 6)], button=2))  # the right button erases
     assert pad.canvas.pixels.max() < 0.5 and not pad.eraser
     assert pad.canvas.undo() and pad.canvas.pixels[row, 20] == 1
+
+
+def test_the_compact_pad_fits_80_by_24_and_draws_at_full_resolution(shipped: Network) -> None:
+    pad = Pad(shipped)
+    pad.compact = True
+    lines = pad.lines(0.0)
+    assert len(lines) <= SMALL[1] <= 24
+    assert max(len(ESCAPES.sub("", line)) for line in lines) <= SMALL[0]
+    assert "draw something" in ESCAPES.sub("", "".join(lines))
+    assert feed(pad, drag([(5, 6), (15, 6), (25, 6)]))  # screen columns 5..25 of row 6
+    row = 4 * (6 - 1 - TOP - 1) + 1  # a character is 2 canvas pixels wide and 4 tall
+    assert pad.canvas.pixels[row, 2 * 5 : 2 * 23].min() == 1
+    assert pad.canvas.pixels[row + 8 :].max() == 0
+    shown = ESCAPES.sub("", "".join(pad.lines(0.0)))
+    assert "reads " in shown and "% sure" in shown and "row " in shown and "column " in shown
+
+
+def test_the_pad_runs_at_80_by_24(tmp_path: Path) -> None:
+    term = Pty([], tmp_path, columns=80, rows=24)
+    term.read_until(b"q: quit")
+    os.write(term.master, drag([(5, 6), (25, 12)]))
+    term.read_until(b"% sure")
+    os.write(term.master, b"q")
+    assert term.finish() == 0
+    term.assert_restored()
 
 
 def test_the_keyboard_draws_too(shipped: Network) -> None:
@@ -200,9 +226,9 @@ def test_ctrl_c_and_sigterm_restore_the_terminal(tmp_path: Path, how: int) -> No
 
 
 def test_a_terminal_too_small_is_told_the_size_needed(tmp_path: Path) -> None:
-    term = Pty([], tmp_path, columns=80, rows=24)
+    term = Pty([], tmp_path, columns=79, rows=24)
     assert term.finish() == 1
-    assert f"at least {WIDTH}x{HEIGHT}".encode() in term.output and b"80x24" in term.output
+    assert f"at least {SMALL[0]}x{SMALL[1]}".encode() in term.output and b"79x24" in term.output
     assert term.after == term.before and b"\x1b[?1002h" not in term.output
 
 
@@ -234,3 +260,16 @@ def test_a_game_on_the_pad_evolves_from_the_judged_drawing(shipped: Network) -> 
     changed = np.sum(np.abs(pad.special[1] - judged) > 0.1)
     assert changed == evolved.changed < 784 // 4
     assert not feed(pad, b"\r") and pad.game.phase == "done"
+
+
+def test_a_game_quit_at_once_says_so_and_its_json_names_the_student(
+        shipped: Network, tmp_path: Path) -> None:
+    import json
+
+    from fooldigits.pad.drawpad import report
+    from fooldigits.pad.game import Game
+
+    pad = Pad(shipped, game=Game(target=0))
+    lines = report(pad, 3, "shipped", tmp_path / "scores.json", "Ada")
+    assert "no challenge was finished, so there is no score" in lines
+    assert json.loads((tmp_path / "scores.json").read_text())["name"] == "Ada"

@@ -75,11 +75,15 @@ def draw(
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="With --game: write the scores to this JSON file.",
         show_default=False)] = None,
+    name: Annotated[str | None, typer.Option(
+        help="With --game: the student's name, written into the --json scores.",
+        show_default=False)] = None,
     seed: SeedOpt = 0,
     no_color: NoColorOpt = False,
 ) -> None:
     """Draw a digit in the terminal and watch the network read it, stroke by stroke.
 
+    Needs a terminal of 80x20 characters; from 100x34 both views are shown side by side.
     Mouse: drag to draw, the right button erases.
 
     Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
@@ -91,7 +95,7 @@ def draw(
     net = load(model)
     console = make_console(no_color)
     pad = drawpad.run(net, load_from, out, game, json_path, seed, uses_blocks(console))
-    for line in drawpad.report(pad, seed, str(model or "shipped"), json_path):
+    for line in drawpad.report(pad, seed, str(model or "shipped"), json_path, name):
         console.print(line)
 
 

@@ -11,6 +11,11 @@ that paint program in the terminal, with the network reading along:
   MNIST-style and the raw shrink), the predicted digit in large figures with its
   confidence, and the ten probabilities of *both* views as bars, side by side.
 
+That needs 100 x 34 characters (`WIDTH`, `HEIGHT`). On a smaller terminal, down to 80 x 20
+(`SMALL`), the pad is compact: the canvas drawn at half size (each character two canvas
+pixels wide and four tall; the mouse still paints at full resolution around the cell it
+points at), the large view's picture with its bars beside it, and the reading in words.
+
 The loop (`run`) is four steps, repeated:
 
 1. wait (at most a quarter of a second) for bytes from the keyboard or mouse, then read
@@ -42,33 +47,21 @@ from fooldigits import FoolDigitsError
 from fooldigits.lessons.evolve import FoolResult
 from fooldigits.models import load_model
 from fooldigits.models.base import Classifier
-from fooldigits.pad.canvas import BRUSHES, SIZE, Canvas, load_picture, paper
+from fooldigits.pad import layout
+from fooldigits.pad.canvas import SIZE, Canvas, load_picture, paper
 from fooldigits.pad.game import CHALLENGES, Game, evolution_summary, seeded_evolution
 from fooldigits.pad.keys import Key, Mouse, Parser
+from fooldigits.pad.layout import HEIGHT, SMALL, TOP, VIEWS, WIDTH
 from fooldigits.pad.screen import (
-    Piece,
     Screen,
     Terminal,
     _cells,
-    bar_lines,
-    big_digit,
-    half_blocks,
-    join,
     percent,
-    text,
 )
 
-TOP = 1  # screen row of the canvas box
-BOX = SIZE + 2  # the canvas box: 58 columns, 30 rows
-RIGHT = BOX + 2  # first column of the right panel
-WIDTH, HEIGHT = RIGHT + 40, TOP + SIZE // 2 + 2 + 3  # 100 x 34: what the pad needs
 STEP = 2  # canvas pixels the keyboard cursor moves per key
-CURSOR = {"up": 46, "down": 196, "eraser": 33}  # green, red, blue
-VIEWS = ("MNIST-style", "raw shrink")
-HELP = ("mouse: drag draws, right button erases · arrows/hjkl: move · space: pen up/down",
-        "x: eraser · +/-: brush · u: undo · c: clear · n: swap views · s: save PNG · q: quit")
-GAME_HELP = ("mouse draws (right: erases) · arrows/hjkl move, space pen · x eraser · +/- brush "
-             "· u undo · c clear", "n: swap views · q: quit · ")
+
+
 class Pad:
     """Everything on screen, changed only through `handle` (events) and `read`."""
 
@@ -88,6 +81,7 @@ class Pad:
         self.stale = True
         self.special: tuple[str, np.ndarray, np.ndarray] | None = None  # the GA's picture
         self.judged: np.ndarray | None = None  # (784,) the picture the game last scored
+        self.compact = False  # the layout for a terminal under WIDTH x HEIGHT (run sets it)
 
     # -- reading ---------------------------------------------------------------------
     def read(self) -> None:
@@ -191,7 +185,10 @@ class Pad:
             self.judged = self.inputs[self.large].copy()
 
     def _mouse(self, event: Mouse) -> None:
-        row, col = 2 * (event.y - TOP - 1) + 0.5, float(event.x - 1)
+        if self.compact:  # a character is 2 canvas pixels wide and 4 tall: its middle
+            row, col = 4 * (event.y - TOP - 1) + 1.5, 2 * (event.x - 1) + 0.5
+        else:
+            row, col = 2 * (event.y - TOP - 1) + 0.5, float(event.x - 1)
         inside = -1 <= col <= SIZE and -2 <= row <= SIZE + 1
         if event.action == "press" and event.button in (0, 2) and inside:
             self.pen_down, self.mouse_down = False, True
@@ -211,6 +208,10 @@ class Pad:
         self.canvas.stroke(row, col)
         self.cursor = (int(np.clip(round(row), 0, SIZE - 1)), int(np.clip(col, 0, SIZE - 1)))
         self._changed()
+
+    def lines(self, now: float) -> list[str]:
+        """The whole screen, one string per line (layout.py: full, or compact)."""
+        return layout.screen(self, now)
 
     def _changed(self) -> None:
         self.stale, self.special = True, None
@@ -239,63 +240,6 @@ class Pad:
         self.saved.append((path, reading))
         self.message = f"saved {path}"
 
-    # -- drawing ---------------------------------------------------------------------
-    def lines(self, now: float) -> list[str]:
-        """The whole screen, one string per line (`HEIGHT` lines, `WIDTH` columns)."""
-        self.read()
-        state = "eraser" if self.canvas.eraser else "down" if self.pen_down else "up"
-        mark = (*self.cursor, CURSOR[state])
-        canvas = half_blocks(self.canvas.pixels, self.blocks, mark)
-        edge = "\x1b[38;5;240m"
-        left = [f"{edge}┌{'─' * SIZE}┐\x1b[0m"]
-        left += [f"{edge}│\x1b[0m{row}{edge}│\x1b[0m" for row in canvas]
-        left.append(f"{edge}└{'─' * SIZE}┘\x1b[0m")
-        right = self._panel(state)
-        screen = [join([self._title(now)], WIDTH + 40)]
-        screen += [join([(row, BOX), text("  "), *panel], WIDTH + 40)
-                   for row, panel in zip(left, right, strict=True)]
-        message = self.message if self.game is None else self.game.message or self.message
-        screen.append(join([text(message, "1;36")], WIDTH + 40))
-        help_lines = HELP if self.game is None else (
-            GAME_HELP[0], GAME_HELP[1] + self.game.keys())
-        return screen + [join([text(h, "2")], WIDTH + 40) for h in help_lines]
-
-    def _title(self, now: float) -> Piece:
-        if self.game is None:
-            return text("fooldigits draw · the network reads your drawing as you draw", "1")
-        g = self.game
-        left = g.left(now)
-        clock = f"{int(left) // 60}:{int(left) % 60:02d} left · " if g.phase == "draw" else ""
-        return text(f"challenge {g.index + 1}/{len(CHALLENGES)}: {g.prompt()}  {clock}"
-                    f"score {g.total}", "1;33")
-
-    def _panel(self, state: str) -> list[list[Piece]]:
-        """The right panel: 30 rows of pieces."""
-        title, image, p = f"the network sees ({VIEWS[self.large]}):", None, self.large_p
-        if self.inputs is not None:
-            image = self.inputs[self.large]
-        if self.special is not None:
-            title, image, p = self.special
-        picture = half_blocks(np.zeros((28, 28)) if image is None else image.reshape(28, 28),
-                              self.blocks)
-        side = [text(row, "1;32") for row in big_digit(None if p is None else
-                                                        int(np.argmax(p)))] + [text("")]
-        side += [text("draw", "1"), text("something", "1")] if p is None else [
-            text(percent(float(np.max(p))), "1"), text("sure")]
-        rows: list[list[Piece]] = [[text(title, "1")]]
-        for i, line in enumerate(picture):
-            rows.append([(line, 28), text("  "), *(side[i:i + 1])])
-        rows.append([])
-        bars = [bar_lines(None if self.p is None else self.p[v], VIEWS[v], v == self.large)
-                for v in (0, 1)]
-        rows += [[a, text("  "), b] for a, b in zip(*bars, strict=True)]
-        rows += [[], []]
-        where = f"{'pen ' + state if state != 'eraser' else 'eraser'} · brush " \
-                f"{BRUSHES[self.canvas.brush]:g} · at ({self.cursor[0]}, {self.cursor[1]})"
-        rows.append([text(where, "2")])
-        return rows
-
-
 def save_png(pixels: np.ndarray, path: Path) -> None:
     """Write the canvas (56, 56) as a 448 x 448 PNG, dark ink on white, atomically."""
     from PIL import Image
@@ -313,7 +257,7 @@ def _size(fd: int) -> tuple[int, int]:
 
 
 def _too_small(size: tuple[int, int]) -> list[str]:
-    return [f"fooldigits draw needs at least {WIDTH}x{HEIGHT}", f"characters; this terminal "
+    return [f"fooldigits draw needs at least {SMALL[0]}x{SMALL[1]}", "characters; this terminal "
             f"is {size[0]}x{size[1]}.", "Make the window larger (or the", "font smaller), "
             "or press q to quit."]
 
@@ -340,9 +284,10 @@ def run(net: Classifier, load: Path | None = None, out: Path | None = None, game
                               "neither its input nor its output redirected")
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     size = _size(fd_out)
-    if size[0] < WIDTH or size[1] < HEIGHT:
-        raise FoolDigitsError(f"fooldigits draw needs a terminal of at least {WIDTH}x{HEIGHT} "
-                              f"characters; this one is {size[0]}x{size[1]}: make the window "
+    if size[0] < SMALL[0] or size[1] < SMALL[1]:
+        raise FoolDigitsError(f"fooldigits draw needs a terminal of at least {SMALL[0]}x"
+                              f"{SMALL[1]} characters ({WIDTH}x{HEIGHT} for both views side "
+                              f"by side); this one is {size[0]}x{size[1]}: make the window "
                               "larger or the font smaller")
     rng = np.random.default_rng(seed)
     pad = Pad(net, blocks, out, Game.new(rng, time.monotonic()) if game else None)
@@ -352,13 +297,16 @@ def run(net: Classifier, load: Path | None = None, out: Path | None = None, game
     with Terminal(fd_in, fd_out) as term:
 
         def show() -> bool:  # a frame while the GA runs; q or Esc stops it
-            term.write(screen.update(pad.lines(time.monotonic()), _size(fd_out)))
+            size = _size(fd_out)
+            pad.compact = size[0] < WIDTH or size[1] < HEIGHT
+            term.write(screen.update(pad.lines(time.monotonic()), size))
             return bool(select.select([fd_in], [], [], 0)[0]) and os.read(
                 fd_in, 1024)[:1] in (b"q", b"\x1b")
 
         while True:
             now, size = time.monotonic(), _size(fd_out)
-            fits = size[0] >= WIDTH and size[1] >= HEIGHT
+            fits = size[0] >= SMALL[0] and size[1] >= SMALL[1]
+            pad.compact = size[0] < WIDTH or size[1] < HEIGHT  # redone after a resize
             term.write(screen.update(pad.lines(now) if fits else _too_small(size), size))
             wait = 0.05 if parser.buffer else 0.25
             if select.select([fd_in], [], [], wait)[0]:  # step 1: every byte waiting
@@ -381,8 +329,10 @@ def run(net: Classifier, load: Path | None = None, out: Path | None = None, game
     return pad
 
 
-def report(pad: Pad, seed: int, model: str, json_path: Path | None) -> list[object]:
-    """After the pad closed: what was saved, the game's table; writes --json."""
+def report(pad: Pad, seed: int, model: str, json_path: Path | None,
+           name: str | None = None) -> list[object]:
+    """After the pad closed: what was saved, the game's table; writes --json (with the
+    student's `name`, if given)."""
     from fooldigits.present.render import table
 
     lines: list[object] = [f"saved {path}: the network read {reading}"
@@ -395,15 +345,19 @@ def report(pad: Pad, seed: int, model: str, json_path: Path | None) -> list[obje
              "-" if s.read_as is None else f"{s.read_as} ({100 * (s.confidence or 0):.1f}%)",
              "-" if s.evolved is None else f"{s.evolved.changed} pixels")
             for s in g.scores]
-    lines.append(table(f"beat the network: {g.total} of {100 * len(CHALLENGES)} points",
-                       ["challenge", "digit", "passed", "points", "time", "attempts",
-                        "network read", "GA changed"], rows))
+    if rows:
+        lines.append(table(f"beat the network: {g.total} of {100 * len(CHALLENGES)} points",
+                           ["challenge", "digit", "passed", "points", "time", "attempts",
+                            "network read", "GA changed"], rows))
+    else:
+        lines.append("no challenge was finished, so there is no score")
     if json_path is not None:
         import json
 
         from fooldigits.core.data import atomic_write
 
-        payload = {**g.report(), "seed": seed, "model": model}
+        payload = {**({"name": name} if name else {}), **g.report(), "seed": seed,
+                   "model": model}
         atomic_write(json_path, lambda f: f.write(json.dumps(payload, indent=2).encode()))
         lines.append(f"scores written to {json_path}")
     return lines

@@ -110,6 +110,12 @@ def percent(p: float) -> str:
     return f"{100 * p:.{decimals}f}%"
 
 
+def tenths(p: float) -> str:
+    """A probability to a tenth of a percent, ' 93.1%', never rounded up to 100.0% (99.98%
+    is ' 99.9%', as `percent` beside it says 99.98%)."""
+    return f"{100 * p if p >= 1 else min(100 * p, 99.9):5.1f}%"
+
+
 def bar_lines(p: np.ndarray | None, title: str, large: bool) -> list[Piece]:
     """A title and ten rows 'd ██████▌ 93.1%' (19 columns each), the winner in green."""
     rows = [text(f"{('▶ ' if large else '') + title:<19}", "1;4" if large else "1")]
@@ -119,7 +125,7 @@ def bar_lines(p: np.ndarray | None, title: str, large: bool) -> list[Piece]:
             rows.append(text(f"{d:<19}"))
             continue
         style = "1;32" if d == winner else ""
-        rows.append(text(f"{d} {bar(float(p[d]), 10):<10} {100 * float(p[d]):5.1f}%", style))
+        rows.append(text(f"{d} {bar(float(p[d]), 10):<10} {tenths(float(p[d]))}", style))
     return rows
 
 

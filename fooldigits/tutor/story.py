@@ -280,8 +280,8 @@ LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
-           "game", "adversarial", "retrain", "training", "neurons", "models", "linear", "answers",
-           "base")
+           "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
+           "answers", "base", "layout", "navigation")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
