@@ -102,7 +102,9 @@ def train(
         "--shift/--no-shift",
         help="Shift each training image by a random pixel every epoch (Nielsen's expand_mnist).")
     ] = True,
-    cost: Annotated[Cost, typer.Option(help="Cost function.")] = Cost.cross_entropy,
+    cost: Annotated[Cost, typer.Option(
+        metavar="COST", help="Cost function: cross-entropy or quadratic.")
+    ] = Cost.cross_entropy,
     activation: Annotated[Activation, typer.Option(help="Hidden neurons.")] = Activation.sigmoid,
     output_: Annotated[Output, typer.Option("--output", help="Output layer.")] = Output.softmax,
     adversarial: Annotated[float, typer.Option(
@@ -121,7 +123,8 @@ def train(
     """Train a network by mini-batch SGD, with a live progress bar and accuracy per epoch.
 
     The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out,
-    cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% in 5 s.
+    cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% of the test
+    images (`fooldigits evaluate` says what the shipped model gets).
 
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.

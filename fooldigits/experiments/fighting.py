@@ -59,9 +59,11 @@ def _pictures(net: Classifier, ex: Any, epsilon: float | np.ndarray, what: str
                  f"{np.max(epsilon):.2f} per pixel)", ex.perturbations / scale,
                  [f"max |change| {np.abs(d).max():.3f}" for d in ex.perturbations],
                  signed=True, columns=k)
-    yield Images("the same digits after the change: a person still reads every one",
-                 ex.adversarial, [f"says {class_name(a)} {100 * c:.1f}%" for a, c in
-                                  zip(ex.after, ex.confidence_after, strict=True)], columns=k)
+    flipped = int(np.sum(np.asarray(ex.after) != np.asarray(ex.labels)))
+    yield Images(f"the same digits after the change: the network misreads {flipped} of {k}; "
+                 "a person reads each as before", ex.adversarial,
+                 [f"says {class_name(a)} {100 * c:.1f}%" for a, c in
+                  zip(ex.after, ex.confidence_after, strict=True)], columns=k)
 
 
 # -- the epsilon sweep --------------------------------------------------------------------

@@ -95,6 +95,12 @@ def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
                     [(r.method, f"{100 * r.reached:.0f}%", int(r.median_generations),
                       f"{r.seconds:.1f} s", r.naturalness["distance"],
                       r.naturalness["correlation"]) for r in runs])
+    yield Say("stats distance: how far each image's neighbour statistics (the mean squared "
+              "difference of pixels 1 to 4 apart, across and down) are from the average of "
+              f"real '{digit}'s; 0 would be the average itself. Real digits are not at 0, as "
+              "each differs from the average, so a prior aimed at the average can come "
+              "closer than they do. mean correlation: how much the mean image of the set "
+              f"looks like the mean real '{digit}' (1: the same).", "note")
     fakes, real = min(r.reached for r in runs[:3]), runs[3].reached
     share = "Every fake" if fakes == 1 else f"At least {100 * fakes:.0f}% of each kind of fake"
     yield Say(f"{share} reaches {100 * target:g}%; of the real {digit}s, {100 * real:.0f}% do. "

@@ -201,11 +201,13 @@ def _numeric(value: object) -> bool:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    """A plain table: columns of numbers right-aligned, columns of words left-aligned."""
+    """A plain table: columns of numbers right-aligned, columns of words left-aligned;
+    on a terminal too narrow for it, cells wrap (a long name goes on in the next line)."""
     t = Table(title=Text(title, style="italic"), title_justify="left")
     for i, name in enumerate(columns):
         numbers = bool(rows) and all(_numeric(r[i]) for r in rows if i < len(r))
-        t.add_column(name, justify="right" if numbers and i > 0 else "left")
+        t.add_column(name, justify="right" if numbers and i > 0 else "left",
+                     overflow="fold")  # a narrow terminal wraps a cell, never cuts it
     for row in rows:
         t.add_row(*(v if isinstance(v, Text) else Text(f"{v:.4f}" if isinstance(v, float)
                                                        else str(v)) for v in row))
@@ -274,7 +276,7 @@ def progress(event: object, blocks: bool, height: int, small: bool = False
         from rich.spinner import Spinner  # turns while the step computes
 
         line = Text(event.label, style="bold")
-        if event.total:
+        if event.total and event.total > 1:  # one part of one: a spinner says as much
             line.append(f"  {bar(event.done / event.total, 30)}", "green")
             line.append(f" {event.done}/{event.total}")
         return Spinner("dots", line)
