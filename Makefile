@@ -30,6 +30,7 @@ dev: $(VENV)/.dev
 demo: install
 	@if [ -t 0 ] && [ -t 1 ]; then $(BIN)/fooldigits tutor; \
 	else $(BIN)/fooldigits tutor --no-pause; fi
+	@echo "fooldigits is installed in $(BIN): run 'source $(BIN)/activate' to type 'fooldigits ...' directly."
 
 lint: dev
 	$(BIN)/ruff check fooldigits tests

@@ -61,6 +61,7 @@ def tutor(
     presenter = Presenter(view)
     keyboard = Keyboard(sys.stdin.fileno()) if interactive else None
     state = nav.start(story.chapter(chapter) if chapter else 0, len(chapters))
+    hint = _path_hint()
 
     def ask(state: nav.State) -> nav.State:
         """Wait at a pause until a key changes the state; the prompt is erased after."""
@@ -95,6 +96,9 @@ def tutor(
                 with keyboard.busy() if keyboard else contextlib.nullcontext():
                     presenter.run(current.run(make_rng(seed + 1000 * state.reruns), sizes))
                 presenter.show(Say(current.footer, "note"))
+                if hint:  # the first time the tutor names a command: how to type it
+                    presenter.show(Say(hint, "note"))
+                    hint = ""
                 state = nav.move(state, "chapter-done")
                 state = ask(state) if interactive else nav.move(state, "next")
             except _Jump as jump:
@@ -110,6 +114,22 @@ def tutor(
                             "`fooldigits --help`, and `fooldigits exercise list` for the "
                             "exercises.")
     presenter.finish()
+
+
+def _path_hint() -> str:
+    """How to type `fooldigits` when its script is not on PATH (after `make demo` it sits in
+    .venv/bin, beside the Python running it), else ""."""
+    import os
+    import shutil
+
+    script = Path(sys.executable).parent / "fooldigits"
+    found = shutil.which("fooldigits")
+    if not script.is_file() or (found and Path(found).resolve() == script.resolve()):
+        return ""
+    activate = script.parent / "activate"
+    return (f"To run the commands the tutor names, type {os.path.relpath(script)} instead of "
+            "fooldigits" + (f", or first: source {os.path.relpath(activate)}"
+                            if activate.is_file() else "") + ".")
 
 
 @command()
