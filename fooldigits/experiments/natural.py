@@ -92,10 +92,12 @@ def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
         yield Table(f"fooling '{digit}' at {target}: {count} images per method",
                     ["method", "reached", "median gen.", "time", "stats distance",
                      "mean correlation"],
-                    [(r.method, f"{100 * r.reached:.0f}%", int(r.median_generations),
-                      f"{r.seconds:.1f} s", r.naturalness["distance"],
-                      r.naturalness["correlation"]) for r in runs])
-    yield Say("stats distance: how far each image's neighbour statistics (the mean squared "
+                    [(r.method, f"{100 * r.reached:.0f}%",
+                      "-" if r.method == "real" else int(r.median_generations),
+                      "-" if r.method == "real" else f"{r.seconds:.1f} s",
+                      r.naturalness["distance"], r.naturalness["correlation"])
+                     for r in runs])  # real digits are not evolved: no generations, no time
+    yield Say("stats distance: how far each image's neighbour statistics (the mean absolute "
               "difference of pixels 1 to 4 apart, across and down) are from the average of "
               f"real '{digit}'s; 0 would be the average itself. Real digits are not at 0, as "
               "each differs from the average, so a prior aimed at the average can come "
