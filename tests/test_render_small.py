@@ -1,0 +1,51 @@
+"""Pictures on a small terminal: half-size digits at 80 x 24, captions and table cells
+wrapped, never cut."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+
+from fooldigits.core.pieces import Images, Step
+from fooldigits.present import render
+
+
+def lines(renderable: object, width: int = 80) -> list[str]:
+    console = Console(width=width, height=24, color_system=None, force_terminal=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get().rstrip("\n").split("\n")
+
+
+def test_a_small_digit_is_half_size_and_keeps_the_picture() -> None:
+    image = np.zeros((28, 28))
+    image[:, 14:] = 1  # right half white
+    art = render.digit_art(image.ravel(), blocks=False, small=True).plain.split("\n")
+    assert len(art) == 7 and {len(row) for row in art} == {14}
+    assert all(row[:7] == " " * 7 and row[7:] == "@" * 7 for row in art)
+    assert np.allclose(render.half_size(image), image[::2, ::2])
+
+
+def test_ten_digits_fit_a_small_screen_with_every_caption_whole() -> None:
+    captions = [f"noise 10%: says {d}" for d in range(10)]
+    small = lines(render.piece(Images("ten", np.zeros((10, 784)), captions), False, 80, True))
+    assert len(small) <= 1 + 2 * (7 + 2)  # title, two rows of art and two-line captions
+    assert max(len(row) for row in small) <= 80
+    text = " ".join(" ".join(small).split())
+    assert "…" not in text and all(f"says {d}" in text for d in range(10))
+    full = lines(render.piece(Images("ten", np.zeros((10, 784)), captions), False, 80, False))
+    assert len(full) > 3 * len(small)
+    assert render.small_screen(80, 24) and not render.small_screen(160, 48)
+
+
+def test_a_table_too_wide_wraps_its_cells() -> None:
+    rows = [("784-100-100-10 seed 4", "12.0%", "38.0%", "36.0%", "32.0%")]
+    shown = " ".join(lines(render.table("t", ["made on", "784-100-100-10 seed 4", "b", "c",
+                                              "d"], rows), width=56))
+    assert "…" not in shown and "784-100-100-1" in shown
+
+
+def test_a_step_of_one_part_is_a_spinner_without_a_count() -> None:
+    one = lines(render.progress(Step("classifying", 0, 1), False, 24))
+    assert "0/1" not in one[0] and "classifying" in one[0]
+    assert "3/8" in lines(render.progress(Step("noise", 3, 8), False, 24))[0]
