@@ -133,9 +133,11 @@ class Presenter:
 
     @property
     def small(self) -> bool:
-        """Draw digits at half size? Asked at every piece, so a resized terminal gets
-        the layout that fits it from the next piece on."""
-        return render.small_screen(self.console.width, self.console.height)
+        """Draw digits at half size? Only on a small terminal (output to a file or a pipe
+        keeps full size). Asked at every piece, so a resized terminal gets the layout that
+        fits it from the next piece on."""
+        return self.console.is_terminal and render.small_screen(self.console.width,
+                                                                self.console.height)
 
     def erase_line(self) -> None:
         """Remove the line printed last (a prompt answered), on a terminal."""
@@ -212,7 +214,7 @@ class LiveProgress:
             return
         width, height = self.console.size
         picture = render.progress(self.pending, self.blocks, height,
-                                  render.small_screen(width, height))
+                                  self.console.is_terminal and render.small_screen(width, height))
         if picture is not None:
             if self.hint:
                 picture = Group(picture, Text(self.hint, style="dim"))
