@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.data import Dataset
+from fooldigits.core.data import Dataset
+from fooldigits.core.files import NpzReader
+from fooldigits.models import load_model
 from fooldigits.models.generative import D, Generative
 
 
@@ -52,8 +56,10 @@ def test_log_likelihood_equals_the_full_covariance(model: Generative, mnist: Dat
 
 
 def cost(model: Generative, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """-ln p_target, from the scores in float64 (probabilities may round to 0)."""
-    a = model.log_likelihood(x) / model.temperature_
+    """-ln p_target, from the eleven scores in float64 (probabilities may round to 0):
+    the ten log-likelihoods and class 10's constant, the threshold."""
+    s = model.log_likelihood(x)
+    a = np.hstack([s, np.full((len(s), 1), model.threshold_)]) / model.temperature_
     top = a.max(axis=1)
     log_sum = top + np.log(np.exp(a - top[:, None]).sum(axis=1))
     return np.asarray(log_sum - a[np.arange(len(x)), targets])
@@ -62,7 +68,7 @@ def cost(model: Generative, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
 def test_input_gradient_equals_finite_differences(model: Generative, mnist: Dataset) -> None:
     rng = np.random.default_rng(1)
     x = np.vstack([mnist.test_images[:2], rng.random((1, D))]).astype(np.float64)
-    targets = np.array([mnist.test_labels[0], (mnist.test_labels[1] + 3) % 10, 2])
+    targets = np.array([mnist.test_labels[0], 10, 2])  # a digit, "not a digit", a digit
     grad = model.input_gradient(x, targets)
     assert grad.shape == (3, D) and grad.dtype == np.float64
     h = 1e-5
@@ -89,10 +95,13 @@ def test_probabilities_are_rows_summing_to_one(model: Generative, mnist: Dataset
     x = np.vstack([mnist.test_images[:50], rng.random((50, D), dtype=np.float32),
                    np.zeros((1, D), np.float32), np.ones((1, D), np.float32)])
     p = model.probabilities(x)
-    assert p.shape == (102, 10) and p.dtype == np.float32
+    assert p.shape == (102, 11) and p.dtype == np.float32
     assert np.all((p >= 0) & (p <= 1))
     np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-6)
-    assert model.probabilities(x[0]).shape == (1, 10)  # one image as a (784,) row
+    assert model.probabilities(x[0]).shape == (1, 11)  # one image as a (784,) row
+    # class 10 is "not a digit": its argmax is exactly `rejects`
+    np.testing.assert_array_equal(p.argmax(axis=1) == 10, model.rejects(x))
+    assert p[50:100, 10].min() > 0.99  # noise: not a digit
 
 
 def test_fitted_on_mnist_it_reads_digits_and_rejects_noise(model: Generative,
@@ -123,9 +132,14 @@ def headers(arrays: dict[str, np.ndarray]) -> dict[str, tuple[tuple[int, ...], n
     return {key: (a.shape, a.dtype) for key, a in arrays.items()}
 
 
-def test_save_and_load_round_trip(model: Generative, mnist: Dataset) -> None:
+def reader(found: dict[str, Any]) -> NpzReader:
+    """What `shapes` reads of a file: its headers (and its path, for messages)."""
+    return cast(NpzReader, SimpleNamespace(headers=found, path=Path("m.npz")))
+
+
+def test_save_and_load_round_trip(model: Generative, mnist: Dataset, tmp_path: Path) -> None:
     arrays = saved(model)
-    shapes = Generative.shapes(headers(arrays))
+    shapes = Generative.shapes(reader(headers(arrays)))
     assert shapes == {key: a.shape for key, a in arrays.items()}
     assert all(a.dtype == np.float32 for a in arrays.values())
     twin = Generative.from_arrays({key: arrays[key] for key in shapes}, {})
@@ -133,7 +147,11 @@ def test_save_and_load_round_trip(model: Generative, mnist: Dataset) -> None:
     np.testing.assert_array_equal(twin.log_likelihood(x), model.log_likelihood(x))
     np.testing.assert_array_equal(twin.rejects(x), model.rejects(x))
     assert twin.describe() == model.describe() and twin.kind == "generative"
-    assert twin.classes == 10
+    assert twin.classes == 11
+    model.save(tmp_path / "g.npz")
+    loaded = load_model(tmp_path / "g.npz")
+    assert isinstance(loaded, Generative)
+    np.testing.assert_array_equal(loaded.probabilities(x), model.probabilities(x))
 
 
 def test_shapes_refuses_wrong_and_huge_headers(model: Generative) -> None:
@@ -153,7 +171,7 @@ def test_shapes_refuses_wrong_and_huge_headers(model: Generative) -> None:
     ]
     for wrong, words in bad:
         with pytest.raises(FoolDigitsError, match=re.escape(words)):
-            Generative.shapes(wrong)
+            Generative.shapes(reader(wrong))
 
 
 def test_from_arrays_refuses_what_is_not_a_covariance(model: Generative) -> None:

@@ -5,8 +5,9 @@ What this package teaches
 Each kind lives in its own module and implements `base.Classifier` (probabilities,
 input gradient, classes, describe, save):
 
-    network.Network   "dense"   Nielsen's sigmoid network, 784-100-10 (the shipped model)
-    linear.Linear     "linear"  softmax regression: no hidden layer at all
+    network.Network        "dense"       Nielsen's sigmoid network, 784-100-10 (the shipped model)
+    linear.Linear          "linear"      softmax regression: no hidden layer at all
+    generative.Generative  "generative"  one probabilistic PCA per digit, and "not a digit"
 
 `KINDS` is the registry: a model file stores its `kind`, and `load_model` looks the class
 up here. Adding a kind touches its own module, its docs chapter, its tests and one line of
@@ -27,20 +28,25 @@ What it leaves out: converting other frameworks' files; a model is always made b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.files import NpzReader, printable
 from fooldigits.models.base import Classifier, Trainable
+from fooldigits.models.generative import Generative
 from fooldigits.models.linear import Linear
 from fooldigits.models.network import Network
 
 KINDS: dict[str, type[Classifier]] = {
     "dense": Network,
     "linear": Linear,
+    "generative": Generative,
 }
+T = TypeVar("T")
 SHIPPED = Path(__file__).parent  # the shipped models' folder
 DEFAULT_MODEL = SHIPPED / "default.npz"
 # The shipped models by file, with the name the chapters give them, in the story's order.
@@ -60,7 +66,7 @@ def load_model(path: Path | None = None) -> Classifier:
             raise FoolDigitsError(f"{path} holds a model of kind {printable(kind, 40)!r}; "
                                   f"fooldigits knows {', '.join(KINDS)}")
         cls = KINDS[kind]
-        shapes = cls.shapes(npz)  # step 3
+        shapes = _naming(path, cls.shapes, npz)  # step 3
         for key, shape in shapes.items():
             if key not in npz.headers:
                 raise FoolDigitsError(f"{path} has missing weights: no {key!r}")
@@ -87,7 +93,7 @@ def load_model(path: Path | None = None) -> Classifier:
         if not np.all(np.isfinite(arrays[key])):
             raise FoolDigitsError(f"{path} holds NaN or infinite weights in {key!r} (or "
                                   "numbers too large for float32)")
-    model = cls.from_arrays(arrays, texts)
+    model = _naming(path, cls.from_arrays, arrays, texts)
     model.meta = meta
     return model
 
@@ -96,6 +102,16 @@ def shipped() -> list[tuple[str, Classifier]]:
     """Every shipped model there is, as (name, model), in `SHIPPED_NAMES`' order."""
     return [(name, load_model(SHIPPED / f"{stem}.npz")) for stem, name in SHIPPED_NAMES.items()
             if (SHIPPED / f"{stem}.npz").is_file()]
+
+
+def _naming(path: Path, ask: Callable[..., T], *args: object) -> T:
+    """A kind's answer, its complaints said about `path` (a kind need not name the file)."""
+    try:
+        return ask(*args)
+    except FoolDigitsError as err:
+        if str(path) in str(err):
+            raise
+        raise FoolDigitsError(f"{path}: {err}") from None
 
 
 def _text(npz: NpzReader, key: str, default: str) -> str:

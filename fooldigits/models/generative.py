@@ -35,14 +35,16 @@ along the directions, and r = |x - mu|^2 - |z|^2, its squared distance off the s
     (G6)  ln det C = sum_j ln lambda_j + (D - q) ln sigma2
     (G7)  d s / dx = -C^-1 (x - mu) = -[U (z / lambda) + ((x - mu) - U z) / sigma2]
 
-The ten scores become probabilities with one temperature T, fitted on the validation
+"Not a digit" is an eleventh class whose score is a constant, `threshold_`: the score
+that 99% of real validation digits reach (s_10 = threshold_). An image no digit's model
+explains that well is "not a digit", honestly, and every chapter sees it as class 10.
+The eleven scores become probabilities with one temperature T, fitted on the validation
 split, and the gradient of the cost -ln p_t follows from the softmax's own derivative:
 
-    (G8)  p_k = exp(s_k / T) / sum_j exp(s_j / T)
-    (G9)  d(-ln p_t)/dx = (1/T) sum_k (p_k - [k = t]) ds_k/dx
+    (G8)  p_k = exp(s_k / T) / sum_j exp(s_j / T)        k = 0..10, s_10 = threshold_
+    (G9)  d(-ln p_t)/dx = (1/T) sum_k (p_k - [k = t]) ds_k/dx     (ds_10/dx = 0)
 
-`rejects(x)` says "not a digit" where even the best score max_k s_k is below
-`threshold_`, the score that 99% of real validation digits reach.
+`rejects(x)` is the same answer as a boolean: max_k s_k below `threshold_`.
 
 `fit(x, labels, validation_x, validation_labels)` (steps in its docstring) takes seconds:
 one covariance and one `np.linalg.eigh` per digit. It chooses q among `components` by
@@ -51,24 +53,25 @@ validation accuracy, T by a 1-D search, then the threshold.
 Worked example, q = 25 (what `fit` chooses on MNIST): `mean_` (10, 784), `directions_`
 (10, 784, 25), `variances_` (10, 25), `sigma2_` (10,): 10 x (784 + 784 x 25 + 25 + 1) =
 204,100 numbers. Scoring 32 images: x @ [U_0 .. U_9 | mu_0 .. mu_9] (32, 260), so
-z (32, 10, 25) and |x - mu_k|^2 (32, 10); the scores s (32, 10), the probabilities
-(32, 10), the gradient (32, 784).
+z (32, 10, 25) and |x - mu_k|^2 (32, 10); the scores s (32, 10), with the threshold
+(32, 11), the probabilities (32, 11), the gradient (32, 784).
 
 What it leaves out: mixtures (one Gaussian cannot hold both ways of writing a 7), the
 variational autoencoders and optimisation-based inference of Schott et al., a prior over
 the classes (all ten are equally likely), and a Bayesian choice of q.
 """
 
-# subclasses models.base.Classifier once integrated
-
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.data import BYTE_TO_PIXEL
+from fooldigits.core.files import NpzReader
+from fooldigits.models.base import Classifier
 
 D = 784  # pixels
 DIGITS = 10
@@ -77,10 +80,9 @@ MAX_COMPONENTS = D - 1  # q < D: some direction must be left for sigma2
 MAX_PARAMETERS = 20_000_000  # the most numbers a file may ask for (10 x 784 x 783 < 7M)
 REJECT_PERCENTILE = 1.0  # the threshold: the score 99% of real validation digits reach
 LN_2PI = float(np.log(2 * np.pi))
-BYTE_TO_PIXEL = np.float32(1 / 255)  # data.BYTE_TO_PIXEL (only numpy is imported here)
 
 
-class Generative:
+class Generative(Classifier):
     """`Generative(components=CANDIDATES).fit(x, labels, val_x, val_labels)`: ten PPCAs."""
 
     kind: ClassVar[str] = "generative"
@@ -91,7 +93,7 @@ class Generative:
             raise FoolDigitsError(f"components must be between 1 and {MAX_COMPONENTS}, "
                                   f"got {components}")
         self.components = sorted({int(q) for q in choices})
-        self.classes = DIGITS
+        self.classes = DIGITS + 1  # the digits, and "not a digit"
         self.meta: dict[str, str] = {}
 
     # -- fitting -----------------------------------------------------------------------
@@ -144,8 +146,10 @@ class Generative:
         self.variances_ = lam_all[:, :q].astype(np.float32)  # (10, q)
         self.sigma2_ = sigma2.astype(np.float32)  # (10,)
         s = self.log_likelihood(v)  # (n_val, 10), from the float32 model that is stored
-        self.temperature_ = _fit_temperature(s, v_labels)  # step 4
-        self.threshold_ = float(np.percentile(s.max(axis=1), REJECT_PERCENTILE))  # step 5
+        # both kept as the float32 the file stores, so a loaded model is this one exactly
+        self.temperature_ = float(np.float32(_fit_temperature(s, v_labels)))  # step 4
+        self.threshold_ = float(np.float32(np.percentile(s.max(axis=1),
+                                                         REJECT_PERCENTILE)))  # step 5
         self.meta["fit"] = (f"q = {q} of {self.components[0]}..{top} by validation accuracy "
                             f"{self.validation_accuracy_:.2%}; T = {self.temperature_:.4g}; "
                             f"threshold {self.threshold_:.6g}")
@@ -205,9 +209,14 @@ class Generative:
         log_det = np.log(lam).sum(axis=1) + (D - lam.shape[1]) * np.log(sigma2)  # (G6)
         return np.asarray(-0.5 * (D * LN_2PI + log_det + mahalanobis))  # (G4)
 
+    def _with_threshold(self, s: np.ndarray) -> np.ndarray:
+        """The ten scores (n, 10) and class 10's constant score, threshold_: (n, 11)."""
+        return np.hstack([s, np.full((len(s), 1), self.threshold_)])
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """(G8): softmax(s / T) over the ten scores, (n, 784) -> (n, 10), rows summing to 1."""
-        p = _softmax(self.log_likelihood(x) / self.temperature_)
+        """(G8): softmax(s / T) over the eleven scores, (n, 784) -> (n, 11), rows summing
+        to 1; column 10 is "not a digit"."""
+        p = _softmax(self._with_threshold(self.log_likelihood(x)) / self.temperature_)
         return p.astype(_dtype(x))
 
     def rejects(self, x: np.ndarray) -> np.ndarray:
@@ -224,14 +233,14 @@ class Generative:
         """
         rows = _rows(x)
         targets = np.asarray(targets, dtype=np.intp)
-        if targets.shape != (len(rows),) or np.any((targets < 0) | (targets >= DIGITS)):
-            raise FoolDigitsError(f"targets must be {len(rows)} digits 0..9, one per image")
+        if targets.shape != (len(rows),) or np.any((targets < 0) | (targets > DIGITS)):
+            raise FoolDigitsError(f"targets must be {len(rows)} classes 0..10, one per image")
         z, distance, u = self._subspaces(rows)  # (n, 10, q), (n, 10), (784, 10 q)
         lam = self.variances_.astype(np.float64)  # (10, q)
         sigma2 = self.sigma2_.astype(np.float64)  # (10,)
-        c = _softmax(self._scores(z, distance) / self.temperature_)  # (n, 10): p_k
-        c[np.arange(len(rows)), targets] -= 1  # p_k - [k = t]
-        c /= self.temperature_  # (G9)
+        c = _softmax(self._with_threshold(self._scores(z, distance)) / self.temperature_)
+        c[np.arange(len(rows)), targets] -= 1  # (n, 11): p_k - [k = t]
+        c = c[:, :DIGITS] / self.temperature_  # (G9); ds_10/dx = 0: class 10 drops out
         along = c[:, :, None] * z * (1 / lam - 1 / sigma2[:, None])  # (n, 10, q)
         grad = (rows * (c / sigma2).sum(axis=1)[:, None]  # sum_k c_k x / sigma2_k
                 - (c / sigma2) @ self.mean_.astype(np.float64)  # sum_k c_k mu_k / sigma2_k
@@ -252,10 +261,10 @@ class Generative:
                 "threshold": np.array(self.threshold_, dtype=np.float32)}
 
     @classmethod
-    def shapes(cls, headers: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]]
-               ) -> dict[str, tuple[int, ...]]:
+    def shapes(cls, file: NpzReader) -> dict[str, tuple[int, ...]]:
         """The arrays to read and their shapes, from the headers alone; q is read from
         `directions` (10, 784, q) and bounded before anything is allocated."""
+        headers = file.headers
         if "directions" not in headers:
             raise FoolDigitsError("the generative model has no 'directions' array")
         found = headers["directions"][0]
