@@ -170,39 +170,51 @@ def read(
 exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
                            "check.", no_args_is_help=True)
 app.add_typer(exercise_app, name="exercise")
+TimeoutOpt = Annotated[float, typer.Option(
+    help="Seconds a file may take to load and answer every check.")]
 
 
 @command("list", target=exercise_app)
 def exercise_list(no_color: NoColorOpt = False) -> None:
-    """The exercises, one per core idea."""
+    """The exercises, one per core idea, at least one per chapter of the tutor."""
     from fooldigits import exercises
     from fooldigits.render import make_console, table
 
-    rows = [(e.name, e.title) for e in exercises.EXERCISES.values()]
+    rows = [(e.name, e.chapter, e.title) for e in exercises.EXERCISES.values()]
     make_console(no_color).print(table("exercises: fooldigits exercise start NAME DIR",
-                                       ["name", "what you write"], rows))
+                                       ["name", "chapter", "what you write"], rows))
 
 
 @command("start", target=exercise_app)
 def exercise_start(
     name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
-    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
-    force: Annotated[bool, flag("--force", "Overwrite an existing file.")] = False,
+    path: Annotated[Path, typer.Argument(
+        help="Your work folder (NAME.py is written there), or a .py file.")] = Path("."),
+    force: Annotated[bool, flag("--force", "Replace an existing file with the stub.")] = False,
 ) -> None:
     """Copy an exercise's stub into your folder, ready to fill in."""
-    from fooldigits import exercises
+    import os
 
-    target = exercises.start(name, directory, force)
-    typer.echo(f"wrote {target}: fill in the functions, then run "
-               f"`fooldigits exercise check {name} {directory}`")
+    from fooldigits import FoolDigitsError, exercises
+
+    exercises.get(name)
+    target = exercises.student_file(name, path)
+    if os.path.lexists(target) and not force:
+        raise FoolDigitsError(
+            f"{exercises.shown(target)} already exists (your work?): keep it and run "
+            f"`fooldigits exercise check {name} {exercises.shown(path)}`, or replace it with "
+            f"the stub: `fooldigits exercise start {name} {exercises.shown(path)} --force`")
+    target = exercises.start(name, path, force)
+    typer.echo(f"wrote {exercises.shown(target)}: fill in the functions, then run "
+               f"`fooldigits exercise check {name} {exercises.shown(path)}`")
 
 
 @command("check", target=exercise_app)
 def exercise_check(
     name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
-    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
-    timeout: Annotated[float, typer.Option(
-        help="Seconds your file may take to load and answer every check.")] = 5.0,
+    path: Annotated[Path, typer.Argument(
+        help="Your work folder (holding NAME.py), or your .py file.")] = Path("."),
+    timeout: TimeoutOpt = 5.0,
     as_json: JsonOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -213,7 +225,7 @@ def exercise_check(
     from fooldigits.pieces import to_json
     from fooldigits.render import make_console
 
-    report = exercises.check(name, directory, timeout=timeout)
+    report = exercises.check(name, path, timeout=timeout)
     if as_json:
         typer.echo(to_json(report.as_dict()))
     else:

@@ -8,6 +8,13 @@ then what came back, the largest difference and where it is. It also unpacks wha
 back from the child (`sandbox.Returned`) into arrays and pairs, and turns a wrong kind
 of answer (None, a str, a tuple of the wrong length, an object array) into a sentence.
 
+Two mistakes are caught here for every exercise, before its own judge looks at the
+numbers (`common`): a function that changed one of its array inputs in place (the
+caller, a GA or an attack loop, still needs the original), and a function given a
+`rng` that drew from NumPy's or Python's global generator instead (so `--seed` no
+longer repeats a run). The child sends back what each call left of its inputs and
+whether the global generators moved; the parent compares.
+
 What it leaves out: the exercises themselves (`checks`) and running anything (`sandbox`).
 
 Worked example:
@@ -17,14 +24,19 @@ Worked example:
 
 from __future__ import annotations
 
+import ast
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fooldigits.exercises import reference
-from fooldigits.exercises.sandbox import Call, Other, Outcome, Returned, Seq, article
+from fooldigits.exercises.answers import Call, Other, Outcome, Returned, Seed, Seq, article
+
+STUBS = Path(__file__).parent / "stubs"
 
 Verdict = str | None  # None: the check passed; otherwise why it failed
 
@@ -126,3 +138,46 @@ def same(name: str, args: tuple[Any, ...], label: str, atol: float = 1e-6) -> Ca
         return got if isinstance(got, str) else compare(want, got, atol)
 
     return Case(label, [Call(name, args, label)], judge)
+
+
+def labels(expected: np.ndarray, got: np.ndarray) -> Verdict:
+    """None if two arrays of class labels agree, else how many differ and the first."""
+    if got.shape != expected.shape:
+        return f"expected shape {expected.shape} (one label per image), got shape {got.shape}"
+    wrong = np.flatnonzero(got != expected)
+    if not len(wrong):
+        return None
+    i = int(wrong[0])
+    return (f"{len(wrong)} of {len(expected)} labels differ; the first is image {i}: "
+            f"expected {expected[i]:g}, got {got[i]:g}")
+
+
+@functools.cache
+def parameters() -> dict[str, list[str]]:
+    """Every stub function's parameter names, read from the stubs themselves."""
+    found = {}
+    for path in sorted(STUBS.glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef):
+                found[node.name] = [a.arg for a in node.args.args]
+    return found
+
+
+def common(call: Call, outcome: Outcome) -> Verdict:
+    """The two mistakes named for every exercise: an input changed in place, and a
+    function given a generator that drew from the global ones instead."""
+    names = parameters().get(call.function, [])
+    if outcome.changed_args:
+        i = outcome.changed_args[0]
+        name = names[i] if i < len(names) else f"argument {i + 1}"
+        return (f"{call.function} changed its input `{name}` in place (`{name} += ...`, "
+                f"`{name}[...] = ...` or `out={name}`): the caller still needs the original,"
+                f" so compute a new array ({name} + ..., or start from {name}.copy())")
+    if outcome.global_random and any(isinstance(a, Seed) for a in call.args):
+        name = next((names[i] for i, a in enumerate(call.args)
+                     if isinstance(a, Seed) and i < len(names)), "rng")
+        return (f"{call.function} drew random numbers from NumPy's global np.random (or "
+                f"Python's random module), not from the generator `{name}` it was given: "
+                f"use {name}.random(...) and {name}.integers(...), so that --seed repeats "
+                "a run")
+    return None
