@@ -223,7 +223,7 @@ def test_bad_inputs_are_one_sentence(tmp_path: Path) -> None:
     result = runner.invoke(app, ["exercise", "check", "backprop", str(tmp_path / "empty")])
     assert result.exit_code == 1 and "exercise start backprop" in result.stderr
     result = runner.invoke(app, ["exercise", "start", "poetry", str(tmp_path)])
-    assert result.exit_code == 1 and "exercises: sigmoid" in result.stderr
+    assert result.exit_code == 1 and "exercises: nearest_mean, sigmoid" in result.stderr
     runner.invoke(app, ["exercise", "start", "sigmoid", str(tmp_path)])
     result = runner.invoke(app, ["exercise", "start", "sigmoid", str(tmp_path)])
     assert result.exit_code == 1 and "--force" in result.stderr

@@ -100,18 +100,30 @@ class Report:
 
 EXERCISES = {
     e.name: e for e in (
+        Exercise("nearest_mean", "the mean of each digit, and the nearest-mean classifier",
+                 "data", "pca.nearest_mean", checks.nearest_mean_cases),
         Exercise("sigmoid", "the sigmoid and its derivative", "network", "network.sigmoid",
                  checks.sigmoid_cases),
         Exercise("backprop", "matrix backprop for a whole mini-batch", "network",
                  "network.Network.backprop", checks.backprop_cases),
+        Exercise("conv", "a convolution layer's forward pass, by im2col", "network",
+                 "exercises.reference.conv_forward", checks.conv_cases),
         Exercise("covariance", "the covariance matrix and its eigenvectors", "pca",
                  "pca.PCA.fit", checks.covariance_cases),
+        Exercise("dream", "one dream step: down the gradient, clipped, finished images kept",
+                 "dream", "dream.dream", checks_fooling.dream_cases),
         Exercise("crossover", "uniform crossover and mutation", "fool", "evolve.evolve",
                  checks_fooling.crossover_cases),
+        Exercise("centre", "MNIST's centring by the centre of mass", "drawings",
+                 "drawings.normalise", checks_fooling.centre_cases),
         Exercise("variogram", "the g_x / g_y neighbour statistics", "prior",
                  "stats.variogram", checks_fooling.variogram_cases),
         Exercise("fgsm", "the fast gradient sign method: a tiny change that fools",
                  "fighting", "adversarial.fgsm", checks_fooling.fgsm_cases),
+        Exercise("pgd", "one PGD step: up the sign, back into the ball", "fighting",
+                 "adversarial.pgd", checks_fooling.pgd_cases),
+        Exercise("interval_bound", "the interval bound of one layer: how sure can it be?",
+                 "meaning", "ceiling.activation_box", checks_fooling.interval_cases),
     )
 }
 

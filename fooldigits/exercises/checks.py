@@ -8,8 +8,8 @@ functions (run in a child process by `sandbox`) and a judge that compares what c
 with `reference`, computed here in the parent. A judge returns None for a pass or one
 sentence for a failure: which value, expected against got, and where a wrong answer
 equals a known mistake -- computed here too, as a variant of the reference -- it names
-the mistake. This module holds chapters 1-3 (the sigmoid, backprop, PCA);
-`checks_fooling` holds chapters 4-9.
+the mistake. This module holds chapters 1-3 (the nearest mean, the sigmoid, backprop,
+PCA) and the convolution; `checks_fooling` holds chapters 4-9.
 
 What it leaves out: running anything (`sandbox`) and the general comparing (`judge`).
 
@@ -36,8 +36,78 @@ from fooldigits.exercises.judge import (
     close,
     compare,
     kind,
+    labels,
     parts,
 )
+
+
+# -- chapter 1: the mean of each digit, and the nearest mean ---------------------------------
+def digit_like(rng: np.random.Generator, templates: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy copies of ten templates, every digit present, labels shuffled."""
+    y = rng.permutation(np.resize(np.arange(10), n))
+    x = templates[y] * rng.uniform(0.6, 1.0, (n, 1)) + 0.3 * rng.random((n, 784))
+    return np.clip(x, 0, 1), y
+
+
+def nearest_mean_cases() -> list[Case]:
+    rng = np.random.default_rng(1)
+    templates = np.zeros((10, 784))
+    for d in range(10):  # digit d has more ink than digit d - 1, as an '8' has than a '1'
+        templates[d, rng.choice(784, 40 + 30 * d, replace=False)] = 1.0
+    x, y = digit_like(rng, templates, 120)
+    queries, _ = digit_like(rng, templates, 60)
+    means = reference.class_means(x, y)
+    counts = np.bincount(y, minlength=10)[:, None]
+
+    def judge_means(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        if isinstance(got, str):
+            return got
+        if got.shape == means.T.shape:
+            return "return one mean per ROW, shape (10, 784): row d is the mean of digit d"
+        if got.shape != means.shape:
+            return (f"expected shape (10, 784), got shape {got.shape}: average each digit's "
+                    "images over axis 0, for one 784-pixel mean per digit")
+        if close(means * counts, got):
+            return ("you summed each digit's images: divide by how many there are (or use "
+                    ".mean(axis=0))")
+        if close(np.tile(x.mean(axis=0), (10, 1)), got):
+            return ("every row is the mean of ALL the images: take digit d's images only, "
+                    "images[labels == d]")
+        problem = compare(means, got)
+        if problem and all(any(close(m, g) for m in means) for g in got):
+            return "the means are in the wrong order: row d must be the mean of digit d"
+        return problem
+
+    distances = ((queries[:, None, :] - means[None]) ** 2).sum(axis=2)  # (60, 10)
+    want = reference.nearest_mean(means, queries)
+
+    def judge_nearest(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        if isinstance(got, str):
+            return got
+        if got.shape == distances.shape:
+            return ("return one label per image, shape (60,): the position of the smallest "
+                    "distance in each row, np.argmin(distances, axis=1)")
+        if got.shape == (10,):
+            return ("you took the smallest distance over the images (axis=0): take it over "
+                    "the ten means, axis=1, for one label per image")
+        if got.shape == want.shape and np.array_equal(got, distances.argmax(axis=1)):
+            return "you picked the FARTHEST mean: the nearest is np.argmin of the distances"
+        if got.shape == want.shape and np.array_equal(got, (queries @ means.T).argmax(1)):
+            return ("you compared dot products x . m: the largest favours the brightest "
+                    "mean (an '8' has more ink than a '1'); compare squared distances "
+                    "|x - m|^2 = |x|^2 - 2 x . m + |m|^2, where |m|^2 matters")
+        return labels(want.astype(np.float64), got)
+
+    return [
+        Case("class_means of 120 images, labels shuffled",
+             [Call("class_means", (x, y), "class means")], judge_means),
+        Case("nearest_mean of 60 images", [Call("nearest_mean", (means, queries),
+                                                "nearest mean")], judge_nearest),
+    ]
+
 
 # -- chapter 2: the sigmoid ------------------------------------------------------------------
 OVERFLOW = ("sigmoid overflows: e^-z is too large for a float at z = -1000 (NumPy warns "
@@ -163,6 +233,79 @@ def backprop_cases() -> list[Case]:
     return [_backprop_case("sizes [4, 3, 2], 5 examples", [4, 3, 2], 5),
             _backprop_case("sizes [6, 5, 4, 3], 7 examples", [6, 5, 4, 3], 7),
             _backprop_case("one example", [5, 4, 3], 1)]
+
+
+# -- chapter 2, the convolutional network: im2col --------------------------------------------
+def conv_cases() -> list[Case]:
+    rng = np.random.default_rng(8)
+    images = rng.random((3, 9, 11))  # not square: rows and columns cannot be confused
+    kernels, b = rng.normal(0, 1, (2, 3, 3)), rng.normal(0, 1, 2)
+
+    def judge_patches(stride: int) -> Callable[[list[Outcome]], Verdict]:
+        want = reference.im2col(images, 3, stride)
+        n, positions, _ = want.shape
+        h_out, w_out = (9 - 3) // stride + 1, (11 - 3) // stride + 1
+
+        def judge(outcomes: list[Outcome]) -> Verdict:
+            got = array(outcomes[0])
+            if isinstance(got, str):
+                return got
+            if stride > 1 and got.shape == reference.im2col(images, 3, 1).shape:
+                return (f"you used stride 1: with stride {stride} the kernel moves {stride} "
+                        f"pixels at a time, so h_out = (h - k) // stride + 1 = {h_out}")
+            if got.shape == (n, 9, positions):
+                return ("one ROW per kernel position: shape (n, h_out * w_out, k * k); "
+                        "transpose your answer")
+            if close(want.reshape(n, positions, 3, 3).transpose(0, 1, 3, 2)
+                     .reshape(want.shape), got):
+                return ("each patch is flattened column by column: flatten it row by row, "
+                        "as kernel.reshape(-1) is, or every weight meets the wrong pixel")
+            if close(want.reshape(n, h_out, w_out, 9).transpose(0, 2, 1, 3)
+                     .reshape(want.shape), got):
+                return ("the patches are in column-major order: walk the positions row by "
+                        "row (left to right, then down), as the output image is laid out")
+            return compare(want, got)
+        return judge
+
+    def conv(k: np.ndarray, stride: int, bias: np.ndarray = b) -> np.ndarray:
+        return reference.conv_forward(images, k, bias, stride)
+
+    def judge_forward(stride: int) -> Callable[[list[Outcome]], Verdict]:
+        want = conv(kernels, stride)
+
+        def judge(outcomes: list[Outcome]) -> Verdict:
+            got = array(outcomes[0])
+            if isinstance(got, str):
+                return got
+            if stride > 1 and got.shape == conv(kernels, 1).shape:
+                return (f"you used stride 1: with stride {stride} the output is "
+                        f"{want.shape[2]} x {want.shape[3]}, (h - k) // stride + 1 each way")
+            if got.shape == want.transpose(0, 2, 3, 1).shape:
+                return "channels go second: shape (n, c, h_out, w_out), not channels last"
+            if got.shape == want.transpose(0, 1, 3, 2).shape != want.shape:
+                return ("your output is transposed (w_out x h_out): the patches' rows and "
+                        "columns were swapped on the way back into an image")
+            if close(conv(kernels[:, ::-1, ::-1], stride), got):
+                return ("you flipped the kernel (the mathematicians' convolution): a neural "
+                        "network slides the kernel as it is, a cross-correlation")
+            if close(conv(kernels.transpose(0, 2, 1), stride), got):
+                return ("each kernel meets its patch transposed: the patches and the kernels "
+                        "must be flattened in the same (row by row) order")
+            if close(conv(kernels, stride, 0 * b), got):
+                return "you forgot the bias b[c] of each output channel"
+            return compare(want, got)
+        return judge
+
+    return [
+        Case("im2col of 3 images 9 x 11, k = 3, stride 1",
+             [Call("im2col", (images, 3, 1), "stride 1")], judge_patches(1)),
+        Case("im2col with stride 2", [Call("im2col", (images, 3, 2), "stride 2")],
+             judge_patches(2)),
+        Case("conv_forward, 2 kernels 3 x 3, stride 1",
+             [Call("conv_forward", (images, kernels, b, 1), "stride 1")], judge_forward(1)),
+        Case("conv_forward with stride 2",
+             [Call("conv_forward", (images, kernels, b, 2), "stride 2")], judge_forward(2)),
+    ]
 
 
 # -- chapter 3: covariance and principal components ------------------------------------------
