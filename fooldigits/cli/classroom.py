@@ -168,7 +168,7 @@ def read(
 
 
 exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
-                           "check.", no_args_is_help=True)
+                           "check, grade.", no_args_is_help=True)
 app.add_typer(exercise_app, name="exercise")
 TimeoutOpt = Annotated[float, typer.Option(
     help="Seconds a file may take to load and answer every check.")]
@@ -243,3 +243,49 @@ def exercise_check(
                       f"[bold red]{failed} of {len(report.results)} checks fail[/]")
     if not report.passed:
         raise typer.Exit(1)
+
+
+@command("grade", target=exercise_app)
+def exercise_grade(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. fgsm.")],
+    folder: Annotated[Path, typer.Argument(
+        help="The class: one .py file, or one folder holding NAME.py, per student.")],
+    timeout: TimeoutOpt = 5.0,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check every student's file in a folder, each in its own process, and write a class
+    report: pass or fail, the named mistake and the time, per student.
+
+    A student is a file STUDENT.py, or a folder STUDENT/ holding NAME.py (or one .py
+    file). A looping or hostile file costs its own timeout and its own row, never the
+    others'. Exits 0 once the report is written, whoever passed.
+    """
+    from rich.markup import escape
+
+    from fooldigits.exercises.grade import Grade, grade
+    from fooldigits.pieces import Say, Table
+    from fooldigits.present import Presenter
+
+    presenter = Presenter(output(no_color, as_json, None, html,
+                                 f"class report: exercise {name}"))
+
+    def said(row: Grade, i: int, n: int) -> None:
+        mark = "[green]PASS[/]" if row.passed else "[red]FAIL[/]" if row.checked else \
+            "[yellow]not checked[/]"
+        presenter.console.print(f"[dim]{i + 1}/{n}[/] {escape(row.student)}: {mark} "
+                                f"[dim]({row.seconds:.1f} s)[/]")
+
+    report = grade(name, folder, timeout, progress=said)
+    rows = [(g.student, "pass" if g.passed else "fail" if g.checked else "not checked",
+             f"{g.checks_passed}/{g.checks}" if g.checked else "-", f"{g.seconds:.1f}",
+             g.mistake) for g in report.grades]
+    presenter.show(Table(f"exercise {name}: {report.folder}",
+                         ["student", "result", "checks", "seconds", "the named mistake"],
+                         rows))
+    passed = sum(g.passed for g in report.grades)
+    presenter.show(Say(f"{passed} of {len(report.grades)} students pass" if report.grades
+                       else "no students' files found: a .py file, or a folder holding "
+                       f"{name}.py, per student", "note"))
+    presenter.finish(report)
