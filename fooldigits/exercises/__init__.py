@@ -9,7 +9,7 @@ folder, and `check` runs the student's file in a child process (`sandbox.run_fil
 fresh temporary folder, its own session, a time limit kept by the parent, memory and
 process limits, its printed output captured), gets back only the NumPy arrays its
 functions returned, and judges them here against the project's own implementation
-(`checks`, `checks_fooling`, `reference`), case by case: which case failed, what was
+(`checks`, `checks_steps`, `checks_fooling`, `reference`), case by case: which case failed, what was
 expected, what came back, and the name of the mistake when it is a common one.
 `grade.grade` does the same for a whole class, one child process per student.
 
@@ -41,7 +41,7 @@ from types import ModuleType
 from typing import Any
 
 from fooldigits import FoolDigitsError
-from fooldigits.exercises import checks, checks_fooling, judge, sandbox
+from fooldigits.exercises import checks, checks_fooling, checks_steps, judge, sandbox
 from fooldigits.exercises.answers import Run, clean
 from fooldigits.exercises.judge import Case
 from fooldigits.files import atomic_write
@@ -111,7 +111,7 @@ EXERCISES = {
         Exercise("covariance", "the covariance matrix and its eigenvectors", "pca",
                  "pca.PCA.fit", checks.covariance_cases),
         Exercise("dream", "one dream step: down the gradient, clipped, finished images kept",
-                 "dream", "dream.dream", checks_fooling.dream_cases),
+                 "dream", "dream.dream", checks_steps.dream_cases),
         Exercise("crossover", "uniform crossover and mutation", "fool", "evolve.evolve",
                  checks_fooling.crossover_cases),
         Exercise("centre", "MNIST's centring by the centre of mass", "drawings",
@@ -119,9 +119,9 @@ EXERCISES = {
         Exercise("variogram", "the g_x / g_y neighbour statistics", "prior",
                  "stats.variogram", checks_fooling.variogram_cases),
         Exercise("fgsm", "the fast gradient sign method: a tiny change that fools",
-                 "fighting", "adversarial.fgsm", checks_fooling.fgsm_cases),
+                 "fighting", "adversarial.fgsm", checks_steps.fgsm_cases),
         Exercise("pgd", "one PGD step: up the sign, back into the ball", "fighting",
-                 "adversarial.pgd", checks_fooling.pgd_cases),
+                 "adversarial.pgd", checks_steps.pgd_cases),
         Exercise("interval_bound", "the interval bound of one layer: how sure can it be?",
                  "meaning", "ceiling.activation_box", checks_fooling.interval_cases),
     )

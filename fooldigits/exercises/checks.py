@@ -9,7 +9,7 @@ with `reference`, computed here in the parent. A judge returns None for a pass o
 sentence for a failure: which value, expected against got, and where a wrong answer
 equals a known mistake -- computed here too, as a variant of the reference -- it names
 the mistake. This module holds chapters 1-3 (the nearest mean, the sigmoid, backprop,
-PCA) and the convolution; `checks_fooling` holds chapters 4-9.
+PCA) and the convolution; `checks_steps` and `checks_fooling` hold chapters 4-9.
 
 What it leaves out: running anything (`sandbox`) and the general comparing (`judge`).
 

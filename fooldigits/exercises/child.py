@@ -14,8 +14,9 @@ file, in a session of its own, with its plan on standard input. This script then
 3. the worker limits itself (`resource.setrlimit`: address space, processor time,
    file size, no new processes), moves the answer pipe to a random descriptor number
    that is printed nowhere, and installs an audit hook (`sys.addaudithook`, which
-   cannot be removed) that refuses to start processes, to import fooldigits or to open
-   its files, and tells the parent when the student's code tries;
+   cannot be removed) that refuses to start processes (through os, subprocess or libc
+   by ctypes), to import fooldigits or to open its files, and tells the parent when
+   the student's code tries;
 4. only then imports the student's file, makes each planned call and sends every answer
    at once as one frame (`frame`): a small JSON head and the raw bytes of the arrays it
    names -- what the call returned, what it left of its array inputs, and whether it
@@ -75,7 +76,15 @@ DTYPES = frozenset(np.dtype(t).str for t in (
     np.uint64, np.float16, np.float32, np.float64))
 REFUSED = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec",
                      "os.system", "os.startfile", "subprocess.Popen", "pty.spawn"})
+# The same through libc (ctypes looks each name up: the "ctypes.dlsym" event), and the
+# module subprocess forks with (it raises no event of its own).
+LIBC_PROCESSES = frozenset({"fork", "vfork", "clone", "clone3", "syscall", "system", "popen",
+                            "posix_spawn", "posix_spawnp", "daemon", "forkpty", "execl",
+                            "execle", "execlp", "execv", "execve", "execvp", "execvpe",
+                            "fexecve"})
+FORKING_MODULES = frozenset({"_posixsubprocess"})
 POLL = 0.02  # seconds between the supervisor's looks at the worker
+BROKEN = 70  # the worker's exit status when the student's code broke the runner itself
 
 
 class Sink(Protocol):
@@ -295,9 +304,12 @@ def _guard(package: str, sink: Sink) -> None:
             sink.send({"kind": "flag", "flag": kind, "detail": detail[:200]})
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event in REFUSED:
-            flag("process", event)
-            raise PermissionError(f"the checker lets your code start no process ({event})")
+        what = event if event in REFUSED else \
+            f"libc {args[1]}" if event == "ctypes.dlsym" and args[1] in LIBC_PROCESSES else \
+            f"import {args[0]}" if event == "import" and args[0] in FORKING_MODULES else ""
+        if what:
+            flag("process", what)
+            raise PermissionError(f"the checker lets your code start no process ({what})")
         if event == "import" and str(args[0]).partition(".")[0] == "fooldigits":
             flag("import", str(args[0]))
             raise ImportError("the checker does not let your file import fooldigits")
@@ -327,7 +339,7 @@ def worker(plan: dict[str, Any], inputs: list[ndarray]) -> NoReturn:
             channel.send({"kind": "loaded", "status": "ok"})
             serve(module, student, plan["calls"], inputs, channel)
     except BaseException:  # the student's code broke the runner itself: no "done"
-        status = 70
+        status = BROKEN
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BaseException):
             stream.flush()

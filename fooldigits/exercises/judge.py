@@ -5,7 +5,7 @@ What this module teaches
 How to compare numbers a student's function returned with a trusted reference, and how
 to describe the difference so it helps: the expected values (the reference's) first,
 then what came back, the largest difference and where it is. It also unpacks what came
-back from the child (`sandbox.Returned`) into arrays and pairs, and turns a wrong kind
+back from the child (`answers.Returned`) into arrays and pairs, and turns a wrong kind
 of answer (None, a str, a tuple of the wrong length, an object array) into a sentence.
 
 Two mistakes are caught here for every exercise, before its own judge looks at the
@@ -15,7 +15,13 @@ caller, a GA or an attack loop, still needs the original), and a function given 
 longer repeats a run). The child sends back what each call left of its inputs and
 whether the global generators moved; the parent compares.
 
-What it leaves out: the exercises themselves (`checks`) and running anything (`sandbox`).
+`named` is the usual case with a mistake-namer, and `switches` the namer of a step whose
+mistakes are a few switches (the direction, the sign, the clip): it makes each
+combination of wrong switches as a variant of the reference and names the one that
+matches.
+
+What it leaves out: the exercises themselves (`checks`, `checks_steps`, `checks_fooling`)
+and running anything (`sandbox`).
 
 Worked example:
     compare(np.array([0.5, 0.88]), np.array([0.5, 0.5]))
@@ -26,7 +32,8 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,3 +188,39 @@ def common(call: Call, outcome: Outcome) -> Verdict:
                 f"use {name}.random(...) and {name}.integers(...), so that --seed repeats "
                 "a run")
     return None
+
+
+Switch = tuple[str, Sequence[object]]  # a name and its values, the right one first
+
+
+def switches(got: np.ndarray, make: Callable[..., np.ndarray], options: list[Switch],
+             sentences: dict[str, Callable[[object], str]]) -> Verdict:
+    """Name every wrong switch of the first variant of `make` that equals `got`.
+
+    A step's usual mistakes are a few switches (the direction, the sign, the clip, ...):
+    each combination of values is made as a variant of the reference, the right values
+    (each switch's first) skipped, and the sentences of the wrong ones joined.
+    """
+    right = tuple(values[0] for _, values in options)
+    for combination in itertools.product(*(values for _, values in options)):
+        if combination != right and close(make(*combination), got):
+            return "; ".join(sentences[name](value) for (name, _), value, good
+                             in zip(options, combination, right, strict=True)
+                             if value != good)
+    return None
+
+
+def named(label: str, name: str, args: tuple[Any, ...], want: np.ndarray,
+          mistakes: Callable[[np.ndarray], Verdict]) -> Case:
+    """Like `same`, but a wrong answer of the right shape is offered to `mistakes`,
+    which names it (or returns None for the plain difference)."""
+    def judge(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        if isinstance(got, str):
+            return got
+        problem = compare(want, got)
+        if problem and got.shape == want.shape:
+            return mistakes(got) or problem
+        return problem
+
+    return Case(label, [Call(name, args, label)], judge)

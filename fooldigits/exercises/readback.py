@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from fooldigits.exercises import child
 from fooldigits.exercises.answers import (
     Call,
     Outcome,
@@ -115,9 +116,17 @@ def _ending(stop: Stop, code: int | None, timeout: float, memory_mb: int, doing:
                 "checker's pipe, or return far too much?")
     if code is not None and code < 0 and -code == getattr(signal, "SIGXCPU", 0):
         return (f"your code used up its processor time while {doing}: an endless loop?")
+    if code == -signal.SIGKILL:
+        return (f"the checking process was killed (SIGKILL) while {doing}: out of memory "
+                f"(the limit is {memory_mb} MB), its processor time used up, or a signal "
+                "your code sent?")
     if code is not None and code < 0:
         return (f"the checking process crashed ({_signal_name(-code)}) while {doing}: out of "
                 f"memory (the limit is {memory_mb} MB) or a crash in compiled code?")
+    if code == child.BROKEN:
+        return (f"your code broke the checking process while {doing}: it closed or "
+                "replaced the descriptors the checker answers on, or changed what the "
+                "checker itself runs")
     status = f" (exit status {code})" if code is not None else ""
     return (f"your code ended the checking process{status} while {doing}, so the checks "
             "after it could not run: os._exit(), a signal, or a thread that ends the program?")
