@@ -55,6 +55,9 @@ MISTAKES = [
      "your sigmoid goes DOWN as z grows"),
     ("sigmoid", variant("sigmoid", ("s * (1 - s)", "s * (1 + s)")), "sigma * (1 + sigma)"),
     ("sigmoid", variant("sigmoid", ("s * (1 - s)", "z * (1 - z)")), "to z itself"),
+    ("backprop", variant("backprop", ("    return nabla_b, nabla_w",
+                                      "    w.append(w[0])\n    return nabla_b, nabla_w")),
+     "changed its input `w` in place"),
     ("conv", variant("conv", ("kernels.reshape(c, -1)", "kernels[:, ::-1, ::-1].reshape(c, -1)")),
      "you flipped the kernel"),
     ("conv", variant("conv", ("(h - k) // stride + 1, (w - k) // stride + 1\n    rows",
@@ -211,6 +214,14 @@ def test_every_called_function_has_a_stub_and_a_reference() -> None:
                 assert callable(getattr(reference, call.function))
         failed = failures(exercise.name, stub)
         assert failed and "not implemented yet" in failed[0]
+
+
+def test_the_docs_do_not_give_the_answers_away() -> None:
+    """`fooldigits read exercises` shows the code of every name the chapter quotes."""
+    quoted = tutor.references((tutor.docs_dir() / "exercises.md").read_text())
+    for exercise in exercises.EXERCISES.values():
+        assert not any(exercise.solution == name or exercise.solution.startswith(name + ".")
+                       for name in quoted), exercise.solution
 
 
 def test_the_sigmoid_stub_says_what_its_overflow_check_asks() -> None:
