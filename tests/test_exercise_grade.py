@@ -45,7 +45,7 @@ def make_class(folder: Path, pids: Path) -> None:
         "    if ctypes.CDLL(None).fork() == 0:\n        os.setsid()\n"
         f"        open(os.path.join({str(pids)!r}, str(os.getpid())), 'w').close()\n"
         "        time.sleep(60)\n        os._exit(0)\n"
-        "while True:\n    pass\n")
+        "while True:\n    time.sleep(0.05)\n")
     os.mkfifo(folder / "frank.py")  # would hang a reader
     (folder / "grace.py").symlink_to(Path(reference.__file__))  # the reference itself
     (folder / "heidi.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n")

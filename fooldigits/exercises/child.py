@@ -17,10 +17,10 @@ file, in a session of its own, with its plan on standard input. This script then
    cannot be removed) that refuses to start processes (through os, subprocess or libc
    by ctypes), to import fooldigits or to open its files, and tells the parent when
    the student's code tries;
-4. only then imports the student's file, makes each planned call and sends every answer
-   at once as one frame (`frame`): a small JSON head and the raw bytes of the arrays it
-   names -- what the call returned, what it left of its array inputs, and whether it
-   drew from NumPy's or Python's global random numbers.
+4. only then imports the student's file, makes each planned call and sends each answer
+   as soon as it has it, as one frame (`frame`): a small JSON head and the raw bytes of
+   the arrays it names -- what the call returned, what it left of its array inputs, and
+   whether it drew from NumPy's or Python's global random numbers.
 
 It imports nothing of fooldigits, so a student's file that patches fooldigits changes
 nothing the parent uses, and the parent judges the bytes it receives, never objects.
