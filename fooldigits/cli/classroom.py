@@ -188,41 +188,53 @@ def read(
 
 
 exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
-                           "check.", no_args_is_help=True)
+                           "check, grade.", no_args_is_help=True)
 app.add_typer(exercise_app, name="exercise")
+TimeoutOpt = Annotated[float, typer.Option(
+    help="Seconds a file may take to load and answer every check.")]
 
 
 @command("list", target=exercise_app)
 def exercise_list(no_color: NoColorOpt = False) -> None:
-    """The exercises, one per core idea."""
+    """The exercises, one per core idea, at least one per chapter of the tutor."""
     from fooldigits import exercises
     from fooldigits.present.render import make_console, table
 
-    rows = [(e.name, e.title) for e in exercises.EXERCISES.values()]
+    rows = [(e.name, e.chapter, e.title) for e in exercises.EXERCISES.values()]
     make_console(no_color).print(table("exercises: fooldigits exercise start NAME DIR",
-                                       ["name", "what you write"], rows))
+                                       ["name", "chapter", "what you write"], rows))
 
 
 @command("start", target=exercise_app)
 def exercise_start(
     name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
-    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
-    force: Annotated[bool, flag("--force", "Overwrite an existing file.")] = False,
+    path: Annotated[Path, typer.Argument(
+        help="Your work folder (NAME.py is written there), or a .py file.")] = Path("."),
+    force: Annotated[bool, flag("--force", "Replace an existing file with the stub.")] = False,
 ) -> None:
     """Copy an exercise's stub into your folder, ready to fill in."""
-    from fooldigits import exercises
+    import os
 
-    target = exercises.start(name, directory, force)
-    typer.echo(f"wrote {target}: fill in the functions, then run "
-               f"`fooldigits exercise check {name} {directory}`")
+    from fooldigits import FoolDigitsError, exercises
+
+    exercises.get(name)
+    target = exercises.student_file(name, path)
+    if os.path.lexists(target) and not force:
+        raise FoolDigitsError(
+            f"{exercises.shown(target)} already exists (your work?): keep it and run "
+            f"`fooldigits exercise check {name} {exercises.shown(path)}`, or replace it with "
+            f"the stub: `fooldigits exercise start {name} {exercises.shown(path)} --force`")
+    target = exercises.start(name, path, force)
+    typer.echo(f"wrote {exercises.shown(target)}: fill in the functions, then run "
+               f"`fooldigits exercise check {name} {exercises.shown(path)}`")
 
 
 @command("check", target=exercise_app)
 def exercise_check(
     name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
-    directory: Annotated[Path, typer.Argument(help="Your work folder.")] = Path("."),
-    timeout: Annotated[float, typer.Option(
-        help="Seconds your file may take to load and answer every check.")] = 5.0,
+    path: Annotated[Path, typer.Argument(
+        help="Your work folder (holding NAME.py), or your .py file.")] = Path("."),
+    timeout: TimeoutOpt = 5.0,
     as_json: JsonOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -233,7 +245,7 @@ def exercise_check(
     from fooldigits.core.pieces import to_json
     from fooldigits.present.render import make_console
 
-    report = exercises.check(name, directory, timeout=timeout)
+    report = exercises.check(name, path, timeout=timeout)
     if as_json:
         typer.echo(to_json(report.as_dict()))
     else:
@@ -251,3 +263,49 @@ def exercise_check(
                       f"[bold red]{failed} of {len(report.results)} checks fail[/]")
     if not report.passed:
         raise typer.Exit(1)
+
+
+@command("grade", target=exercise_app)
+def exercise_grade(
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. fgsm.")],
+    folder: Annotated[Path, typer.Argument(
+        help="The class: one .py file, or one folder holding NAME.py, per student.")],
+    timeout: TimeoutOpt = 5.0,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check every student's file in a folder, each in its own process, and write a class
+    report: pass or fail, the named mistake and the time, per student.
+
+    A student is a file STUDENT.py, or a folder STUDENT/ holding NAME.py (or one .py
+    file). A looping or hostile file costs its own timeout and its own row, never the
+    others'. Exits 0 once the report is written, whoever passed.
+    """
+    from rich.markup import escape
+
+    from fooldigits.core.pieces import Say, Table
+    from fooldigits.exercises.grade import Grade, grade
+    from fooldigits.present.presenter import Presenter
+
+    presenter = Presenter(output(no_color, as_json, None, html,
+                                 f"class report: exercise {name}"))
+
+    def said(row: Grade, i: int, n: int) -> None:
+        mark = "[green]PASS[/]" if row.passed else "[red]FAIL[/]" if row.checked else \
+            "[yellow]not checked[/]"
+        presenter.console.print(f"[dim]{i + 1}/{n}[/] {escape(row.student)}: {mark} "
+                                f"[dim]({row.seconds:.1f} s)[/]")
+
+    report = grade(name, folder, timeout, progress=said)
+    rows = [(g.student, "pass" if g.passed else "fail" if g.checked else "not checked",
+             f"{g.checks_passed}/{g.checks}" if g.checked else "-", f"{g.seconds:.1f}",
+             g.mistake) for g in report.grades]
+    presenter.show(Table(f"exercise {name}: {report.folder}",
+                         ["student", "result", "checks", "seconds", "the named mistake"],
+                         rows))
+    passed = sum(g.passed for g in report.grades)
+    presenter.show(Say(f"{passed} of {len(report.grades)} students pass" if report.grades
+                       else "no students' files found: a .py file, or a folder holding "
+                       f"{name}.py, per student", "note"))
+    presenter.finish(report)

@@ -1,4 +1,4 @@
-"""What each exercise asks of the student's functions, and how the answers are judged.
+"""The checks of chapters 1-3 (reading digits): what they ask, and how answers are judged.
 
 What this module teaches
 ------------------------
@@ -7,8 +7,9 @@ into advice. Every exercise is a list of `Case`s: the calls to make on the stude
 functions (run in a child process by `sandbox`) and a judge that compares what came back
 with `reference`, computed here in the parent. A judge returns None for a pass or one
 sentence for a failure: which value, expected against got, and where a wrong answer
-matches a known mistake (averaging instead of summing, g_x and g_y swapped, the FGSM
-step without its clip), it names the mistake.
+equals a known mistake -- computed here too, as a variant of the reference -- it names
+the mistake. This module holds chapters 1-3 (the nearest mean, the sigmoid, backprop,
+PCA) and the convolution; `checks_steps` and `checks_fooling` hold chapters 4-9.
 
 What it leaves out: running anything (`sandbox`) and the general comparing (`judge`).
 
@@ -26,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from fooldigits.exercises import reference
+from fooldigits.exercises.answers import Call, Outcome, Returned, Seq
 from fooldigits.exercises.judge import (
     Case,
     Verdict,
@@ -34,29 +36,118 @@ from fooldigits.exercises.judge import (
     close,
     compare,
     kind,
+    labels,
     parts,
-    same,
 )
-from fooldigits.exercises.sandbox import Call, Outcome, Returned, Seed, Seq
-from fooldigits.models.network import Network
 
-# -- sigmoid -------------------------------------------------------------------------------
+
+# -- chapter 1: the mean of each digit, and the nearest mean ---------------------------------
+def digit_like(rng: np.random.Generator, templates: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy copies of ten templates, every digit present, labels shuffled."""
+    y = rng.permutation(np.resize(np.arange(10), n))
+    x = templates[y] * rng.uniform(0.6, 1.0, (n, 1)) + 0.3 * rng.random((n, 784))
+    return np.clip(x, 0, 1), y
+
+
+def nearest_mean_cases() -> list[Case]:
+    rng = np.random.default_rng(1)
+    templates = np.zeros((10, 784))
+    for d in range(10):  # digit d has more ink than digit d - 1, as an '8' has than a '1'
+        templates[d, rng.choice(784, 40 + 30 * d, replace=False)] = 1.0
+    x, y = digit_like(rng, templates, 120)
+    queries, _ = digit_like(rng, templates, 60)
+    means = reference.class_means(x, y)
+    counts = np.bincount(y, minlength=10)[:, None]
+
+    def judge_means(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        if isinstance(got, str):
+            return got
+        if got.shape == means.T.shape:
+            return "return one mean per ROW, shape (10, 784): row d is the mean of digit d"
+        if got.shape != means.shape:
+            return (f"expected shape (10, 784), got shape {got.shape}: average each digit's "
+                    "images over axis 0, for one 784-pixel mean per digit")
+        if close(means * counts, got):
+            return ("you summed each digit's images: divide by how many there are (or use "
+                    ".mean(axis=0))")
+        if close(np.tile(x.mean(axis=0), (10, 1)), got):
+            return ("every row is the mean of ALL the images: take digit d's images only, "
+                    "images[labels == d]")
+        problem = compare(means, got)
+        if problem and all(any(close(m, g) for m in means) for g in got):
+            return "the means are in the wrong order: row d must be the mean of digit d"
+        return problem
+
+    distances = ((queries[:, None, :] - means[None]) ** 2).sum(axis=2)  # (60, 10)
+    want = reference.nearest_mean(means, queries)
+
+    def judge_nearest(outcomes: list[Outcome]) -> Verdict:
+        got = array(outcomes[0])
+        if isinstance(got, str):
+            return got
+        if got.shape == distances.shape:
+            return ("return one label per image, shape (60,): the position of the smallest "
+                    "distance in each row, np.argmin(distances, axis=1)")
+        if got.shape == (10,):
+            return ("you took the smallest distance over the images (axis=0): take it over "
+                    "the ten means, axis=1, for one label per image")
+        if got.shape == want.shape and np.array_equal(got, distances.argmax(axis=1)):
+            return "you picked the FARTHEST mean: the nearest is np.argmin of the distances"
+        if got.shape == want.shape and np.array_equal(got, (queries @ means.T).argmax(1)):
+            return ("you compared dot products x . m: the largest favours the brightest "
+                    "mean (an '8' has more ink than a '1'); compare squared distances "
+                    "|x - m|^2 = |x|^2 - 2 x . m + |m|^2, where |m|^2 matters")
+        return labels(want.astype(np.float64), got)
+
+    return [
+        Case("class_means of 120 images, labels shuffled",
+             [Call("class_means", (x, y), "class means")], judge_means),
+        Case("nearest_mean of 60 images", [Call("nearest_mean", (means, queries),
+                                                "nearest mean")], judge_nearest),
+    ]
+
+
+# -- chapter 2: the sigmoid ------------------------------------------------------------------
 OVERFLOW = ("sigmoid overflows: e^-z is too large for a float at z = -1000 (NumPy warns "
             "'overflow encountered in exp'). Use a form that never exponentiates a large "
             "positive number, such as 0.5 * (1 + np.tanh(z / 2)); np.where(z >= 0, ...) "
             "does not help, since NumPy computes both branches everywhere")
+WRONG_SIGN = ("your sigmoid goes DOWN as z grows (sigma(2) should be 0.88, yours gives "
+              "0.12): the formula has e to the MINUS z, 1 / (1 + e^-z), so large z gives "
+              "an output near 1")
 
 
 def sigmoid_cases() -> list[Case]:
     z = np.random.default_rng(0).normal(0, 3, (4, 5))
     h = 1e-5
     extremes = np.array([-1000.0, 0.0, 1000.0])
+    s = reference.sigmoid(z)
 
-    def no_overflow(outcomes: list[Outcome]) -> Verdict:
-        if outcomes[0].error in ("FloatingPointError", "OverflowError"):
-            return OVERFLOW
-        got = array(outcomes[0])
-        return got if isinstance(got, str) else compare(reference.sigmoid(extremes), got)
+    def judge_sigmoid(x: np.ndarray) -> Callable[[list[Outcome]], Verdict]:
+        def judge(outcomes: list[Outcome]) -> Verdict:
+            if outcomes[0].error in ("FloatingPointError", "OverflowError"):
+                return OVERFLOW
+            got = array(outcomes[0])
+            if isinstance(got, str):
+                return got
+            problem = compare(reference.sigmoid(x), got)
+            if problem and close(reference.sigmoid(-x), got):
+                return WRONG_SIGN
+            return problem
+        return judge
+
+    def prime_mistake(got: np.ndarray) -> Verdict:
+        if close(s * (1 + s), got):
+            return (f"you wrote sigma * (1 + sigma): the derivative is sigma(z) * (1 - "
+                    f"sigma(z)), with a minus ({compare(s * (1 - s), got)})")
+        if close(z * (1 - z), got):
+            return ("you applied sigma * (1 - sigma) to z itself: compute s = sigmoid(z) "
+                    "first, then s * (1 - s)")
+        if close(s, got):
+            return "sigmoid_prime returned sigmoid(z) itself: the derivative is s * (1 - s)"
+        return None
 
     def prime_against(slope: Callable[[list[Outcome]], np.ndarray | str]
                       ) -> Callable[[list[Outcome]], Verdict]:
@@ -64,7 +155,8 @@ def sigmoid_cases() -> list[Case]:
             got, want = array(outcomes[0]), slope(outcomes)
             if isinstance(got, str) or isinstance(want, str):
                 return got if isinstance(got, str) else str(want)
-            return compare(want, got)
+            problem = compare(want, got)
+            return (prime_mistake(got) or problem) if problem else None
         return judge
 
     def slope_of_yours(outcomes: list[Outcome]) -> np.ndarray | str:
@@ -76,9 +168,11 @@ def sigmoid_cases() -> list[Case]:
     true_slope = (reference.sigmoid(z + h) - reference.sigmoid(z - h)) / (2 * h)
     prime = Call("sigmoid_prime", (z,), "sigmoid_prime")
     return [
-        same("sigmoid", (z,), "sigmoid of small numbers"),
+        Case("sigmoid of small numbers", [Call("sigmoid", (z,), "small numbers")],
+             judge_sigmoid(z)),
         Case("sigmoid of z = -1000, 0 and 1000 (no overflow)",
-             [Call("sigmoid", (extremes,), "no overflow", strict=True)], no_overflow),
+             [Call("sigmoid", (extremes,), "no overflow", strict=True)],
+             judge_sigmoid(extremes)),
         Case("sigmoid_prime against finite differences of the true sigmoid", [prime],
              prime_against(lambda _: true_slope)),
         Case("sigmoid_prime against finite differences of your sigmoid",
@@ -87,7 +181,7 @@ def sigmoid_cases() -> list[Case]:
     ]
 
 
-# -- backprop ------------------------------------------------------------------------------
+# -- chapter 2: backprop ---------------------------------------------------------------------
 def _layers(value: Returned, what: str) -> list[np.ndarray] | str:
     items = value.items if isinstance(value, Seq) else list(value) \
         if isinstance(value, np.ndarray) and value.ndim > 1 else None
@@ -141,12 +235,88 @@ def backprop_cases() -> list[Case]:
             _backprop_case("one example", [5, 4, 3], 1)]
 
 
-# -- covariance ----------------------------------------------------------------------------
+# -- chapter 2, the convolutional network: im2col --------------------------------------------
+def conv_cases() -> list[Case]:
+    rng = np.random.default_rng(8)
+    images = rng.random((3, 9, 11))  # not square: rows and columns cannot be confused
+    kernels, b = rng.normal(0, 1, (2, 3, 3)), rng.normal(0, 1, 2)
+
+    def judge_patches(stride: int) -> Callable[[list[Outcome]], Verdict]:
+        want = reference.im2col(images, 3, stride)
+        n, positions, _ = want.shape
+        h_out, w_out = (9 - 3) // stride + 1, (11 - 3) // stride + 1
+
+        def judge(outcomes: list[Outcome]) -> Verdict:
+            got = array(outcomes[0])
+            if isinstance(got, str):
+                return got
+            if stride > 1 and got.shape == reference.im2col(images, 3, 1).shape:
+                return (f"you used stride 1: with stride {stride} the kernel moves {stride} "
+                        f"pixels at a time, so h_out = (h - k) // stride + 1 = {h_out}")
+            if got.shape == (n, 9, positions):
+                return ("one ROW per kernel position: shape (n, h_out * w_out, k * k); "
+                        "transpose your answer")
+            if close(want.reshape(n, positions, 3, 3).transpose(0, 1, 3, 2)
+                     .reshape(want.shape), got):
+                return ("each patch is flattened column by column: flatten it row by row, "
+                        "as kernel.reshape(-1) is, or every weight meets the wrong pixel")
+            if close(want.reshape(n, h_out, w_out, 9).transpose(0, 2, 1, 3)
+                     .reshape(want.shape), got):
+                return ("the patches are in column-major order: walk the positions row by "
+                        "row (left to right, then down), as the output image is laid out")
+            return compare(want, got)
+        return judge
+
+    def conv(k: np.ndarray, stride: int, bias: np.ndarray = b) -> np.ndarray:
+        return reference.conv_forward(images, k, bias, stride)
+
+    def judge_forward(stride: int) -> Callable[[list[Outcome]], Verdict]:
+        want = conv(kernels, stride)
+
+        def judge(outcomes: list[Outcome]) -> Verdict:
+            got = array(outcomes[0])
+            if isinstance(got, str):
+                return got
+            if stride > 1 and got.shape == conv(kernels, 1).shape:
+                return (f"you used stride 1: with stride {stride} the output is "
+                        f"{want.shape[2]} x {want.shape[3]}, (h - k) // stride + 1 each way")
+            if got.shape == want.transpose(0, 2, 3, 1).shape:
+                return "channels go second: shape (n, c, h_out, w_out), not channels last"
+            if got.shape == want.transpose(0, 1, 3, 2).shape != want.shape:
+                return ("your output is transposed (w_out x h_out): the patches' rows and "
+                        "columns were swapped on the way back into an image")
+            if close(conv(kernels[:, ::-1, ::-1], stride), got):
+                return ("you flipped the kernel (the mathematicians' convolution): a neural "
+                        "network slides the kernel as it is, a cross-correlation")
+            if close(conv(kernels.transpose(0, 2, 1), stride), got):
+                return ("each kernel meets its patch transposed: the patches and the kernels "
+                        "must be flattened in the same (row by row) order")
+            if close(conv(kernels, stride, 0 * b), got):
+                return "you forgot the bias b[c] of each output channel"
+            return compare(want, got)
+        return judge
+
+    return [
+        Case("im2col of 3 images 9 x 11, k = 3, stride 1",
+             [Call("im2col", (images, 3, 1), "stride 1")], judge_patches(1)),
+        Case("im2col with stride 2", [Call("im2col", (images, 3, 2), "stride 2")],
+             judge_patches(2)),
+        Case("conv_forward, 2 kernels 3 x 3, stride 1",
+             [Call("conv_forward", (images, kernels, b, 1), "stride 1")], judge_forward(1)),
+        Case("conv_forward with stride 2",
+             [Call("conv_forward", (images, kernels, b, 2), "stride 2")], judge_forward(2)),
+    ]
+
+
+# -- chapter 3: covariance and principal components ------------------------------------------
 def covariance_cases() -> list[Case]:
     rng = np.random.default_rng(2)
     X = rng.standard_normal((300, 6)) @ np.diag([5.0, 4, 3, 2, 1, 0.5]) + 3.0
+    X = X @ np.linalg.qr(rng.standard_normal((6, 6)))[0]  # rotated: vectors are not axes
     top = reference.principal_components(X, 3)
     smallest = reference.principal_components(X, 6)[::-1][:3]
+    vectors = np.linalg.eigh(reference.covariance(X))[1]
+    rows = vectors[::-1][:3]  # the mistake: rows of eigh's matrix, not its columns
 
     def covariance(label: str, X: np.ndarray) -> Case:
         want, n = reference.covariance(X), len(X)
@@ -169,13 +339,22 @@ def covariance_cases() -> list[Case]:
         if isinstance(got, str):
             return got
         problem = compare(top, got, 1e-3)
-        if problem and got.shape == top.T.shape:
+        if not problem:
+            return None
+        if got.shape == top.T.shape:
             return "return the components as ROWS, shape (k, d): transpose your answer"
-        if problem and got.shape == top.shape and close(np.abs(top), np.abs(got), 1e-3):
+        if got.shape != top.shape:
+            return problem
+        if close(np.abs(top), np.abs(got), 1e-3):
             return "flip the sign of each component so that its largest |entry| is positive"
-        if problem and close(smallest, got, 1e-3):
+        if close(np.abs(rows), np.abs(got), 1e-3):
+            return ("np.linalg.eigh returns the eigenvectors as COLUMNS (vectors[:, i] "
+                    "belongs to values[i]); you took rows: use vectors[:, ::-1][:, :k].T")
+        if close(np.abs(smallest), np.abs(got), 1e-3):
+            flip = "" if close(smallest, got, 1e-3) else (
+                "; then flip the sign of each so that its largest |entry| is positive")
             return ("these belong to the smallest eigenvalues: np.linalg.eigh sorts them "
-                    "in ascending order, so take the last k, largest first")
+                    f"in ascending order, so take the last k, largest first{flip}")
         return problem
 
     return [
@@ -185,117 +364,3 @@ def covariance_cases() -> list[Case]:
              [Call("principal_components", (X, 3), "3 components")], judge_components),
     ]
 
-
-# -- crossover -----------------------------------------------------------------------------
-def crossover_cases() -> list[Case]:
-    rng = np.random.default_rng(3)
-    a, b = rng.random((4, 784)), rng.random((4, 784))
-    mask = rng.random((4, 784)) < 0.5
-    images = rng.random((100, 784))
-    cases = [same("crossover", (a, b, mask), "crossover with a random mask"),
-             same("crossover", (np.ones(3), np.zeros(3), np.array([True, False, True])),
-                  "crossover with mask [True, False, True]")]
-    for rate, low, high in ((0.0, 0.0, 0.0), (0.1, 0.08, 0.12), (1.0, 0.99, 1.0)):
-        def judge(outcomes: list[Outcome], rate: float = rate, low: float = low,
-                  high: float = high) -> Verdict:
-            got = array(outcomes[0])
-            if isinstance(got, str):
-                return got
-            if 0 in outcomes[0].changed_args:
-                return "mutate changed its input; return a new array (start from a copy)"
-            if got.shape != images.shape:
-                return f"expected shape {images.shape}, got shape {got.shape}"
-            if not (np.all(np.isfinite(got)) and got.min() >= 0 and got.max() <= 1):
-                return "mutated pixels must lie in [0, 1]"
-            changed = float(np.mean(got != images))
-            if not low <= changed <= high:
-                return f"expected about {rate:.0%} of pixels changed, got {changed:.1%}"
-            return None
-
-        label = f"mutate at rate {rate}"
-        cases.append(Case(label, [Call("mutate", (images, rate, Seed(4)), label)], judge))
-    return cases
-
-
-# -- variogram -----------------------------------------------------------------------------
-def variogram_cases() -> list[Case]:
-    stripes = np.tile([0.0, 1.0], 14)[None, :].repeat(28, axis=0).reshape(1, 784)
-    images = np.random.default_rng(5).random((6, 784))
-
-    def case(label: str, x: np.ndarray, lags: int) -> Case:
-        want = reference.variogram(x, lags)
-
-        def judge(outcomes: list[Outcome]) -> Verdict:
-            pair = parts(outcomes[0], ("g_x", "g_y"))
-            if isinstance(pair, str):
-                return pair
-            got = [as_array(v) for v in pair]
-            for name, g in zip(("g_x", "g_y"), got, strict=True):
-                if g is None:
-                    return f"{name} must be an array of shape {want[0].shape}"
-            g_x, g_y = got
-            if close(want[0], g_y) and close(want[1], g_x):  # type: ignore[arg-type]
-                return ("g_x and g_y are swapped: g_x compares each pixel with the one l "
-                        "columns to its right (along a row), g_y with the one l rows below")
-            for name, e, g in zip(("g_x", "g_y"), want, got, strict=True):
-                problem = compare(e, g)  # type: ignore[arg-type]
-                if problem:
-                    return f"{name}: {problem}"
-            return None
-
-        return Case(label, [Call("variogram", (x, lags), label)], judge)
-
-    return [case("vertical stripes, 3 lags", stripes, 3),
-            case("6 random images, 4 lags", images, 4)]
-
-
-# -- fgsm ----------------------------------------------------------------------------------
-def _fgsm_mistakes(x: np.ndarray, g: np.ndarray, epsilon: float, got: np.ndarray) -> Verdict:
-    """Name the usual mistakes when `got` is a wrong variant of the FGSM step."""
-    for use_sign, up, clip in itertools.product((True, False), (1, -1), (True, False)):
-        step = x + up * epsilon * (np.sign(g) if use_sign else g)
-        variant = np.clip(step, 0, 1) if clip else step
-        if (use_sign, up, clip) != (True, 1, True) and close(variant, got):
-            mistakes = []
-            if not clip:
-                outside = int(np.sum((got < 0) | (got > 1)))
-                mistakes.append(f"you forgot the clip to [0, 1] ({outside} of your pixels "
-                                "lie outside it)")
-            if not use_sign:
-                mistakes.append("you used the gradient itself instead of its sign (FGSM "
-                                "moves every pixel by exactly epsilon)")
-            if up == -1:
-                mistakes.append("you stepped down the cost (x - epsilon * sign); to fool "
-                                "the network, step up it: x + epsilon * sign(dC/dx)")
-            return "; ".join(mistakes)
-    return None
-
-
-def fgsm_cases() -> list[Case]:
-    rng = np.random.default_rng(6)
-    net = Network([784, 30, 10], rng=np.random.default_rng(0))
-    x = rng.random((8, 784)).astype(np.float32)
-    x[x < 0.6], x[x > 0.9] = 0.0, 1.0  # like digits: mostly black, some white
-    labels = rng.integers(0, 10, 8)
-    gradient = net.input_gradient(x, labels)  # (8, 784) dC/dx of each image's own cost
-
-    def case(label: str, x: np.ndarray, g: np.ndarray, epsilon: float) -> Case:
-        want = reference.fgsm(x, g, epsilon)
-
-        def judge(outcomes: list[Outcome]) -> Verdict:
-            got = array(outcomes[0])
-            if isinstance(got, str):
-                return got
-            problem = compare(want, got)
-            if problem and got.shape == want.shape:
-                return _fgsm_mistakes(x.astype(np.float64), g.astype(np.float64), epsilon,
-                                      got) or problem
-            return problem
-
-        return Case(label, [Call("fgsm", (x, g, epsilon), label)], judge)
-
-    return [case("a hand-made example, epsilon 0.1", np.array([[0.0, 0.5, 1.0, 0.95, 0.5]]),
-                 np.array([[-1.0, 2.0, 3.0, 0.5, 0.0]]), 0.1),
-            case("8 images, the gradient of a 784-30-10 network, epsilon 0.1", x, gradient,
-                 0.1),
-            case("the same at epsilon 0.25", x, gradient, 0.25)]

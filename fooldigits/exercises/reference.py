@@ -1,6 +1,14 @@
-"""Reference solutions of the exercises, each a thin wrapper round the project's own code.
+"""Reference solutions of the exercises, computed in the checker's own process.
 
-The checks compare a student's functions with these, and a test checks that these pass.
+Where the project has a function of the same shape, the reference is a thin wrapper round
+it (the sigmoid, backprop, PCA, the variogram, the nearest mean); where the project does
+the step inside a larger loop (the dream, PGD, interval bounds, centring), or has no such
+code yet (the im2col convolution), it is written here in plain NumPy, and a test checks
+it against the project's loop. This is the only module of the checker that imports the
+concept modules, so when they move only these imports change.
+
+A student's file can neither import this module nor read it: the child refuses both
+(`child._guard`), and `sandbox.read_source` refuses a link to it or a copy of it.
 """
 
 from __future__ import annotations
@@ -8,11 +16,33 @@ from __future__ import annotations
 import numpy as np
 
 from fooldigits.lessons.pca import PCA
+from fooldigits.lessons.pca import nearest_mean as _nearest_mean
 from fooldigits.lessons.stats import variogram as _variogram
 from fooldigits.models.network import Network
 from fooldigits.models.neurons import sigmoid as _sigmoid
 
 
+def network(sizes: list[int], seed: int = 0) -> Network:
+    """A fixed, untrained network the checks take gradients from."""
+    return Network(sizes, rng=np.random.default_rng(seed))
+
+
+def input_gradient(net: Network, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """dC/dx of each image's cost against its label: (n, 784)."""
+    return np.asarray(net.input_gradient(x, labels))
+
+
+# -- chapter 1: data -------------------------------------------------------------------------
+def class_means(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.stack([images[labels == d].mean(axis=0) for d in range(10)])
+
+
+def nearest_mean(means: np.ndarray, images: np.ndarray) -> np.ndarray:
+    return _nearest_mean(np.asarray(means, np.float64), np.arange(10),
+                         np.asarray(images, np.float64))
+
+
+# -- chapter 2: the network ------------------------------------------------------------------
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
@@ -32,6 +62,31 @@ def backprop(w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray, y: np.ndar
     return net.backprop(np.asarray(x, np.float64), np.asarray(y, np.float64))
 
 
+def im2col(images: np.ndarray, k: int, stride: int) -> np.ndarray:
+    """(n, h, w) -> (n, h_out * w_out, k * k): one row per kernel position, row by row,
+    each patch flattened row by row."""
+    n, h, w = images.shape
+    h_out, w_out = (h - k) // stride + 1, (w - k) // stride + 1
+    patches = np.empty((n, h_out * w_out, k * k))
+    for i in range(k):  # the pixel at offset (i, j) of every patch, all positions at once
+        for j in range(k):
+            window = images[:, i:i + stride * h_out:stride, j:j + stride * w_out:stride]
+            patches[:, :, i * k + j] = window.reshape(n, -1)
+    return patches
+
+
+def conv_forward(images: np.ndarray, kernels: np.ndarray, b: np.ndarray, stride: int
+                 ) -> np.ndarray:
+    """z[n, c, r, s] = sum over the k x k patch at (r, s) of patch * kernels[c] + b[c]
+    (the kernel is not flipped: a cross-correlation, as in every neural network)."""
+    n, h, w = images.shape
+    c, k, _ = kernels.shape
+    h_out, w_out = (h - k) // stride + 1, (w - k) // stride + 1
+    z = im2col(images, k, stride) @ kernels.reshape(c, k * k).T + b  # (n, positions, c)
+    return np.asarray(z.transpose(0, 2, 1).reshape(n, c, h_out, w_out))
+
+
+# -- chapter 3: PCA --------------------------------------------------------------------------
 def covariance(X: np.ndarray) -> np.ndarray:
     X_c = X - X.mean(axis=0)
     return np.asarray(X_c.T @ X_c / (len(X) - 1))
@@ -41,6 +96,16 @@ def principal_components(X: np.ndarray, k: int) -> np.ndarray:
     return PCA(k).fit(np.asarray(X, dtype=np.float64)).components_
 
 
+# -- chapter 4: dreaming ---------------------------------------------------------------------
+def dream_step(x: np.ndarray, gradient: np.ndarray, lr: float, active: np.ndarray
+               ) -> np.ndarray:
+    """dream.dream's steps 2 and 4 for one step: descend, clip; finished rows stay."""
+    out = np.array(x, dtype=np.float64)
+    out[active] = np.clip(out[active] - lr * gradient[active], 0.0, 1.0)
+    return out
+
+
+# -- chapter 5: fooling ----------------------------------------------------------------------
 def crossover(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, a, b)
 
@@ -52,10 +117,50 @@ def mutate(images: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndar
     return out
 
 
+# -- chapter 6: drawings ---------------------------------------------------------------------
+def centre_of_mass(images: np.ndarray) -> np.ndarray:
+    """(n, 784) -> (n, 2): the ink-weighted mean (row, column), counted from 0."""
+    grid = np.asarray(images, np.float64).reshape(-1, 28, 28)
+    total = grid.sum(axis=(1, 2))  # (n,)
+    rows = grid.sum(axis=2) @ np.arange(28) / total  # (n,)
+    cols = grid.sum(axis=1) @ np.arange(28) / total
+    return np.stack([rows, cols], axis=1)
+
+
+def centre(images: np.ndarray) -> np.ndarray:
+    """Shift each image by round(14 - centre) in rows and columns; new pixels are 0."""
+    grid = np.asarray(images, np.float64).reshape(-1, 28, 28)
+    out = np.zeros_like(grid)
+    for image, moved, (dr, dc) in zip(grid, out, np.rint(14 - centre_of_mass(images)),
+                                      strict=True):
+        dr, dc = int(dr), int(dc)
+        moved[max(dr, 0):28 + min(dr, 0), max(dc, 0):28 + min(dc, 0)] = \
+            image[max(-dr, 0):28 - max(dr, 0), max(-dc, 0):28 - max(dc, 0)]
+    return out.reshape(-1, 784)
+
+
+# -- chapter 7: the natural-image prior ------------------------------------------------------
 def variogram(images: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
     return _variogram(images, lags)
 
 
+# -- chapter 8: fighting back ----------------------------------------------------------------
 def fgsm(x: np.ndarray, gradient: np.ndarray, epsilon: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     return np.asarray(np.clip(x + epsilon * np.sign(gradient), 0.0, 1.0))
+
+
+def pgd_step(x_adv: np.ndarray, x: np.ndarray, gradient: np.ndarray, alpha: float,
+             epsilon: float) -> np.ndarray:
+    """One step of adversarial.pgd: up the sign, then back into the ball around x."""
+    x = np.asarray(x, dtype=np.float64)
+    low, high = np.maximum(x - epsilon, 0.0), np.minimum(x + epsilon, 1.0)
+    return np.asarray(np.clip(x_adv + alpha * np.sign(gradient), low, high))
+
+
+# -- chapter 9: what it means (how sure can it ever be) -------------------------------------
+def interval_bound(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """ceiling.activation_box's step 1 for one layer: the box of z = x @ w + b."""
+    positive, negative = np.maximum(w, 0), np.minimum(w, 0)
+    return lo @ positive + hi @ negative + b, hi @ positive + lo @ negative + b

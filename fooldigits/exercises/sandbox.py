@@ -2,357 +2,310 @@
 
 What this module teaches
 ------------------------
-How a checker keeps a student's mistakes out of its own process. `run_file` copies the
-student's file into a fresh temporary folder, writes the planned calls (`Call`) as
-NumPy arrays, and starts `python -I child.py` there with a memory limit, its output sent
-to a file, and a time limit measured from the moment the student's file starts loading.
-It then reads back, without pickle (`np.load(..., allow_pickle=False)` and plain JSON,
-each checked before use), what every call returned (`Outcome`), and says in one sentence
-why the child stopped if it did not finish: a time-out, an exit, a crash. The answers
-are judged in this, the parent process, against references computed here.
+How a checker keeps a student's code out of its own process, keeps the clock itself,
+and leaves nothing behind. `run_file`:
 
-What it leaves out: real isolation. This is a guard against mistakes and casual cheating
-(`sys.exit(0)`, patching the reference, endless loops, prints, deleting files), not a
-security sandbox: the child runs as the same user, can read the installed package (and
-so the reference answers), and can touch any file that user can.
+1. reads the student's file through `files.open_regular` (a FIFO, a device or a
+   folder is refused, the size is bounded) and refuses a link to, or a copy of,
+   fooldigits' own code, where the reference answers live;
+2. copies it into a fresh temporary folder and starts `python -I child.py` there in a
+   session of its own, with a minimal environment (no HOME, no PWD), the plan on
+   standard input (an unlinked temporary file), its printed output sent to another
+   unlinked file, and a pipe to answer on whose number is only in the plan;
+3. meanwhile this process is a *child subreaper* (orphans of the child become its
+   children, not init's) and not *dumpable* (a process of the same user cannot open
+   its /proc/PID/fd/1, its stdout, or /proc/PID/cwd); when it runs as root the child
+   also starts without capabilities, so root's power to look into other processes
+   does not pass to the student's code;
+4. listens to the pipe only (`answers.Answers`, bounded to 64 MB), with its own clock:
+   `STARTUP` seconds for Python and NumPy to start, then `timeout` seconds from the
+   moment the child says it is about to import the student's file -- whatever the
+   student's code deletes, stops or kills, the deadline is kept here;
+5. then kills the child's whole process group and every process it inherited
+   (`_sweep`: forks that called setsid() or setpgid() too), and reads at most
+   `MAX_OUTPUT` characters of what was printed through its own file descriptor.
+
+It never reads a file the child could have replaced: the answers come through the
+pipe, the printed output through a descriptor opened before the child existed.
+
+What it leaves out: real isolation. The child runs as the same user, so it can still
+write any file that user can, signal the checker, or find the pipe by searching its
+own descriptors; docs/exercises.md lists what is protected and what is not.
 
 Worked example:
     run = run_file(Path("mywork/sigmoid.py"), [Call("sigmoid", (z,), "small numbers")])
     run.outcomes[0].value      # the array the student's sigmoid(z) returned
-    run.ending                 # "" when every call finished and the child exited cleanly
+    run.ending                 # "" when every call finished
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import os
 import re
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-
-import numpy as np
+from typing import Any, BinaryIO
 
 from fooldigits import FoolDigitsError
-from fooldigits.exercises import child
+from fooldigits.core.files import open_regular, read_at_most
+from fooldigits.exercises import answers, child, readback
+from fooldigits.exercises.answers import Answers, Call, Run
 
 CHILD = Path(child.__file__)
+PACKAGE = os.path.realpath(Path(__file__).parent.parent)  # fooldigits/: reads refused
+REFERENCE = Path(__file__).with_name("reference.py")
 STARTUP = 60.0  # seconds the child may take to start Python and NumPy, on a busy machine
+GRACE = 1.0  # seconds to wait, after the last answer, for the supervisor's report
+CPU_SLACK = 10  # processor seconds beyond the timeout: a backstop if the checker dies
 MAX_SOURCE = 1_000_000  # bytes of a student's file
 MAX_OUTPUT = 4_000  # characters of the student's printed output kept
-MAX_RESULT = 64_000_000  # bytes of one result file
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
-UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+       "LANG": "C.UTF-8", "PATH": os.defpath}
 
 
-@dataclass(frozen=True)
-class Seed:
-    """An argument the child turns into `np.random.default_rng(value)`."""
-    value: int
+# -- step 1: the student's file ----------------------------------------------------------------
+def _inside_package(path: str) -> bool:
+    return path == PACKAGE or path.startswith(PACKAGE + os.sep)
 
 
-@dataclass(frozen=True)
-class Call:
-    """One call of a student's function; `strict` turns overflow warnings into errors."""
-    function: str
-    args: tuple[Any, ...]  # each an np.ndarray, a list of them, an int, a float or a Seed
-    label: str
-    strict: bool = False
-
-
-@dataclass(frozen=True)
-class Seq:
-    """A list or tuple the student's function returned."""
-    kind: str  # "list" or "tuple"
-    items: tuple[Returned, ...]
-
-
-@dataclass(frozen=True)
-class Other:
-    """Anything else it returned, by its type: "NoneType", "str", "array of dtype object"."""
-    kind: str
-
-
-Returned = np.ndarray | Seq | Other
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one call did: returned `value`, or did not, for the reason `problem`."""
-    function: str
-    value: Returned | None = None
-    problem: str = ""
-    error: str = ""  # the exception's type name when it raised
-    changed_args: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Run:
-    """Everything the parent learnt from one child process."""
-    load_problem: str  # "" when the student's file loaded
-    outcomes: list[Outcome]  # one per planned call, in order
-    ending: str  # "" when the child finished every call and exited 0
-    output: str  # what the student's code printed, cleaned and shortened
-
-
-def clean(text: str, limit: int = 300) -> str:
-    """Printable text only (no ANSI escapes), at most `limit` characters."""
-    text = UNPRINTABLE.sub(" ", text)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more)"
-
-
-def article(noun: str) -> str:
-    """"a list", "an int", "None"."""
-    if noun in ("None", "NoneType"):
-        return "None"
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
-def write_plan(calls: list[Call], io: Path) -> None:
-    arrays: dict[str, Any] = {}
-    plan = []
-    for i, call in enumerate(calls):
-        specs: list[dict[str, Any]] = []
-        for j, arg in enumerate(call.args):
-            key = f"c{i}.{j}"
-            if isinstance(arg, np.ndarray):
-                arrays[key] = arg
-                specs.append({"array": key})
-            elif isinstance(arg, list):
-                arrays.update({f"{key}.{k}": a for k, a in enumerate(arg)})
-                specs.append({"arrays": [f"{key}.{k}" for k in range(len(arg))]})
-            elif isinstance(arg, Seed):
-                specs.append({"seed": arg.value})
-            else:
-                specs.append({"number": arg})
-        plan.append({"function": call.function, "args": specs, "strict": call.strict})
-    (io / "plan.json").write_text(json.dumps(plan))
-    np.savez(io / "plan.npz", **arrays)
-
-
-# -- reading back, trusting nothing -------------------------------------------------------
-class UnreadableError(Exception):
-    """A result file the child should never have written."""
-
-
-def _json(path: Path) -> dict[str, Any]:
-    if path.stat().st_size > 1_000_000:
-        raise UnreadableError(f"{path.name} is too large")
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-        raise UnreadableError(f"{path.name} is not a result")
-    return data
-
-
-def _decode(spec: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Returned:
-    if not isinstance(spec, dict) or depth > child.MAX_DEPTH:
-        raise UnreadableError("a return value is not described")
-    if isinstance(spec.get("array"), str) and spec["array"] in arrays:
-        return arrays[spec["array"]]
-    if spec.get("seq") in ("list", "tuple") and isinstance(spec.get("items"), list):
-        return Seq(spec["seq"], tuple(_decode(s, arrays, depth + 1) for s in spec["items"]))
-    if isinstance(spec.get("other"), str):
-        return Other(clean(spec["other"], 80))
-    raise UnreadableError("a return value is not described")
-
-
-def _arrays(path: Path) -> dict[str, np.ndarray]:
-    with zipfile.ZipFile(path) as archive:  # sizes before anything is decompressed
-        if path.stat().st_size + sum(i.file_size for i in archive.infolist()) > MAX_RESULT:
-            raise UnreadableError(f"{path.name} is too large")
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {key: f[key] for key in f.files}
-    if any(a.dtype.kind not in "biuf" for a in arrays.values()):
-        raise UnreadableError(f"{path.name} holds an array that is not numbers")
-    return arrays
-
-
-def _where(text: object) -> str:
-    return f" line {text}" if isinstance(text, int) and not isinstance(text, bool) else ""
-
-
-def _problem(function: str, result: dict[str, Any]) -> str:
-    """The sentence for a call that did not return."""
-    status, message = result["status"], clean(str(result.get("message", "")))
-    error = clean(str(result.get("error", "an exception")), 60)
-    if status == "not_implemented":
-        return f"{function} is not implemented yet (it still raises NotImplementedError)"
-    if status == "missing":
-        if message == "NoneType":
-            return (f"your file has no function `{function}`: check its name, and that its "
-                    "`def` starts at the beginning of a line")
-        return f"`{function}` in your file is {article(message)}, not a function"
-    if status == "exit":
-        return (f"{function} called sys.exit() or exit(); a function the checker calls must "
-                "return its answer, not end the program")
-    line = _where(result.get("line"))
-    return f"{function} raised {error}: {message}" + (f" (at{line})" if line else "")
-
-
-def _load_problem(name: str, result: dict[str, Any]) -> str:
-    message = clean(str(result.get("message", "")))
-    line = _where(result.get("line"))
-    if result["status"] == "syntax":
-        return f"{name} has a syntax error on{line or ' a line'}: {message}"
-    if result["status"] == "exit":
-        return (f"{name} calls sys.exit() or exit() while loading, so no check ran: remove "
-                "it (the checker calls your functions; it does not run your file as a program)")
-    error = clean(str(result.get("error", "an exception")), 60)
-    return f"{name} failed while loading: {error}: {message}" + (f" (at{line})" if line else "")
-
-
-def _ending(returncode: int | None, timeout: float, memory_mb: int, doing: str) -> str:
-    """Why the child stopped before finishing; `doing` says what it was running."""
-    if returncode is None:
-        return (f"the checker stopped your code after {timeout:g} s while {doing}: an "
-                "endless loop? (a correct but slow solution can have more time with "
-                "--timeout)")
-    if returncode < 0:
+def read_source(path: Path) -> bytes:
+    """The student's file, or one sentence: not a small regular file, or not theirs."""
+    path = Path(path)
+    real = os.path.realpath(path)
+    if _inside_package(real):
+        raise FoolDigitsError(f"{path} is fooldigits' own file {real}, where the reference "
+                              "answers live, not your work: the checker refuses it")
+    with open_regular(path, "your file") as f:
+        info = os.fstat(f.fileno())
         try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return (f"the checking process crashed ({name}) while {doing}: out of memory (the "
-                f"limit is {memory_mb} MB) or a crash in compiled code?")
-    return (f"your code ended the checking process (exit status {returncode}) while {doing}, "
-            "so the checks after it could not run: os._exit(), or a thread that ends the "
-            "program?")
-
-
-def read_run(calls: list[Call], io: Path, name: str, returncode: int | None,
-             timeout: float = 0.0, memory_mb: int = 0, output: str = "") -> Run:
-    """Turn the child's files into a `Run`; `returncode` None means it was stopped."""
-    outcomes: list[Outcome] = []
-    load_problem = ending = ""
-    doing = f"loading {name}"
-    try:
-        if (io / "load.json").exists():
-            loaded = _json(io / "load.json")
-            if loaded["status"] != "ok":
-                load_problem = _load_problem(name, loaded)
-            for i, call in enumerate([] if load_problem else calls):
-                doing = f"running {call.function} (check: {call.label})"
-                if not (io / f"{i}.json").exists():
-                    break
-                result = _json(io / f"{i}.json")
-                if result["status"] != "ok":
-                    outcomes.append(Outcome(call.function, error=str(result.get("error", "")),
-                                            problem=_problem(call.function, result)))
-                    continue
-                changed = result.get("changed_args", [])
-                if not isinstance(changed, list) or not all(type(c) is int for c in changed):
-                    raise UnreadableError(f"{i}.json is not a result")
-                value = _decode(result.get("value"), _arrays(io / f"{i}.npz"))
-                outcomes.append(Outcome(call.function, value, changed_args=tuple(changed)))
-            else:
-                doing = "finishing after the last check"
-        if not load_problem and (returncode != 0 or not (io / "done").exists()):
-            ending = _ending(returncode, timeout, memory_mb, doing)
-    except Exception as err:  # whatever is in those files, it is one sentence
-        ending = ("the checker could not read back what your functions returned "
-                  f"({clean(str(err))}): did your code change or delete the checker's files?")
-    if ending and not outcomes and doing.startswith("loading"):
-        load_problem = ending  # it never finished loading the student's file
-    if ending and len(outcomes) < len(calls):
-        outcomes.append(Outcome(calls[len(outcomes)].function, problem=ending))
-    stopped = "the checking process stopped earlier" if ending else load_problem
-    outcomes += [Outcome(c.function, problem=f"not run: {stopped}") for c in
-                 calls[len(outcomes):]]
-    return Run(load_problem, outcomes, ending, output)
-
-
-# -- running -------------------------------------------------------------------------------
-def _source(path: Path) -> bytes:
-    """The student's file, refused with a sentence if it is not a small regular file."""
-    if not path.exists():
-        raise FoolDigitsError(f"{path} does not exist; run `fooldigits exercise start "
-                              f"{path.stem} {path.parent}` first")
-    if not path.is_file():
-        raise FoolDigitsError(f"{path} is not a regular file")
-    if path.stat().st_size > MAX_SOURCE:
+            source = read_at_most(f, MAX_SOURCE + 1)
+        except OSError as err:
+            raise FoolDigitsError(f"cannot read {path}: {err.strerror}") from None
+    if len(source) > MAX_SOURCE:
         raise FoolDigitsError(f"{path} is larger than {MAX_SOURCE // 1_000_000} MB; "
                               "is it the right file?")
+    reference = REFERENCE.stat()
+    if (info.st_dev, info.st_ino) == (reference.st_dev, reference.st_ino) \
+            or source == REFERENCE.read_bytes():
+        raise FoolDigitsError(f"{path} is a copy of fooldigits' reference answers "
+                              "(fooldigits/exercises/reference.py), not your work: the "
+                              "checker refuses it")
+    return source
+
+
+# -- step 3: Linux process controls, prctl(2) through ctypes (this module only) -------------
+PR_GET_DUMPABLE, PR_SET_DUMPABLE = 3, 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+LAST_CAPABILITY = 63  # more than any kernel has; dropping an unknown one just fails
+SWEEPS = 100  # rounds of killing inherited processes (each round reaps their orphans)
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl, or None off Linux (there, killing the process group is all)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        return path.read_bytes()
-    except OSError as err:
-        raise FoolDigitsError(f"cannot read {path}: {err.strerror}") from None
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def prctl(option: int, argument: Any = 0) -> int:
+        if isinstance(argument, int):
+            argument = ctypes.c_ulong(argument)
+        zero = ctypes.c_ulong(0)
+        return int(function(ctypes.c_int(option), argument, zero, zero, zero))
+
+    return prctl
 
 
-def _wait(process: subprocess.Popen[bytes], io: Path, timeout: float) -> int | None:
-    """The child's exit status, or None once it overran `timeout` (it is then killed).
+PRCTL = _load_prctl()
 
-    The clock starts when the child writes `ready`, just before it loads the student's
-    file, so a busy machine's slow start of Python and NumPy is not the student's time.
+
+def _children() -> set[int]:
+    """The process ids of this process's children, from /proc."""
+    me, found = os.getpid(), set[int]()
+    try:
+        for task in os.listdir(f"/proc/{me}/task"):
+            with open(f"/proc/{me}/task/{task}/children") as f:
+                found.update(int(pid) for pid in f.read().split())
+        return found
+    except (OSError, ValueError):  # no children files on this kernel: read every stat
+        pass
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        with contextlib.suppress(OSError, ValueError, IndexError), \
+                open(f"/proc/{entry}/stat") as f:
+            if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                found.add(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[set[int]]:
+    """While a child runs, this process adopts its orphans and cannot be looked into.
+
+    Yields the children it had before, which `_sweep` spares.
     """
-    deadline, start = None, time.monotonic()
-    while True:
-        try:
-            return process.wait(timeout=0.01)
-        except subprocess.TimeoutExpired:
-            pass
-        now = time.monotonic()
-        if deadline is None and (io / "ready").exists():
-            deadline = now + timeout
-        if deadline is not None and now > deadline:
-            return None
-        if deadline is None and now > start + STARTUP:
-            raise FoolDigitsError(f"the checking process did not start within {STARTUP:g} s;"
-                                  " is the machine very busy?")
+    spare = _children()
+    if PRCTL is None:
+        yield spare
+        return
+    import ctypes
+
+    reaper = ctypes.c_int(0)
+    PRCTL(PR_GET_CHILD_SUBREAPER, ctypes.byref(reaper))
+    dumpable = PRCTL(PR_GET_DUMPABLE)
+    PRCTL(PR_SET_CHILD_SUBREAPER, 1)
+    PRCTL(PR_SET_DUMPABLE, 0)
+    try:
+        yield spare
+    finally:
+        PRCTL(PR_SET_DUMPABLE, 0 if dumpable == 0 else 1)
+        PRCTL(PR_SET_CHILD_SUBREAPER, reaper.value)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    """End the child and anything it started (its own process group)."""
+def _drop_capabilities() -> None:
+    """Between fork and exec, as root: no capability survives into the child."""
+    if PRCTL is not None:
+        PRCTL(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+        for capability in range(LAST_CAPABILITY + 1):
+            PRCTL(PR_CAPBSET_DROP, capability)
+
+
+def _sweep(spare: set[int]) -> None:
+    """Step 5: kill and reap every child this process inherited, until none is left."""
+    for _ in range(SWEEPS):
+        strays = _children() - spare
+        if not strays:
+            return
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+
+
+def _end(process: subprocess.Popen[bytes], spare: set[int]) -> None:
+    """The child's process group, then whatever escaped it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
     process.wait()
+    _sweep(spare)
+
+
+# -- step 4: listening, with the parent's own clock -------------------------------------------
+def _listen(fd: int, heard: Answers, timeout: float) -> readback.Stop:
+    """Read the pipe until the child reports its end, the pipe closes, or time is up."""
+    deadline, grace, ready = time.monotonic() + STARTUP, math.inf, False
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if now >= grace:
+                return readback.Stop("closed")  # every answer in; the report never came
+            if now >= deadline:
+                if not ready:
+                    raise FoolDigitsError(f"the checking process did not start within "
+                                          f"{STARTUP:g} s; is the machine very busy?")
+                return readback.Stop("timeout")
+            if not selector.select(min(deadline, grace) - now):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return readback.Stop("closed")
+            try:
+                messages = heard.feed(chunk)
+            except answers.UnreadableError as err:
+                return readback.Stop("garbled", str(err))
+            for message in messages:
+                if message["kind"] == "ready" and not ready:
+                    ready, deadline = True, time.monotonic() + timeout
+                elif message["kind"] == "done":
+                    grace = time.monotonic() + GRACE
+                elif message["kind"] == "ended":
+                    return readback.Stop("ended")
+
+
+def _printed(file: BinaryIO) -> str:
+    """What the student's code printed: the first `MAX_OUTPUT` characters, cleaned."""
+    raw = os.pread(file.fileno(), 4 * MAX_OUTPUT, 0)
+    printed = raw.decode("utf-8", "replace")
+    output = CONTROL.sub("?", printed[:MAX_OUTPUT])
+    if len(printed) > MAX_OUTPUT or os.fstat(file.fileno()).st_size > len(raw):
+        output += "\n... (more output not shown)"
+    return output
 
 
 def run_file(path: Path, calls: list[Call], timeout: float = 10.0,
              memory_mb: int = 1024) -> Run:
     """Run `calls` on the functions of the student's file `path` in a child process."""
-    source = _source(Path(path))
-    with tempfile.TemporaryDirectory(prefix="fooldigits-check-",
-                                     ignore_cleanup_errors=True) as tmp:
-        io, work = Path(tmp, "io"), Path(tmp, "work")
-        io.mkdir()
+    source = read_source(Path(path))  # step 1
+    name = Path(path).name
+    heard = Answers()
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="fooldigits-check-", ignore_cleanup_errors=True))
+        work = Path(tmp, "work")  # step 2
         work.mkdir()
-        student = work / Path(path).name
-        student.write_bytes(source)
-        write_plan(calls, io)
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1"}
-        with open(io / "output.txt", "wb") as out:
+        (work / name).write_bytes(source)
+        plan, printed = (stack.enter_context(tempfile.TemporaryFile()) for _ in range(2))
+        read_end, write_end = os.pipe()
+        stack.callback(os.close, read_end)
+        plan.write(answers.plan(calls, {
+            "package": PACKAGE, "student": str(work / name), "channel": write_end,
+            "memory": memory_mb * 2**20, "cpu": math.ceil(timeout) + CPU_SLACK}))
+        plan.seek(0)
+        spare = stack.enter_context(shielded())  # step 3
+        try:
             process = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD), str(io), str(student),
-                 str(memory_mb * 2**20)], cwd=work, env=env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                returncode = _wait(process, io, timeout)
-            finally:
-                _kill(process)
-        with open(io / "output.txt", "rb") as out:
-            printed = out.read(4 * MAX_OUTPUT).decode("utf-8", "replace")
-        if not (io / "ready").exists():
-            raise FoolDigitsError("the checking process failed to start: "
-                                  f"{clean(printed.strip()[-300:]) or 'no message'}")
-        output = CONTROL.sub("?", printed[:MAX_OUTPUT])
-        if len(printed) > MAX_OUTPUT:
-            output += "\n... (more output not shown)"
-        return read_run(calls, io, Path(path).name, returncode, timeout, memory_mb, output)
+                [sys.executable, "-I", str(CHILD)], cwd=work, env=ENV, stdin=plan,
+                stdout=printed, stderr=subprocess.STDOUT, start_new_session=True,
+                pass_fds=(write_end,),
+                preexec_fn=_drop_capabilities if os.geteuid() == 0 else None)
+        finally:
+            os.close(write_end)
+        try:
+            stop = _listen(read_end, heard, timeout)  # step 4
+        finally:
+            _end(process, spare)  # step 5
+        output = _printed(printed)
+    if not any(m["kind"] == "ready" for m in heard.messages):
+        raise FoolDigitsError("the checking process failed to start: "
+                              f"{answers.clean(output.strip()[-300:]) or 'no message'}")
+    return readback.read_run(calls, heard.messages, stop, name, timeout, memory_mb, output)
+
+
+class _Collect:
+    """A sink that keeps the frames in memory, for `run_module`."""
+
+    def __init__(self) -> None:
+        self.heard = Answers()
+
+    def send(self, head: dict[str, Any], arrays: list[Any] | None = None) -> None:
+        self.heard.feed(child.frame(head, arrays))
 
 
 def run_module(module: ModuleType, calls: list[Call]) -> Run:
     """Run `calls` in this process on a module we trust (the tests use the reference)."""
-    with tempfile.TemporaryDirectory(prefix="fooldigits-check-") as tmp:
-        io = Path(tmp)
-        write_plan(calls, io)
-        child.run(module, Path(f"{module.__name__}.py"), io)
-        return read_run(calls, io, module.__name__, 0)
+    described, arrays = answers.specs(calls)
+    sink = _Collect()
+    sink.send({"kind": "loaded", "status": "ok"})
+    child.serve(module, Path(f"{module.__name__}.py"), described, arrays, sink)
+    return readback.read_run(calls, sink.heard.messages, readback.Stop("closed"),
+                             module.__name__)

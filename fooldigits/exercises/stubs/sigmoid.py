@@ -9,8 +9,12 @@ import numpy as np
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """sigma(z) = 1 / (1 + e^(-z)), element by element, for an array z of any shape.
 
-    If z was [0.0, 2.0] the result is [0.5, 0.8808]. It must stay finite (0.0, not NaN)
-    for z = -1000 and (1.0) for z = 1000.
+    If z was [0.0, 2.0] the result is [0.5, 0.8808]: it rises with z.
+
+    It must not overflow: the check calls it on z = [-1000, 0, 1000] with NumPy's
+    overflow warnings turned into errors, and wants [0.0, 0.5, 1.0] back. The formula
+    as written computes e^1000 at z = -1000, which is too large for a float: find a
+    form that never exponentiates a large positive number.
     """
     raise NotImplementedError
 
