@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -182,10 +182,10 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 def test_shapes_refuses_wrong_and_huge_headers(change: Any, message: str) -> None:
     arrays = Conv(rng=np.random.default_rng(11)).arrays()
     file = Headers(Path("m.npz"), {key: (a.shape, a.dtype) for key, a in arrays.items()})
-    assert Conv.shapes(file)["w1"] == (5, 5, 20, 40)
+    assert Conv.shapes(cast(NpzReader, file))["w1"] == (5, 5, 20, 40)
     change(file.headers)
     with pytest.raises(FoolDigitsError, match=message):
-        Conv.shapes(file)
+        Conv.shapes(cast(NpzReader, file))
 
 
 def test_fresh_is_an_untrained_twin_with_the_classes_asked() -> None:

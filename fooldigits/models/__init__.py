@@ -7,6 +7,7 @@ input gradient, classes, describe, save):
 
     network.Network        "dense"       Nielsen's sigmoid network, 784-100-10 (the shipped model)
     linear.Linear          "linear"      softmax regression: no hidden layer at all
+    conv.Conv              "conv"        Nielsen's chapter-6 convolutional network, by im2col
     generative.Generative  "generative"  one probabilistic PCA per digit, and "not a digit"
 
 `KINDS` is the registry: a model file stores its `kind`, and `load_model` looks the class
@@ -37,6 +38,7 @@ import numpy as np
 from fooldigits import FoolDigitsError
 from fooldigits.core.files import NpzReader, printable
 from fooldigits.models.base import Classifier, Trainable
+from fooldigits.models.conv import Conv
 from fooldigits.models.generative import Generative
 from fooldigits.models.linear import Linear
 from fooldigits.models.network import Network
@@ -44,6 +46,7 @@ from fooldigits.models.network import Network
 KINDS: dict[str, type[Classifier]] = {
     "dense": Network,
     "linear": Linear,
+    "conv": Conv,
     "generative": Generative,
 }
 T = TypeVar("T")

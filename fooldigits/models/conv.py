@@ -35,18 +35,17 @@ What it leaves out: padding and strides other than 1, other kernel and pool size
 and 2, fixed), dropout, batch normalisation, and automatic differentiation: every
 derivative is written out by hand, and a test checks each with finite differences.
 """
-# subclasses models.base.Trainable once integrated
-
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.files import NpzReader
+from fooldigits.models.base import Trainable
 
 SIZES = (20, 40, 100, 10)  # feature maps of conv 1 and 2, hidden neurons, classes
 KERNEL, POOL, SIDE = 5, 2, 28  # 5x5 kernels, 2x2 pooling, 28x28 images
@@ -57,13 +56,6 @@ MAX_HIDDEN = 10_000  # neurons in the dense hidden layer
 MAX_PARAMETERS = 5_000_000  # weights and biases (20 MB as float32); the default: 85,670
 PASS_FLOATS = 2**22  # numbers in the patch matrices of one forward pass (16 MB float32)
 WEIGHTS = ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3")  # as stored, layer by layer
-
-
-class ModelFile(Protocol):
-    """What `Conv.shapes` reads of a model file (a `core.files.NpzReader`): the headers."""
-
-    path: Path
-    headers: dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
 
 
 # -- im2col and its adjoint --------------------------------------------------------------
@@ -219,7 +211,7 @@ class Softmax:
 
 
 # -- the network ------------------------------------------------------------------------
-class Conv:
+class Conv(Trainable):
     """`Conv(rng=rng)`: conv 20 -> pool -> conv 40 -> pool -> 100 -> 10, He-initialised.
 
     `sizes` = (maps of conv 1, maps of conv 2, hidden neurons, classes); `classes` is 10
@@ -340,7 +332,7 @@ class Conv:
                 **dict(zip(WEIGHTS, weights, strict=True))}
 
     @classmethod
-    def shapes(cls, file: ModelFile) -> dict[str, tuple[int, ...]]:
+    def shapes(cls, file: NpzReader) -> dict[str, tuple[int, ...]]:
         """From a file's array headers alone: the arrays to read and the shape of each.
 
         1. `sizes` and w0, b0 .. w3, b3 are all there;
