@@ -200,11 +200,15 @@ def test_read_bytes_never_reads_past_its_limit(tmp_path: Path) -> None:
         read_bytes(tmp_path / "f", 4)
 
 
-def test_printable_strips_escape_codes_and_limits_length() -> None:
+def test_printable_escapes_control_characters_and_limits_length() -> None:
     hostile = "\x1b[31mred\x1b[0m \x1b]0;pwned\x07title\x9b2J\u202eevil\nnext\tline"
-    assert printable(hostile) == "red titleevil next line"
+    shown = printable(hostile)
+    assert shown == ("\\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07title\\x9b2J\\u202eevil"
+                     "\\nnext\\tline")
+    assert shown.isprintable()
     assert printable("x" * 500, 100) == "x" * 99 + "…"
-    assert printable("fooldigits train --seed 1") == "fooldigits train --seed 1"
+    assert printable("x" * 500, None) == "x" * 500
+    assert printable("fooldigits train --seed 1  sévén") == "fooldigits train --seed 1  sévén"
 
 
 def test_npz_reader_knows_shapes_before_reading_data(tmp_path: Path) -> None:

@@ -226,7 +226,8 @@ def test_metadata_is_made_printable_on_load(tmp_path: Path) -> None:
     path = _model(tmp_path / "m.npz", meta_command=np.array(hostile),
                   **{"meta_bad name": np.array("hidden")})
     meta = load_dense(path).meta
-    assert meta["command"].startswith("fooldigits train --seed 1 xxx")
+    assert meta["command"].startswith("\\x1b[2J\\x1b]0;owned\\x07fooldigits\\u202e train\\n"
+                                      "--seed 1\\rxxx")
     assert len(meta["command"]) == 1000 and meta["command"].endswith("…")
     assert all(ch.isprintable() for ch in meta["command"])
     assert list(meta) == ["command"]  # a key that is no identifier is skipped

@@ -36,7 +36,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import re
 import signal
 import stat
 import tempfile
@@ -56,9 +55,6 @@ KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
          (stat.S_ISSOCK, "a socket"))
 MAX_NPZ_ARRAYS = 256  # a model holds 2 per layer plus a few strings
-# ANSI escape sequences: CSI (colours, cursor), OSC (window title, links), two-byte ones.
-ESCAPES = re.compile(r"(\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(\x1b\]|\x9d)[^\x07\x1b\x9c]*"
-                     r"(\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]")
 
 
 def describe(mode: int) -> str:
@@ -181,21 +177,26 @@ def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
     return bytes(data)
 
 
-def printable(text: str, limit: int = 300) -> str:
-    """Text from a file made safe to show: no control or escape codes, at most `limit`.
+def printable(text: object, limit: int | None = 300) -> str:
+    """User-supplied text made safe to show: every control character escaped, at most `limit`.
 
-    A model's recorded command could hold ANSI escapes that recolour or retitle the
-    terminal; every control and format character (category C*) becomes a space or goes.
+    A file name, a topic or a model's recorded command can hold escape sequences: an OSC
+    sequence (`ESC ] 0 ; title BEL`) retitles the terminal, a CSI one recolours it or
+    moves the cursor, a newline forges a second `[error]` line, U+202E reverses what
+    follows. Every control, format, surrogate, private-use or unassigned character
+    (Unicode category C*) is shown the way Python writes it in a string, so the text
+    stays recognisable and does nothing:
+
+        printable("evil\\x1b]0;pwned\\x07.png")   # 'evil\\x1b]0;pwned\\x07.png', inert
+
+    This is the one place fooldigits makes text printable: paths and user text in `[error]`
+    lines, pieces (titles, captions, sentences), saved-file notes and model metadata.
+    `limit` (None: no limit) cuts what is longer, ending it with '…'.
     """
-    out = []
-    for ch in ESCAPES.sub("", text):
-        category = unicodedata.category(ch)
-        if ch in "\t\n\r":
-            out.append(" ")
-        elif category[0] != "C":  # Cc control, Cf format (bidi overrides), Cs, Co, Cn
-            out.append(ch)
-    clean = " ".join("".join(out).split())
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+    clean = "".join(ch if unicodedata.category(ch)[0] != "C" else
+                    ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                    for ch in str(text))
+    return clean if limit is None or len(clean) <= limit else clean[: limit - 1] + "…"
 
 
 # -- .npz files: headers first, data only when asked -------------------------------------
@@ -328,10 +329,13 @@ def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out")
     """
     path = Path(path)
     suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    if path.name.lower() in suffixes:  # ".npz": a hidden file with no suffix, to Python
+        raise FoolDigitsError(f"{what} {path} has no name before {path.name}: give the file "
+                              f"a name, e.g. {path.with_name('result' + path.name)}")
+    real = _target(path)  # a folder, device or FIFO is named as what it is, first
     if path.suffix.lower() not in suffixes:
         ending = " or ".join(suffixes)
         raise FoolDigitsError(f"{what} wants a file name ending in {ending}, got {path}")
-    real = _target(path)
     folder = _folder(path, real)
     try:
         fd, probe = tempfile.mkstemp(prefix=f".{real.name[:200]}.", suffix=".tmp", dir=folder)
@@ -343,6 +347,27 @@ def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out")
         raise FoolDigitsError(f"cannot write {path}: folder {folder} is not writable "
                               f"({err.strerror or err})") from None
     return path
+
+
+def beside(path: Path) -> Path:
+    """Where an interrupted or failed run saves its partial result: `path` itself if
+    nothing is there yet, else `NAME.partial.SUFFIX` beside it (`m.npz` -> `m.partial.npz`).
+
+    Ctrl-C must never replace a good file with a worse one: a model that trained for a
+    day stays, and the epoch-1 network of the run that was stopped goes beside it. The
+    caller says where it went (`describe_saved`).
+    """
+    path = Path(path)
+    if not path.exists():
+        return path
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+def describe_saved(saved: Path, asked: Path) -> str:
+    """'m.npz', or 'm.partial.npz (beside m.npz, which was left as it was)'."""
+    if Path(saved) == Path(asked):
+        return printable(saved, None)
+    return f"{printable(saved, None)} (beside {printable(asked, None)}, which was left as it was)"
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.files import printable
 
 R = TypeVar("R")
 NO_JSON = {"json": False}  # field(metadata=NO_JSON): not part of --json
@@ -59,12 +60,30 @@ def class_name(i: int) -> str:
 
 
 # -- pieces: what is shown ------------------------------------------------------------------
+def _inert(piece: object, *names: str) -> None:
+    """Every text of a piece through `files.printable`: a file name in a caption or a
+    sentence can hold escape codes, and pieces are what the terminal and the files show."""
+    for name in names:
+        value = getattr(piece, name)
+        if isinstance(value, str):
+            value = printable(value, None)
+        elif name == "rows":
+            value = [[printable(c, None) if isinstance(c, str) else c for c in row]
+                     for row in value]
+        else:
+            value = [printable(v, None) for v in value]
+        object.__setattr__(piece, name, value)
+
+
 @dataclass(frozen=True)
 class Say:
     """A sentence or paragraph; `tone` is "" (plain), "note" (dim), "good" or "bad"."""
 
     text: str
     tone: str = ""
+
+    def __post_init__(self) -> None:
+        _inert(self, "text")
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,9 @@ class Images:
     signed: bool = False
     columns: int = 10  # per row in a PNG or web page
 
+    def __post_init__(self) -> None:
+        _inert(self, "title", "captions")
+
 
 @dataclass(frozen=True)
 class Table:
@@ -86,6 +108,9 @@ class Table:
     columns: Sequence[str]
     rows: Sequence[Sequence[object]]
     diagonal: bool = False
+
+    def __post_init__(self) -> None:
+        _inert(self, "title", "columns", "rows")
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,9 @@ class Bars:
     values: Sequence[float]
     fmt: str = "{:.3f}"
 
+    def __post_init__(self) -> None:
+        _inert(self, "title", "labels")
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -105,6 +133,9 @@ class Reading:
     title: str
     image: np.ndarray = field(repr=False)  # (784,)
     probabilities: np.ndarray = field(repr=False)  # (classes,)
+
+    def __post_init__(self) -> None:
+        _inert(self, "title")
 
 
 Piece = Say | Images | Table | Bars | Reading
@@ -119,6 +150,9 @@ class Step:
     label: str
     done: int = 0
     total: int | None = None
+
+    def __post_init__(self) -> None:
+        _inert(self, "label")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ up here. Adding a kind touches its own module, its docs chapter, its tests and o
 3. the kind names the arrays it needs and their shapes from the headers (`shapes`);
    each must be real numbers (never text, complex, dates or objects);
 4. then the arrays are read, as float32, and must be finite;
-5. the text metadata is made printable (no escape codes, at most `META_CHARS`).
+5. the text metadata is made printable (control characters escaped, at most
+   `META_CHARS`).
 
 What it leaves out: converting other frameworks' files; a model is always made by
 `fooldigits train`.
