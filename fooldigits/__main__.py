@@ -1,5 +1,47 @@
-"""`python -m fooldigits` is the same as the `fooldigits` command."""
+"""The `fooldigits` command's entry point (`main`), and `python -m fooldigits`.
 
-from fooldigits.cli import main
+It lives outside `fooldigits.cli` on purpose: importing the command line (typer, pathlib,
+...) takes 50-100 ms, and a Ctrl-C or SIGTERM in that time must end like any other, in one
+`[stopped]` line and exit code 130, not in a traceback. So SIGTERM and SIGHUP become
+interrupts first, with the standard library alone, and the CLI is imported inside the
+`try` (`cli.main` then installs its own handlers and does the rest).
+"""
 
-main()
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Run the `fooldigits` command; an interrupt before it is ready: `[stopped]`, 130."""
+    try:
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _interrupt)
+        from fooldigits.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        while True:  # a second signal while saying goodbye starts the goodbye again
+            try:
+                for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                    if hasattr(signal, name):
+                        signal.signal(getattr(signal, name), signal.SIG_IGN)
+                if sys.stderr is not None:
+                    sys.stderr.write("[stopped] interrupted\n")
+                break
+            except KeyboardInterrupt:
+                continue
+            except (OSError, ValueError):  # no stderr to say it on
+                break
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

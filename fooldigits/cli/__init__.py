@@ -9,7 +9,10 @@ Every command imports NumPy, Rich and the library *inside* its function, so that
 `fooldigits --help` stays fast (a test checks it imports neither NumPy nor Rich's
 progress machinery). Library errors (`FoolDigitsError`) become one `[error]` line on
 stderr and exit code 1; Ctrl-C (and SIGTERM) becomes one `[stopped]` line saying what was
-kept, and exit code 130; a closed or full stdout becomes one sentence and exit code 1.
+kept, and exit code 130, also while typer is still building the command; a closed or full
+stdout (or a closed stdin or stderr) becomes one sentence and exit code 1; a Python
+warning, one `[warning]` line. Every such line goes through `say`, which escapes the
+control characters of file names and other user text (`files.printable`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import contextlib
 import errno
 import functools
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -41,9 +46,19 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 F = TypeVar("F", bound=Callable[..., Any])
+try:  # termios.error (no OSError): the terminal hung up under `draw` or the tutor
+    import termios
+
+    TERMINAL_GONE: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # no termios (Windows): nothing raises it
+    TERMINAL_GONE = ()
 MAX_BINS = 255  # MNIST pixels take 256 values: more bins on (0, 1] only add empty ones
 MAX_EPOCHS = 100_000  # over a day of training on MNIST; more is a typo
 MAX_LR = 1e6  # --lr of dream: a step of a million already saturates every pixel
+MAX_GENERATIONS = 1_000_000  # GA generations or gradient steps: hours of work already
+MAX_WEIGHT = 1e6  # a prior's weight, --eta, --lmbda: beyond it every other term vanishes
+MAX_LAGS = 27  # neighbour distances along a 28-pixel row
+MAX_IMAGES = 100_000  # fooling images per digit: 300 MB of floats
 
 
 def flag(name: str, help: str) -> Any:
@@ -78,13 +93,14 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
         @functools.wraps(function)
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
-                return function(*args, **kw)
+                with warnings.catch_warnings():
+                    warnings.showwarning = _warning_line
+                    return function(*args, **kw)
             except FoolDigitsError as err:
-                typer.echo(f"[error] {err}", err=True)
+                say(f"[error] {err}")
                 raise typer.Exit(1) from None
             except KeyboardInterrupt as err:
-                kept = getattr(err, "message", "")
-                typer.echo(f"[stopped] interrupted{': ' + kept if kept else ''}", err=True)
+                stopped(err)
                 raise typer.Exit(130) from None
             except MemoryError:
                 typer.echo("[error] not enough memory for this; ask for fewer or smaller "
@@ -96,6 +112,9 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
                 if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
                     raise
                 _stdout_failed(err)
+            except TERMINAL_GONE as err:
+                say(f"[error] the terminal went away ({err.args[-1] if err.args else err})")
+                raise typer.Exit(1) from None
 
         kwargs.setdefault("help", paragraphs(function.__doc__ or ""))
         (target or app).command(*names, **kwargs)(wrapper)
@@ -179,6 +198,12 @@ def positive(value: int, name: str, most: int | None = None) -> None:
         raise FoolDigitsError(f"{name} must be at most {most:,}, got {value:,}")
 
 
+def between(value: int, name: str, low: int, high: int) -> None:
+    """A whole-number option within [low, high], or one sentence naming both bounds."""
+    if not low <= value <= high:
+        raise FoolDigitsError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
+
+
 def check_reachable(net: Classifier, digits: list[int], target: float, what: str) -> None:
     """Refuse a target above the confidence ceiling, instead of searching in silence."""
     from fooldigits.lessons.ceiling import applies, confidence_ceiling
@@ -236,22 +261,91 @@ def one_blas_thread() -> None:
 
 
 def main() -> None:
-    """Entry point of the `fooldigits` console script."""
-    from fooldigits.core.files import sigterm_as_interrupt
+    """Entry point of the `fooldigits` command (through `fooldigits.__main__.main`).
 
-    one_blas_thread()
-    sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
-    _tolerant_streams()
+    In this order: a closed stdin, stdout or stderr (`<&-`, `>&-`) is one sentence and exit
+    1 (a file opened later would take its number, and output meant for the terminal would
+    land in it); SIGTERM and SIGHUP become interrupts; then the command runs. An interrupt
+    at any moment, also while typer builds the command, is one `[stopped]` line and exit 130.
+    """
     try:
+        from fooldigits.core.files import sigterm_as_interrupt
+
+        sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
+        _require_streams()
+        one_blas_thread()
+        _tolerant_streams()
         click_app()(prog_name="fooldigits")
     except SystemExit as done:
+        if done.code == 130:  # typer's own exit for a Ctrl-C while it parsed: say it too
+            stopped(KeyboardInterrupt(), last=True)
         _flush_stdout()
         raise done from None
+    except KeyboardInterrupt as err:
+        stopped(err, last=True)
+        raise SystemExit(130) from None
     except OSError as err:  # --help or a usage message written into a full or closed stdout
         if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
             raise
         _stdout_failed(err)
     _flush_stdout()
+
+
+_STOP_SAID = False  # the `[stopped]` line was printed already
+
+
+def say(line: str) -> None:
+    """One line on stderr, every control character of user text in it escaped."""
+    from fooldigits.core.files import printable
+
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(printable(line, None) + "\n")
+            sys.stderr.flush()
+
+
+def stopped(err: BaseException, *, last: bool = False) -> None:
+    """Ctrl-C or SIGTERM: one `[stopped]` line saying what was kept (the caller exits 130).
+
+    `last` (the process ends now): further signals are ignored, so a second Ctrl-C cannot
+    interrupt the goodbye with a traceback, and nothing is said if a command said it.
+    """
+    global _STOP_SAID
+    if last:
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                with contextlib.suppress(ValueError, OSError):  # ValueError: not main thread
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
+        if _STOP_SAID:
+            return
+    _STOP_SAID = True
+    kept = getattr(err, "message", "")
+    say(f"[stopped] interrupted{': ' + kept if kept else ''}")
+
+
+STREAMS = (("stdin", "input", "<&-", "</dev/null"), ("stdout", "output", ">&-", ">/dev/null"),
+           ("stderr", "error output", "2>&-", "2>/dev/null"))
+
+
+def _require_streams() -> None:
+    """A closed standard stream (Python sets it to None): one sentence and exit 1."""
+    for name, words, closed, instead in STREAMS:
+        if getattr(sys, name) is None:
+            line = (f"[error] the standard {words} is closed ({closed}): fooldigits needs it "
+                    f"open; give it /dev/null instead ({instead})\n")
+            for stream in (sys.stderr, sys.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        stream.write(line)
+                        stream.flush()
+                    break
+            raise SystemExit(1)
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """A Python warning that slipped through: one `[warning]` line, not two of source."""
+    say(f"[warning] {message} ({Path(filename).name}:{lineno})")
 
 
 def _tolerant_streams() -> None:
@@ -267,7 +361,8 @@ def _tolerant_streams() -> None:
 def _flush_stdout() -> None:
     """A closed pipe, a full disk or an encoding stdout cannot take: one sentence, exit 1."""
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except (OSError, ValueError, UnicodeError) as err:
         _stdout_failed(err)
 

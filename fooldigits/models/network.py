@@ -127,11 +127,14 @@ class Network(Trainable):
     def feedforward(self, x: np.ndarray) -> list[np.ndarray]:
         """All activations [a_0 = x, a_1, ..., a_L] for a batch x (n, 784)."""
         a = [x]
-        for layer, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
-            z = a[-1] @ w  # (n, n_out), a new array:
-            z += b  # add the biases and
-            last = layer == len(self.w) - 1  # apply sigma in place, with no second array
-            a.append((self.output_layer if last else self.neuron).fn(z, out=z))
+        # A diverging run overflows z to infinity: expected, and caught where it matters
+        # (sgd checks the weights after each epoch; the loader refuses non-finite ones).
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
+                z = a[-1] @ w  # (n, n_out), a new array:
+                z += b  # add the biases and
+                last = layer == len(self.w) - 1  # apply sigma in place, no second array
+                a.append((self.output_layer if last else self.neuron).fn(z, out=z))
         return a
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ keys on arrows (Ctrl+Up is reported as 'up').
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -242,7 +243,8 @@ def read_key(fd: int | None = None, escape_wait: float = 0.05, flush: bool = Tru
                 if isinstance(event, Key):
                     return event.name
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error):  # the terminal hung up: nothing to restore
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class Keyboard:
@@ -290,7 +292,8 @@ class Keyboard:
         self.stopped.set()
         self.thread.join(timeout=1.0)
         if self._saved is not None:
-            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            with contextlib.suppress(termios.error):  # the terminal hung up
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
 
     def _read(self) -> None:
         import select

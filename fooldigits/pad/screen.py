@@ -202,9 +202,9 @@ class Terminal:
 
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            with contextlib.suppress(OSError):  # the terminal may be gone already
+            with contextlib.suppress(OSError, termios.error):  # the terminal may be gone
                 self.write(LEAVE)
-            termios.tcsetattr(self.fd_in, termios.TCSADRAIN, self.saved)
+                termios.tcsetattr(self.fd_in, termios.TCSADRAIN, self.saved)
         finally:
             signal.signal(signal.SIGTERM, self.old_term)
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
