@@ -235,8 +235,9 @@ def test_bad_numbers_and_sizes(args: list[str], fragment: str) -> None:
 
 def test_diverging_training_says_so(tmp_path: Path, tiny_idx_dir: Path) -> None:
     assert_clean_error(["train", "--cost", "quadratic", "--output", "sigmoid", "--activation",
-                        "relu", "--eta", "1e30", "--epochs", "1", "--data-dir",
-                        str(tiny_idx_dir), "--out", str(tmp_path / "x.npz")], "diverged")
+                        "relu", "--eta", "1e6", "--batch-size", "1", "--epochs", "1",
+                        "--data-dir", str(tiny_idx_dir), "--out", str(tmp_path / "x.npz")],
+                       "diverged")
 
 
 def test_unwritable_outputs_and_odd_counts(tmp_path: Path) -> None:

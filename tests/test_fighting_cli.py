@@ -75,9 +75,9 @@ def test_train_adversarial_reports_attacked_accuracy(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    (["adversarial", "--epsilons", "-0.1"], "--epsilon must be a number in [0, 1]"),
-    (["adversarial", "--epsilons", "nan"], "--epsilon must be a number in [0, 1]"),
-    (["adversarial", "--epsilons", "1.5"], "--epsilon must be a number in [0, 1]"),
+    (["adversarial", "--epsilons", "-0.1"], "--epsilons must be"),
+    (["adversarial", "--epsilons", "nan"], "--epsilons must be"),
+    (["adversarial", "--epsilons", "1.5"], "--epsilons must be"),
     (["adversarial", "--epsilons", "x"], "--epsilons takes numbers"),
     (["adversarial", "--attack", "magic"], "--attack must be one of"),
     (["adversarial", "--digit", "7", "--target", "7"], "--target must differ"),

@@ -11,6 +11,7 @@ import typer
 from fooldigits import FoolDigitsError
 from fooldigits.cli import (
     MAX_EPOCHS,
+    MAX_WEIGHT,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -130,15 +131,22 @@ def train(
     finished; before that nothing is written and an existing file is left as it was.
     """
     from fooldigits.core.files import check_output
+    from fooldigits.core.options import finite
     from fooldigits.lessons.training import SGDConfig
-    from fooldigits.models.network import Network
+    from fooldigits.models.network import Network, check_sizes
 
     sizes = [784, *hidden_sizes(hidden), 10]
+    try:
+        check_sizes(sizes)  # what the loader would refuse is refused before any work
+    except FoolDigitsError as err:
+        raise FoolDigitsError(f"--hidden {','.join(map(str, sizes[1:-1]))}: {err}") from None
     positive(epochs, "--epochs", MAX_EPOCHS)
     positive(batch_size, "--batch-size", 60_000)
     config = SGDConfig(epochs, batch_size, eta, lmbda, momentum, final_eta, shift,
                        adversarial, attack.value)
     config.check()
+    finite(eta, "--eta", 0, MAX_WEIGHT, low_open=True)  # beyond it, every run diverges
+    finite(lmbda, "--lmbda", 0, MAX_WEIGHT)
     check_output(out, ".npz", "--out")
     view = output(no_color, as_json, None, html, f"training {'-'.join(map(str, sizes))}")
     from fooldigits.core.data import load_mnist

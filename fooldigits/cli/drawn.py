@@ -24,6 +24,7 @@ from fooldigits.cli import (
     positive,
     rng,
     run,
+    say,
 )
 
 JsonListOpt = Annotated[bool, flag(
@@ -56,7 +57,7 @@ def classify(
 
     result = run(classify_files(load(model), files, raw), out)
     for message in result.failed:
-        typer.echo(f"[error] {message}", err=True)
+        say(f"[error] {message}")
     if result.failed:
         raise typer.Exit(1)
 
@@ -89,14 +90,24 @@ def draw(
     Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
     u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
     """
+    from rich.text import Text
+
+    from fooldigits.core.files import check_output, printable
+    from fooldigits.core.pieces import DIGITS
+    from fooldigits.models.base import require_classes
     from fooldigits.pad import drawpad
     from fooldigits.present.render import make_console, uses_blocks
 
+    if out is not None:  # checked before the pad opens, not after the game is played
+        check_output(out, ".png", "--out")
+    if json_path is not None:
+        check_output(json_path, ".json", "--json")
     net = load(model)
+    require_classes(net, DIGITS, "draw")  # the pad shows ten digits' bars
     console = make_console(no_color)
     pad = drawpad.run(net, load_from, out, game, json_path, seed, uses_blocks(console))
     for line in drawpad.report(pad, seed, str(model or "shipped"), json_path, name):
-        console.print(line)
+        console.print(Text(printable(line, None)) if isinstance(line, str) else line)
 
 
 @command()

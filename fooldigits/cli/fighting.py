@@ -12,6 +12,7 @@ import typer
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import (
+    MAX_GENERATIONS,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -77,15 +78,19 @@ def adversarial(
     Accuracy and the confidence of the wrong answers are shown for each epsilon, with
     examples: the digit, the change, the result.
     """
-    from fooldigits.lessons.adversarial import check_epsilon, check_method
+    from fooldigits.core.options import finite
+    from fooldigits.lessons.adversarial import check_method
 
     values = numbers(epsilons, "--epsilons", "0,0.1,0.2")
     for value in values:
-        check_epsilon(value)
+        finite(value, "--epsilons", 0, 1)
     methods = [m.strip() for m in attack.split(",") if m.strip()]
+    if not methods:
+        raise FoolDigitsError(f"--attack takes fgsm, pgd or fgsm,pgd, got {attack!r}")
     for method in methods:
         check_method(method, steps, loss, restarts)
     positive(count, "--count")
+    positive(epochs, "--epochs", 1000)
     if show < 0:
         raise FoolDigitsError(f"--show must be 0 or more, got {show}")
     digit(digit_)
@@ -96,6 +101,8 @@ def adversarial(
     if target is not None and target == digit_:
         raise FoolDigitsError("--target must differ from --digit")
     out = output(no_color, as_json, png, html, "adversarial digits")
+    import numpy as np
+
     from fooldigits.core.data import load_mnist
     from fooldigits.core.pieces import DIGITS
     from fooldigits.experiments import fighting
@@ -104,6 +111,11 @@ def adversarial(
     net = load(model)
     data = load_mnist(data_dir)
     x, y = data.test_images[:count], data.test_labels[:count]
+    if len(x) == 0:
+        raise FoolDigitsError("the test set is empty: there is nothing to attack")
+    if digit_ is not None and not np.any(y == digit_):
+        raise FoolDigitsError(f"the first {len(y):,} test images hold no '{digit_}' to turn "
+                              f"into a '{target}'")
     if transfer:
         if models:
             nets, train = [(p.name, load(p)) for p in models], None
@@ -119,8 +131,6 @@ def adversarial(
         run(fighting.targeted(net, x[y == digit_][:200], digit_, target, methods[-1], steps,
                               show), out)
     else:
-        if len(x) == 0:
-            raise FoolDigitsError("the test set is empty: there is nothing to attack")
         run(fighting.adversarial(net, x, y, values, methods, steps, show,
                                  model=str(model or "shipped"), restarts=restarts, loss=loss,
                                  rng=rng(seed)), out)
@@ -160,9 +170,10 @@ def retrain(
     and PGD on real digits. The tables show which still fool it, and whether it rejects
     images made by a search it never trained on.
     """
-    from fooldigits.core.files import check_output
+    from fooldigits.core.files import check_output, printable
     from fooldigits.lessons.retrain import RetrainConfig
 
+    positive(max_generations, "--max-generations", MAX_GENERATIONS)
     config = RetrainConfig(rounds=rounds, per_digit=per_digit, max_generations=max_generations,
                            epochs=epochs, seeds=seeds)
     checked(config)
@@ -183,4 +194,4 @@ def retrain(
             f"fooldigits retrain --rounds {rounds} --per-digit {per_digit} --max-generations "
             f"{max_generations} --epochs {epochs} --seeds {seeds} --seed {seed}")
         result.network.save(out)
-        typer.echo(f"saved the round-{rounds} network to {out}", err=as_json)
+        typer.echo(printable(f"saved the round-{rounds} network to {out}", None), err=as_json)

@@ -11,7 +11,11 @@ import typer
 from fooldigits import FoolDigitsError
 from fooldigits.cli import (
     MAX_BINS,
+    MAX_GENERATIONS,
+    MAX_IMAGES,
+    MAX_LAGS,
     MAX_LR,
+    MAX_WEIGHT,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -19,6 +23,7 @@ from fooldigits.cli import (
     NoColorOpt,
     PngOpt,
     SeedOpt,
+    between,
     check_reachable,
     command,
     digit,
@@ -84,7 +89,8 @@ def dream(
     config = DreamConfig(steps, lr, threshold, prior.value, prior_weight)
     config.check()
     finite(lr, "--lr", 0.0, MAX_LR, low_open=True)  # beyond it, the pixels overflow float32
-    finite(prior_weight, "--prior-weight", 0.0)
+    finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
+    positive(steps, "--steps", MAX_GENERATIONS)
     digits = digits_of(digit_)
     out = output(no_color, as_json, png, html, "dreamed digits")
     from fooldigits.experiments.fooling import dream as dream_digits
@@ -145,13 +151,17 @@ def fool(
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
     positive(count, "--count")
+    between(count, "--count", 1, MAX_IMAGES)
+    positive(max_generations, "--max-generations", MAX_GENERATIONS)
+    positive(slots, "--slots", 1000)
+    between(lags, "--lags", 1, MAX_LAGS)
     digits = digits_of(None if all_digits else digit_)
     if min_generations is None:
         min_generations = 0 if prior == "none" else min(50, max_generations)
     config = GAConfig(population, elite, parents, mutation_rate, target, max_generations,
                       slots, prior_weight, min_generations)
     config.check()
-    finite(prior_weight, "--prior-weight", 0.0)
+    finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
     positive(bins, "--bins", MAX_BINS)
     if out is not None:
         check_output(out, ".npz", "--out")

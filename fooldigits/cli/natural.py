@@ -8,6 +8,8 @@ import typer
 
 from fooldigits.cli import (
     MAX_BINS,
+    MAX_GENERATIONS,
+    MAX_LAGS,
     DataOpt,
     HtmlOpt,
     JsonOpt,
@@ -15,6 +17,7 @@ from fooldigits.cli import (
     NoColorOpt,
     PngOpt,
     SeedOpt,
+    between,
     check_reachable,
     command,
     digit,
@@ -44,6 +47,7 @@ def stats(
     """
     digit(digit_)
     positive(bins, "--bins", MAX_BINS)
+    between(lags, "--lags", 1, MAX_LAGS)
     out = output(no_color, as_json, None, html, "the statistics of real digits")
     from fooldigits.experiments.natural import stats as digit_stats
 
@@ -76,6 +80,7 @@ def compare(
     digit(digit_)
     positive(count, "--count", 100_000)
     finite(target, "--target", 0.0, 1.0, high_open=True)
+    between(min_generations, "--min-generations", 0, MAX_GENERATIONS)
     out = output(no_color, as_json, png, html, f"priors for fooling '{digit_}'")
     from fooldigits.experiments.natural import compare as compare_priors
 

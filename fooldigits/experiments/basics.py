@@ -92,14 +92,20 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
     test = (data.test_images, data.test_labels) if monitor else None
     has_validation = validation is not None and len(validation[1]) > 0
 
+    measure = "validation" if has_validation else "test"  # what picks the best epoch
+
     def save(stopped: str | None) -> str | None:
+        """Save the best network: over `out` when the run ended, beside it when not."""
+        from fooldigits.core.files import beside, describe_saved
+
         if best is None or out is None:
             return None
         if stopped:
             best.meta["stopped"] = stopped
-        best.meta["validation_accuracy"] = f"{best_accuracy:.4f}"
-        best.save(out)
-        return str(out)
+        best.meta[f"{measure}_accuracy"] = f"{best_accuracy:.4f}"
+        target = beside(out) if stopped else out  # a stopped run never replaces a file
+        best.save(target)
+        return describe_saved(target, out)
 
     try:
         for event in sgd(net, data.train_images, data.train_labels, config, rng,
@@ -123,7 +129,7 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
     except KeyboardInterrupt:
         saved = save(f"by Ctrl-C after epoch {len(epochs)}")
         raise Interrupted(
-            f"saved the best network so far (epoch {best_epoch}, validation "
+            f"saved the best network so far (epoch {best_epoch}, {measure} "
             f"{100 * best_accuracy:.2f}%) to {saved}" if saved else
             "no epoch had finished, so nothing was saved"
             + (f" and {out} was left as it was" if out is not None and out.exists() else "")
@@ -133,11 +139,12 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
             raise
         saved = save(f"diverged after epoch {best_epoch}")
         raise FoolDigitsError(f"{err}. Saved the best network so far (epoch {best_epoch}, "
-                              f"validation {100 * best_accuracy:.2f}%) to {saved}") from None
+                              f"{measure} {100 * best_accuracy:.2f}%) to {saved}") from None
     saved = save(None)
     if saved:
-        yield Say(f"saved {saved} (epoch {best_epoch}, best validation accuracy "
-                  f"{100 * best_accuracy:.2f}%)", "good")
+        chosen = "" if has_validation or not monitor else " (no validation images: chosen by test)"
+        yield Say(f"saved {saved} (epoch {best_epoch}, best {measure} accuracy "
+                  f"{100 * best_accuracy:.2f}%{chosen})", "good")
     return TrainResult(net.describe(), epochs, best_epoch, best_accuracy, saved, best)
 
 

@@ -46,6 +46,7 @@ def pca(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np
     from fooldigits.lessons import pca as pc
     from fooldigits.present.render import signed_scale, unit_scale
 
+    pc.check_training(train_x, train_y)
     yield Step(f"fitting PCA to {len(train_x):,} images (784x784 covariance, eigh)")
     start = time.perf_counter()
     model = pc.PCA(max(max(ks), min(show, 784))).fit(train_x)

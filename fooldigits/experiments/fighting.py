@@ -112,12 +112,15 @@ def adversarial(net: Classifier, x: np.ndarray, y: np.ndarray, epsilons: Sequenc
                     ["example", "label", *(m.upper() for m in smallest)],
                     [(f"#{i}", int(picks[1][i]), *(f"{smallest[m][i]:.3f}" for m in smallest))
                      for i in range(show)])
-    worst = min((r for r in rows if r["epsilon"] <= 0.1 + 1e-9), key=lambda r: r["accuracy"])
-    yield Say(f"At epsilon {worst['epsilon']:.2f} -- no pixel moves by more than a tenth of "
-              f"the way from black to white -- {worst['method'].upper()} leaves "
-              f"{_pct(worst['accuracy'])} of the digits read right, and the wrong answers "
-              f"come at {_pct(worst['wrong_confidence'])} confidence ({worst['method'].upper()}"
-              f"{'; ' + strength if worst['method'] == 'pgd' else ''}).")
+    small = [r for r in rows if r["epsilon"] <= 0.1 + 1e-9]  # none if every epsilon is larger
+    worst = min(small, key=lambda r: r["accuracy"]) if small else None
+    if worst is not None:
+        yield Say(f"At epsilon {worst['epsilon']:.2f} -- no pixel moves by more than a tenth "
+                  f"of the way from black to white -- {worst['method'].upper()} leaves "
+                  f"{_pct(worst['accuracy'])} of the digits read right, and the wrong "
+                  f"answers come at {_pct(worst['wrong_confidence'])} confidence "
+                  f"({worst['method'].upper()}"
+                  f"{'; ' + strength if worst['method'] == 'pgd' else ''}).")
     return AdversarialResult(len(x), rows, smallest, model, strength)
 
 
@@ -142,7 +145,7 @@ def targeted(net: Classifier, x: np.ndarray, digit: int, target: int, method: st
                f"a '{target}' ({method})")
     flips = adv.smallest_epsilon(net, x, labels, target=target, method=method, steps=steps)
     ok = flips.flipped & (flips.answers == target)
-    reached = float(ok.mean())
+    reached = float(ok.mean()) if len(ok) else 0.0  # no digits: none reached
     median = float(np.median(flips.epsilon[ok])) if ok.any() else None
     k = min(show, len(x))
     if k:

@@ -200,8 +200,12 @@ def _interrupted(stop: KeyboardInterrupt, events: Any, runs: list[FoolResult],
                      else [])]
     total = sum(len(r.images) for r in kept)
     if out is not None and total:
-        save_runs(kept, out)
-        raise Interrupted(f"saved the {total} finished fooling images to {out}") from None
+        from fooldigits.core.files import beside, describe_saved
+
+        saved = beside(out)  # an existing file holds a whole run: never replace it
+        save_runs(kept, saved)
+        raise Interrupted(f"saved the {total} finished fooling images to "
+                          f"{describe_saved(saved, out)}") from None
     raise Interrupted(f"{total} fooling images had finished" + (
         f"; nothing was saved and {out} was left as it was" if out is not None else "")
     ) from None

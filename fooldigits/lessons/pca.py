@@ -67,8 +67,9 @@ class PCA:
         eigenvectors *= np.sign(eigenvectors[biggest, np.arange(d)])
         self.components_ = eigenvectors[:, :k].T.copy()  # (k, d)
         self.explained_variance_ = eigenvalues[:k]
-        self.explained_variance_ratio_ = eigenvalues[:k] / eigenvalues.sum()
-        self.all_variance_ratio_ = eigenvalues / eigenvalues.sum()  # (d,) for the chart
+        total = eigenvalues.sum()  # 0 when every image is the same (all black, say)
+        self.all_variance_ratio_ = eigenvalues / total if total > 0 else eigenvalues * 0.0
+        self.explained_variance_ratio_ = self.all_variance_ratio_[:k]  # (d,) for the chart
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -87,6 +88,23 @@ class PCA:
 def components_for(ratio: np.ndarray, share: float) -> int:
     """The fewest components whose cumulative explained variance reaches `share`."""
     return int(np.searchsorted(np.cumsum(ratio), share) + 1)
+
+
+def check_training(X: np.ndarray, y: np.ndarray) -> None:
+    """Refuse, in one sentence, training images the classifiers cannot learn from.
+
+    Each digit needs at least two images (a subspace is fitted to each digit's own
+    images, and a mean of none is 0/0), and the images must vary: if every one is the
+    same (all black, say) the covariance is zero and there are no eigen-digits to find.
+    """
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=10)[:10]
+    few = [str(d) for d in range(10) if counts[d] < 2]
+    if few:
+        raise FoolDigitsError("the PCA classifiers need at least two training images of every "
+                              f"digit; these hold fewer of {', '.join(few)}")
+    if len(X) and np.all(X[0] == X):
+        raise FoolDigitsError("every training image is the same (all black?): there is no "
+                              "variance for PCA to find")
 
 
 def nearest_mean(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray) -> np.ndarray:

@@ -165,15 +165,18 @@ def stats_distance(images: np.ndarray, ref: Reference) -> np.ndarray:
 def real_digits(digit: int | None, data_dir: Path | None, limit: int = 5000) -> np.ndarray:
     """Up to `limit` training images of `digit` (or of every digit): (k, 784), k >= 1.
 
-    A data set without a single image of `digit` gives nothing to learn a prior from,
-    and says so.
+    A data set without a single image of `digit`, or with only black ones, gives nothing
+    to learn a prior from, and says so.
     """
     data = load_mnist(data_dir)
     images = data.train_images if digit is None else data.train_images[data.train_labels == digit]
+    where = "the bundled MNIST" if data_dir is None else f"data directory {data_dir}"
     if len(images) == 0:
-        where = "the bundled MNIST" if data_dir is None else f"data directory {data_dir}"
         raise FoolDigitsError(f"the training set of {where} has no images of the digit "
                               f"{digit}, and real ones are needed to learn its statistics")
+    if not np.any(images[:limit]):  # a histogram of one value; a correlation of 0/0
+        raise FoolDigitsError(f"the training images of {where} are all black: there is no "
+                              "ink to learn the statistics of real digits from")
     return images[:limit]
 
 
