@@ -242,7 +242,8 @@ def test_draw_checks_its_output_files_before_the_pad_opens(tmp_path: Path) -> No
 # -- Wrong exit ----------------------------------------------------------------------------
 @pytest.mark.parametrize(("args", "expected"), [
     # refused before the (missing) data is even looked for
-    (["train", "--hidden", ",".join(["10"] * 15), "--data-dir", "/nonexistent"], "16 layers"),
+    (["train", "--hidden", ",".join(["10"] * 15), "--data-dir", "/nonexistent"],
+     "--hidden takes at most 14 values"),
     (["train", "--hidden", "9000,3000", "--data-dir", "/nonexistent"], "34,098,010 weights"),
     (["fool", "--digit", "2", "--prior", "stats", "--data-dir", "{black}"], "all black"),
     (["compare", "--count", "2", "--data-dir", "{black}", "--json"], "all black"),

@@ -164,12 +164,25 @@ def run(stream: Any, out: Output) -> Any:
     return present(stream, out, out.title)
 
 
+MAX_LIST = 50  # numbers in one list option: each is a whole pass over the data
+
+
+def listed(text: str, name: str, most: int = MAX_LIST) -> list[str]:
+    """The comma-separated parts of a list option, refusing more than `most` of them."""
+    parts = text.split(",")
+    if len(parts) > most:
+        raise FoolDigitsError(f"{name} takes at most {most} values, got {len(parts):,}")
+    return parts
+
+
 def numbers(text: str, name: str, example: str) -> list[float]:
     """A comma-separated list of numbers (`--levels 0,0.1`), or one sentence."""
+    parts = listed(text, name)
     try:
-        return [float(v) for v in text.split(",")]
+        return [float(v) for v in parts]
     except ValueError:
-        raise FoolDigitsError(f"{name} takes numbers like {example}, got {text!r}") from None
+        raise FoolDigitsError(f"{name} takes numbers like {example}, got "
+                              f"{text[:80]!r}") from None
 
 
 def rng(seed: int) -> np.random.Generator:

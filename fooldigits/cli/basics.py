@@ -22,6 +22,7 @@ from fooldigits.cli import (
     command,
     digit,
     flag,
+    listed,
     load,
     output,
     positive,
@@ -30,6 +31,7 @@ from fooldigits.cli import (
 )
 
 MAX_SHOW = 1000  # images `show` draws at once
+MAX_HIDDEN = 14  # hidden layers: a model file holds at most 16 layer sizes
 
 
 @command()
@@ -76,7 +78,7 @@ class Cost(StrEnum):
 
 def hidden_sizes(hidden: list[str]) -> list[int]:
     sizes: list[int] = []
-    for part in ",".join(hidden).split(","):
+    for part in listed(",".join(hidden), "--hidden", MAX_HIDDEN):
         try:
             sizes.append(int(part))
         except ValueError:

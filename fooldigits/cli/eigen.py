@@ -15,6 +15,7 @@ from fooldigits.cli import (
     PngOpt,
     command,
     flag,
+    listed,
     load,
     output,
     positive,
@@ -24,7 +25,7 @@ from fooldigits.cli import (
 
 def component_list(text: str) -> list[int]:
     values = []
-    for part in text.split(","):
+    for part in listed(text, "--components"):
         try:
             values.append(int(part))
         except ValueError:
