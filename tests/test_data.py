@@ -257,3 +257,25 @@ def test_fifos_devices_and_loops_as_data_files(tiny_idx_dir: Path) -> None:
     _reload(tiny_idx_dir)
     with pytest.raises(FoolDigitsError, match="is a symlink loop"):
         load_raw(tiny_idx_dir)  # before: "has no t10k-labels-idx1-ubyte"
+
+
+def test_a_one_member_gzip_bomb_is_read_only_as_far_as_promised(
+        tmp_path: Path) -> None:
+    """The bound holds inside one member too: the standard library's `gzip.GzipFile`
+    un-gzips only what it is asked for (the promised bytes plus one)."""
+    import zlib
+
+    header = np.array([2051, 1, 28, 28], ">u4").tobytes()
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # one gzip member
+    zeros = bytes(2**24)
+    body = packer.compress(header) + b"".join(packer.compress(zeros) for _ in range(4))
+    bomb = tmp_path / "bomb-images.gz"  # one image promised, 64 MiB of zeros held
+    bomb.write_bytes(body + packer.flush())
+    import tracemalloc
+
+    tracemalloc.start()
+    with pytest.raises(FoolDigitsError, match="longer than its header says: more than 800"):
+        read_idx(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2**20  # under 1 MB, not 64 MiB

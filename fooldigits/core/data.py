@@ -35,6 +35,7 @@ images stay (n, 784) uint8 bytes, which `training.sgd` makes floats a block at a
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
 import os
@@ -141,10 +142,14 @@ def _idx_shape(path: Path, head: bytes | bytearray) -> tuple[tuple[int, ...], in
 
 
 def _read_idx_bytes(path: Path, file: BinaryIO) -> bytes:
-    """Steps 1-3 of `read_idx`: the header and exactly the bytes it promises."""
-    stream: BinaryIO | _Gunzip = file
+    """Steps 1-3 of `read_idx`: the header and exactly the bytes it promises.
+
+    A gzip file is read through the standard library's `gzip.GzipFile`, which un-gzips
+    only as far as it is asked to (and handles several members one after another, each
+    checked by its CRC): asking for the promised bytes plus one is the bound."""
+    stream: BinaryIO | gzip.GzipFile = file
     if file.read(2) == b"\x1f\x8b":
-        stream = _Gunzip(file)
+        stream = gzip.GzipFile(fileobj=file, mode="rb")
     file.seek(0)
     head = stream.read(16)
     shape, offset = _idx_shape(path, head)
@@ -155,49 +160,13 @@ def _read_idx_bytes(path: Path, file: BinaryIO) -> bytes:
                               f"bytes; fooldigits reads at most {MAX_IDX_BYTES:,}")
     expected = offset + size
     rest = max(expected + 1 - len(head), 0)  # the promised bytes plus one, at most
-    raw = (stream.read(rest, head[:expected]) if isinstance(stream, _Gunzip)
-           else read_at_most(stream, rest, head[:expected]))
+    raw = read_at_most(stream, rest, head[:expected])
     if len(raw) != expected or len(head) > expected:
         problem = ("truncated" if len(raw) < expected else "longer than its header says")
         have = f"{len(raw):,}" if len(raw) < expected else f"more than {expected:,}"
         raise FoolDigitsError(
             f"data file {path} is {problem}: {have} bytes, header says {expected:,}")
     return raw
-
-
-class _Gunzip:
-    """A gzip stream, un-gzipped with zlib: `read(n)` gives up to n bytes, fewer only at
-    the end. Like `gzip.GzipFile` (members one after another; zeros after the last are
-    padding; each member's CRC checked by zlib), in one call per piece instead of one
-    per 128 KB read. A truncated stream raises EOFError, junk after a member OSError."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file, self.inflate, self.tail = file, zlib.decompressobj(31), b""
-
-    def read(self, n: int, prefix: bytes = b"") -> bytes:
-        """`prefix`, then up to n bytes: memory follows what the stream holds, and the
-        pieces are joined once."""
-        pieces, have = [prefix], 0
-        while have < n:
-            if not self.tail:
-                self.tail = self.file.read(2**18)  # 256 KiB of compressed input at a time
-                if not self.tail and self.inflate.eof:
-                    break  # the end, between members
-                if not self.tail:
-                    raise EOFError("compressed file ended before the end-of-stream marker")
-            if self.inflate.eof:  # between members: zeros are padding, else a new member
-                self.tail = self.tail.lstrip(b"\0")
-                if not self.tail:
-                    continue
-                if not self.tail.startswith(b"\x1f\x8b"):
-                    raise OSError("not a gzip file after the end of a gzip member")
-                self.inflate = zlib.decompressobj(31)
-            piece = self.inflate.decompress(self.tail, n - have)
-            self.tail = (self.inflate.unused_data if self.inflate.eof
-                         else self.inflate.unconsumed_tail)
-            pieces.append(piece)
-            have += len(piece)
-        return b"".join(pieces)
 
 
 BYTE_TO_PIXEL = np.float32(1 / 255)  # a stored byte times this is its pixel in [0, 1]
