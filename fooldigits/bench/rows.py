@@ -102,9 +102,9 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
         prior = stats.make_prior(name, 2)
         shaped: list[FoolResult] = []
 
-        def with_prior(prior: Prior = prior, shaped: list[FoolResult] = shaped) -> None:
+        def with_prior(prior: Prior | None = prior, shaped: list[FoolResult] = shaped) -> None:
             shaped.append(run_to_end(evolve(net, 2, count, GAConfig(min_generations=50),
-                                            np.random.default_rng(0), prior)))
+                                            np.random.default_rng(0), prior=prior)))
 
         timed = ctx.compare(with_prior, plain, ctx.repeat)
         yield timed.row(f"{name} prior GA / plain GA, {count} 2s", goal=1.5)
@@ -132,7 +132,7 @@ def every_digit_rows(ctx: Context) -> Iterator[Result]:
                 "all", reached == 10 * runs)
     confidences = np.concatenate([run_to_end(evolve(
         net, d, runs, GAConfig(min_generations=50), np.random.default_rng(d),
-        stats.make_prior("stats", d))).confidences for d in range(10)])
+        prior=stats.make_prior("stats", d))).confidences for d in range(10)])
     yield Check(f"stats prior, every digit ({runs} runs each)", f"lowest {confidences.min():.5f}",
                 ">= 0.99", bool(confidences.min() >= 0.99))
     dreamed = dream(net, np.arange(10), DreamConfig(), np.random.default_rng(0)).confidence

@@ -140,7 +140,7 @@ def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
     runs: list[FoolResult] = []
     for d in digits:
         events = evolve(net, d, count, config, rng,
-                        stats.make_prior(prior, d, data_dir, lags, bins))
+                        prior=stats.make_prior(prior, d, data_dir, lags, bins))
         try:
             for event in events:
                 if isinstance(event, FoolResult):

@@ -4,101 +4,113 @@ What this module teaches
 ------------------------
 Nguyen, Yosinski & Clune, "Deep Neural Networks are Easily Fooled" (CVPR 2015), evolved
 images that state-of-the-art networks classify with 99.99% confidence although a person
-sees only noise. Their "direct encoding" treats each pixel as a gene. So does this, and
-a gene is a byte, 0..255, as in an 8-bit grey image (and as their MNIST pixels were):
-an 8-bit PNG of a fooling image holds exactly the pixels the network judged.
+sees only noise. The GA breeds *genomes*; an *encoding* (`encodings.py`) says what a
+genome is and how it becomes an image. The direct encoding, a byte per pixel, is the
+default. One generation of each run is six steps:
 
-1. **Population**: `population` random images (n, 784), each pixel drawn from the prior
-   (uniform in [0, 1] unless a prior says otherwise).
+1. **Population**: `population` genomes, `encoding.first(rng, population)` (random
+   pixels in the direct encoding, or a prior's draws, or copies of a starting image).
 2. **Cost** of each image (lower is better):
        cost = -log10(p / (1 - p)) + prior_weight * prior.penalty(image)
-   where p is the network's confidence in the wanted digit. The seed measured
-   sum |output - wanted| = 2 (1 - p). Its logarithm, the log-odds, makes the climb from
-   99% to 99.99% count as much as the one from 1% to 50%, so a prior's penalty can never
-   drown the confidence at either end. Without a prior the ranking is exactly p's.
-3. **Selection**: sort by cost. The best `elite` images are kept as they are (elitism:
-   the best cost can never get worse); the best `parents` images breed.
-4. **Crossover**: a child takes every pixel from one of two random parents, by a coin
-   flip per pixel (uniform crossover). If parent A was all 0s and parent B all 1s, the
-   child is a random black-and-white pattern. Children come in pairs, as in the classic
-   uniform crossover: the second child takes each pixel from the parent the first did
-   not take it from.
-5. **Mutation**: each child pixel is, with probability `mutation_rate`, redrawn from the
-   prior.
-6. Repeat until the best image reaches `target` confidence (after at least
+   where p is the network's confidence in the wanted digit. The log-odds make the climb
+   from 99% to 99.99% count as much as the one from 1% to 50%, so a prior's penalty can
+   never drown the confidence at either end. Without a prior the ranking is p's.
+3. **Selection**: sort by cost. The best `elite` genomes are kept as they are (elitism:
+   the best cost can never get worse); the best `parents` genomes breed.
+4. **Crossover**: each child has two random parents among the best, and takes every gene
+   from one of them (`encoding.crossover`; the direct encoding flips a coin per pixel).
+5. **Mutation**: every child is mutated (`encoding.mutate`; the direct encoding changes
+   each gene with probability `mutation_rate`).
+6. **Repeat** until the best image reaches `target` confidence (after at least
    `min_generations`, which gives a prior time to act) or `max_generations` pass.
 
-Starting from an image: with `start`, each run's first population is that image and
-copies of it with pixels mutated from the prior, so the GA "finishes" a drawing.
+Worked example: `evolve(net, 2, 10, GAConfig(), rng)` yields a `Generation` each step and
+finally a `FoolResult` with ten images the network calls '2' at >= 99.99%; wrap it in
+`run_to_end` to keep only the result.
 
-Speed (measured in `make bench` against a bare forward pass, see docs/speed.md): the
-forward pass is the floor. Many independent runs evolve side by side in one array of
-shape (runs, population, 784), so a generation is one forward pass; when a run finishes,
-its slot takes the next run's first population in the same array. The next generation
-is written into a second array of the same shape and the two swap, so nothing is
-allocated per generation. Bytes are a quarter of float32s: crossover moves a quarter of
-the memory, eight pixels at a time as one 64-bit word, and the genes become floats for
-the network one block of 400 images at a time, in one buffer that stays in the CPU cache
-(a float copy of the whole population cost nearly a fifth of the GA's time). Crossover
-runs one run at a time, so its arrays stay in the cache, and selects bits: coin flips
-are unpacked random bits, 0 or 255 a pixel, and with x = (a ^ b) & mask the two
-children of a pair are b ^ x and a ^ x. Mutation draws how many pixels change, then
-which, instead of testing all 784, and writes them all with one `np.put`.
+Many runs, one forward pass: `config.slots` independent runs live side by side in one
+population, lined up run by run (slot s holds rows s * population ... ), so a generation
+of all of them is one `model.probabilities` call; when a run finishes, its slot takes
+the next run's first population. `take(genomes, rows)` and `join(parts)` pick and stack
+rows of any encoding's genomes.
 
-A *prior* is any object with `draw(rng, pixels)` (new values for the given pixel
-indices), `genes(rng, pixels)` (the same draw as bytes) and `penalty(images)`.
-`UniformPrior` here is the plain GA; `stats.py` adds the natural-image priors. The GA
-itself is written once.
+A *prior* (`stats.py`) has two halves: where genes come from (`genes`, which the direct
+encoding draws its first genomes and its mutations from) and how unnatural an image is
+(`penalty`, added to the cost of the decoded images, whatever the encoding).
 
 Ctrl-C (or SIGTERM) in the middle raises `Interrupted` carrying a `FoolResult` of the runs
 that had finished, so `fooldigits fool --out` can save them.
 
-What it leaves out: indirect encodings (CPPNs), and the network's gradient: the GA only
-ever asks "how sure are you?" -- the dream chapter uses the gradient instead.
+What it leaves out: the network's gradient (the GA only ever asks "how sure are you?";
+the dream chapter uses the gradient), and MAP-Elites, the algorithm Nguyen et al. ran
+(one archive for all classes instead of one population per digit).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
-from fooldigits.core.data import BYTE_TO_PIXEL
 from fooldigits.core.pieces import Generation
+from fooldigits.lessons.encodings import Direct, GeneSource, to_genes
 from fooldigits.models.base import Classifier
 
+__all__ = ["Encoding", "FoolResult", "GAConfig", "Penalty", "Prior", "UniformPrior", "evolve",
+           "join", "run_to_end", "take", "to_genes", "transfer_matrix"]
+
 PIXELS = 784
-SCALE = BYTE_TO_PIXEL  # a gene (byte) times SCALE is the pixel the network sees
-WORDS = PIXELS // 8  # 64-bit words an image of 784 genes fills
-BLOCK = 400  # images a forward pass: 1.25 MB of floats, small enough to stay in the cache
 MAX_COUNT = 100_000  # fooling images in one call
 MAX_POPULATION = 10_000
+G = TypeVar("G")  # a population of genomes: a dataclass of arrays with leading axis n
 
 
-class Prior(Protocol):
-    """Where new pixel values come from, and how unnatural an image is (0 = natural)."""
+class Encoding(Protocol[G]):
+    """What a genome is and how it becomes an image (see `encodings.py`)."""
 
     name: str
 
-    def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        """Float32 values in [0, 1], one for each pixel index in `pixels` (any shape)."""
-        ...
+    def first(self, rng: np.random.Generator, n: int) -> G: ...
+    def decode(self, genomes: G) -> np.ndarray: ...  # (n, 784) float32 in [0, 1]
+    def crossover(self, a: G, b: G, rng: np.random.Generator) -> G: ...
+    def mutate(self, genomes: G, rng: np.random.Generator) -> G: ...
 
-    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        """The same draw as genes: bytes 0..255 (uint8), value = gene / 255."""
-        ...
+
+def take(genomes: G, rows: np.ndarray) -> G:
+    """The genomes at `rows` (every field indexed the same way)."""
+    return dataclasses.replace(genomes, **{f.name: getattr(genomes, f.name)[rows]  # type: ignore[type-var]
+                                          for f in dataclasses.fields(genomes)})  # type: ignore[arg-type]
+
+
+def join(parts: Sequence[G]) -> G:
+    """The genomes of all `parts`, one after another (every field concatenated)."""
+    return dataclasses.replace(parts[0], **{  # type: ignore[type-var]
+        f.name: np.concatenate([getattr(p, f.name) for p in parts])
+        for f in dataclasses.fields(parts[0])})  # type: ignore[arg-type]
+
+
+class Penalty(Protocol):
+    """How unnatural an image is (a prior's second half): 0 = natural."""
+
+    name: str
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         """A cost per image (n, 784) -> (n,); zeros mean "no opinion"."""
         ...
 
 
+class Prior(GeneSource, Penalty, Protocol):
+    """Both halves: where genes come from, and how unnatural an image is."""
+
+
 class UniformPrior:
-    """The plain GA: every pixel uniform in [0, 1], no penalty."""
+    """Every grey alike: uniform genes, no penalty (what the first population of the
+    plain GA is drawn from)."""
 
     name = "none"
 
@@ -106,7 +118,7 @@ class UniformPrior:
         return rng.random(np.shape(pixels), dtype=np.float32)
 
     def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        return rng.integers(0, 256, np.shape(pixels), dtype=np.uint8)  # each grey alike
+        return rng.integers(0, 256, np.shape(pixels), dtype=np.uint8)
 
     def penalty(self, images: np.ndarray) -> np.ndarray:
         return np.zeros(len(images))
@@ -114,7 +126,7 @@ class UniformPrior:
 
 @dataclass(frozen=True)
 class GAConfig:
-    """Every knob of the GA; the defaults were measured in `make bench`."""
+    """Every knob of the GA; the defaults were measured (docs/evolve.md)."""
 
     population: int = 80
     elite: int = 2
@@ -128,17 +140,17 @@ class GAConfig:
 
     def check(self) -> None:
         if self.population < 2:
-            raise FoolDigitsError("--population must be at least 2 (a child needs two parents)")
+            raise FoolDigitsError("population must be at least 2 (a child needs two parents)")
         if self.population > MAX_POPULATION:
-            raise FoolDigitsError(f"--population must be at most {MAX_POPULATION:,}")
+            raise FoolDigitsError(f"population must be at most {MAX_POPULATION:,}")
         if not 0 <= self.mutation_rate <= 1:
-            raise FoolDigitsError(f"--mutation-rate must be in [0, 1], got {self.mutation_rate}")
+            raise FoolDigitsError(f"mutation_rate must be in [0, 1], got {self.mutation_rate}")
         if not 0 < self.target < 1:
-            raise FoolDigitsError(f"--target must be between 0 and 1, got {self.target}")
+            raise FoolDigitsError(f"target must be between 0 and 1, got {self.target}")
         if self.max_generations < 1 or self.slots < 1:
-            raise FoolDigitsError("--max-generations and the number of slots must be positive")
+            raise FoolDigitsError("max_generations and slots must be positive")
         if not 0 <= self.min_generations <= self.max_generations:
-            raise FoolDigitsError("--min-generations must be between 0 and --max-generations")
+            raise FoolDigitsError("min_generations must be between 0 and max_generations")
         if not 0 <= self.elite < self.population or not 2 <= self.parents <= self.population:
             raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
 
@@ -160,8 +172,8 @@ class FoolResult:
         self.reached = self.confidences >= self.target
 
 
-def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
-    """Step 2: -log10(p / (1 - p)) + weight * penalty (p (k,), penalty (k,)).
+def cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
+    """Step 2: -log10(p / (1 - p)) + weight * penalty, per image.
 
     p comes from float32 outputs, so the log-odds saturate where p rounds to 1 (about
     7, or 12 from the clip): past that only the penalty ranks images, which is what lets
@@ -171,11 +183,6 @@ def _cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
     """
     p = np.clip(p.astype(np.float64), 1e-300, 1 - 1e-12)
     return np.asarray(np.log10(1 - p) - np.log10(p) + weight * penalty)
-
-
-def to_genes(values: np.ndarray) -> np.ndarray:
-    """Pixel values in [0, 1] (any shape) as genes: the nearest of the bytes 0..255."""
-    return np.rint(np.asarray(values, dtype=np.float32) * 255).astype(np.uint8)
 
 
 def _check_start(start: np.ndarray | None) -> np.ndarray | None:
@@ -191,110 +198,71 @@ def _check_start(start: np.ndarray | None) -> np.ndarray | None:
     return image.reshape(PIXELS)
 
 
-def mutation_draws(rng: np.random.Generator, prior: Prior, rate: float, starts: np.ndarray,
-                   genes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5's random draws for blocks of `genes` pixels, block i starting at the flat
-    position starts[i] of the array they go into (a multiple of 784: an image's first
-    pixel, so position % 784 is the pixel): every pixel is redrawn from the prior with
-    probability `rate`. Rather than a coin per pixel, draw how many pixels of each block
-    mutate (binomial), then which ones. Returns flat positions and their new values
-    (genes), for one `np.put`."""
-    hits = rng.binomial(genes, rate, len(starts))  # (blocks,)
-    where = rng.integers(0, genes, int(hits.sum()))
-    values = prior.genes(rng, where % PIXELS)
-    return np.repeat(starts, hits) + where, values
-
-
 def evolve(
-    net: Classifier,
+    model: Classifier,
     digit: int,
     count: int,
     config: GAConfig,
     rng: np.random.Generator,
-    prior: Prior | None = None,
+    encoding: Encoding[Any] | None = None,
+    prior: Prior | Penalty | None = None,
     start: np.ndarray | None = None,
 ) -> Iterator[Generation | FoolResult]:
     """Evolve `count` fooling images of `digit`; yield a `Generation` each step, then the
     `FoolResult`. Runs are independent; `config.slots` of them share each forward pass.
 
-    With `start` (a (784,) image in [0, 1]), every run begins from that image instead of
-    fresh prior draws: the first member of the population is the image itself, every other
-    member a copy with its pixels mutated from the prior at `mutation_rate`.
+    `encoding`: what a genome is (default: the direct encoding, `encodings.Direct`, with
+    `config.mutation_rate`, drawing new genes from `prior` when it has `genes`).
+    `prior`: its `penalty` of the decoded images is added to the cost, times
+    `config.prior_weight`. `start` (a (784,) image in [0, 1], direct encoding only):
+    every run begins from that image and mutated copies of it.
     """
     config.check()
     if not 0 <= digit <= 9:
-        raise FoolDigitsError(f"--digit must be 0..9, got {digit}")
+        raise FoolDigitsError(f"digit must be 0..9, got {digit}")
     if not 1 <= count <= MAX_COUNT:
-        raise FoolDigitsError(f"--count must be between 1 and {MAX_COUNT:,}, got {count}")
+        raise FoolDigitsError(f"count must be between 1 and {MAX_COUNT:,}, got {count}")
     start = _check_start(start)
-    first_genes = None if start is None else to_genes(start)
-    prior = prior if prior is not None else UniformPrior()
-    P, E, K, w = config.population, config.elite, config.parents, config.prior_weight
-    C = P - E  # children per generation
-    every_pixel = np.arange(PIXELS)
+    if encoding is None:
+        encoding = (Direct(config.mutation_rate, source=prior, start=start)
+                    if isinstance(prior, GeneSource) else
+                    Direct(config.mutation_rate, start=start))
+    elif start is not None:
+        raise FoolDigitsError("a starting image needs the direct encoding (encoding=None)")
+    size, elite, parents = config.population, config.elite, config.parents
+    weight = config.prior_weight if prior is not None else 0.0
 
-    seen = np.empty((BLOCK, PIXELS), dtype=np.float32)  # (400, 784) a block, as seen
+    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step 2 for every genome: confidence, penalty and cost, each (n,)."""
+        images = encoding.decode(genomes)  # (n, 784), every run at once
+        p = model.probabilities(images)[:, digit].astype(np.float64)
+        penalty = prior.penalty(images) if prior is not None and weight else np.zeros(len(p))
+        return p, penalty, cost(p, penalty, weight)
 
-    def evaluate(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step 2 for a (runs, P, 784) population of genes: confidence, penalty and cost,
-        each (runs, P). The genes become floats one block at a time, in one buffer that
-        stays in the CPU cache."""
-        genes = pop.reshape(-1, PIXELS)
-        p, pen = np.empty(len(genes)), np.zeros(len(genes))
-        for i in range(0, len(genes), BLOCK):
-            part = genes[i:i + BLOCK]
-            block = np.multiply(part, SCALE, out=seen[:len(part)])  # bytes -> [0, 1]
-            p[i:i + BLOCK] = net.probabilities(block)[:, digit]
-            if w:
-                pen[i:i + BLOCK] = prior.penalty(block)
-        shape = pop.shape[:-1]
-        return p.reshape(shape), pen.reshape(shape), _cost(p, pen, w).reshape(shape)
-
-    def first_population(k: int) -> np.ndarray:
-        """Step 1 for k new runs: (k, P, 784) genes drawn from the prior, or copies of
-        `start`."""
-        if first_genes is None:
-            return prior.genes(rng, np.broadcast_to(every_pixel, (k, P, PIXELS)))
-        pop = np.tile(first_genes, (k, P, 1))  # (k, P, 784)
-        # member 0 of each run stays the starting image itself
-        where, values = mutation_draws(rng, prior, config.mutation_rate,
-                                      (np.arange(k) * P + 1) * PIXELS, (P - 1) * PIXELS)
-        np.put(pop, where, values)
-        return pop
-
-    def breed(pop: np.ndarray, order: np.ndarray, runs: np.ndarray, out: np.ndarray) -> None:
-        """Steps 3-5 for the given runs: elites, then children, written into `out`."""
-        rows = runs[:, None]
-        out[rows, np.arange(E)] = pop[rows, order[runs, :E]]  # the elites, unchanged
-        # step 4: each child takes every pixel from parent A or B, both among the best K,
-        # by a coin flip per pixel. Children come in pairs (the classic uniform crossover):
-        # the second takes from B the pixels the first took from A, and from A the others.
-        pairs = (C + 1) // 2
-        best = order[runs, :K]  # (R, K)
-        pa = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
-        pb = np.take_along_axis(best, rng.integers(0, K, (len(runs), pairs)), axis=1)
-        n = len(runs) * pairs * PIXELS // 8  # random bytes, 8 coin flips each
-        coins = rng.bit_generator.random_raw(-(-n // 8)).view(np.uint8)[:n]  # 8 bytes a word
-        flips = np.unpackbits(coins)  # a byte 0 or 1 a pixel ...
-        np.negative(flips, out=flips)  # ... now 0 or 255: all eight bits, a mask
-        masks = flips.view(np.uint64).reshape(len(runs), pairs, WORDS)
-        words, out_words = pop.view(np.uint64), out.view(np.uint64)  # 8 genes a word
-        for i, s in enumerate(runs):  # one run at a time: its arrays stay in the CPU cache
-            a = words[s].take(pa[i], axis=0)  # (pairs, 98) parent A's genes
-            b = words[s].take(pb[i], axis=0)  # (pairs, 98) parent B's
-            # select on the bits: x = (a ^ b) & mask is a ^ b where the mask is set and 0
-            # elsewhere. As b ^ (a ^ b) = a and b ^ 0 = b, child 1 = b ^ x has a's genes
-            # where the mask is set and b's elsewhere; child 2 = a ^ x the reverse: exact
-            # copies of the parents' genes, eight at a time
-            x = a ^ b
-            x &= masks[i]
-            np.bitwise_xor(b, x, out=out_words[s, E:E + pairs])
-            np.bitwise_xor(a[: C - pairs], x[: C - pairs], out=out_words[s, E + pairs:])
-        # step 5 for all of them: child pixels redrawn from the prior (a run's children
-        # start E images into its slot)
-        where, values = mutation_draws(rng, prior, config.mutation_rate,
-                                      (runs * P + E) * PIXELS, C * PIXELS)
-        np.put(out, where, values)
+    def next_generation(population: Any, order: np.ndarray, new: np.ndarray) -> Any:
+        """Steps 3-5 for the runs that go on, step 1 for the slots in `new`: the next
+        population of every slot, lined up run by run."""
+        going = np.flatnonzero(~new)  # (R,) slots whose run goes on
+        first_row = going[:, None] * size  # (R, 1) each one's first row in `population`
+        parts, rows = [], np.empty((len(new), size), dtype=np.int64)
+        if len(going):
+            # step 3: the best `elite` of each run stay, the best `parents` breed
+            parts.append(take(population, (first_row + order[going, :elite]).ravel()))
+            best = first_row + order[going, :parents]  # (R, parents), best first
+            # step 4: two random parents among the best for each child
+            kids = size - elite
+            mothers = np.take_along_axis(best, rng.integers(0, parents, (len(going), kids)), 1)
+            fathers = np.take_along_axis(best, rng.integers(0, parents, (len(going), kids)), 1)
+            children = encoding.crossover(take(population, mothers.ravel()),
+                                          take(population, fathers.ravel()), rng)
+            parts.append(encoding.mutate(children, rng))  # step 5
+            elites = np.arange(len(going) * elite).reshape(-1, elite)
+            rows[going] = np.hstack([elites, elites.size + np.arange(len(going) * kids)
+                                     .reshape(-1, kids)])
+        fresh = np.flatnonzero(new)  # step 1 for runs that start now
+        parts += [encoding.first(rng, size) for _ in fresh]
+        rows[fresh] = len(going) * size + np.arange(len(fresh) * size).reshape(-1, size)
+        return take(join(parts), rows.ravel())  # slot s holds rows s * size ...
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
@@ -302,49 +270,45 @@ def evolve(
     out_gen = np.zeros(count, dtype=np.int64)
     out_done = np.zeros(count, dtype=bool)  # which runs have finished
     slots = min(config.slots, count)
-    pop = np.zeros((slots, P, PIXELS), dtype=np.uint8)  # (S, P, 784): S runs side by side
-    nxt = np.zeros_like(pop)  # the next generation is written here, then the two swap
     run_of = np.arange(slots)  # which run each slot holds
     new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
-    gens = np.zeros(slots, dtype=np.int64)  # (S,) generations of each slot's run
-    order = np.zeros((slots, P), dtype=np.int64)
+    generations = np.zeros(slots, dtype=np.int64)  # of each slot's run
+    order = np.zeros((slots, size), dtype=np.int64)  # each slot's members, best first
+    population: Any = None
     started, finished = slots, 0
     try:
         while True:
-            # the next population of every slot: a new run's first one, or the children
-            if new.any():
-                nxt[new] = first_population(int(new.sum()))
-            if not new.all():
-                breed(pop, order, np.flatnonzero(~new), nxt)
-            pop, nxt = nxt, pop
-            conf, pen, cost = evaluate(pop)  # (S, P) each, one forward pass for all runs
-            gens = np.where(new, 0, gens + 1)
-            order = np.argsort(cost, axis=1, kind="stable")  # (S, P) step 3: best first
-            S = len(run_of)
-            best_p = conf[np.arange(S), order[:, 0]]
-            done = ((best_p >= config.target) & (gens >= config.min_generations)) | (
-                gens >= config.max_generations)
-            yield Generation(digit, int(gens[0]), float(best_p[0]), float(np.median(conf[0])),
-                             pop[0, order[0, 0]] * SCALE, finished, count)
+            population = next_generation(population, order, new)
+            confidence, penalty, costs = (a.reshape(-1, size) for a in judge(population))
+            generations = np.where(new, 0, generations + 1)
+            order = np.argsort(costs, axis=1, kind="stable")  # (slots, size) step 3
+            best_rows = np.arange(len(run_of)) * size + order[:, 0]  # each slot's best
+            best_p = confidence.ravel()[best_rows]
+            done = ((best_p >= config.target) & (generations >= config.min_generations)) | (
+                generations >= config.max_generations)
+            yield Generation(digit, int(generations[0]), float(best_p[0]),
+                             float(np.median(confidence[0])),
+                             encoding.decode(take(population, best_rows[:1]))[0], finished,
+                             count)
             new[:] = False
             if not done.any():
                 continue
-            for s in np.flatnonzero(done):
-                r, b = run_of[s], order[s, 0]
-                out_images[r], out_conf[r], out_pen[r] = pop[s, b] * SCALE, conf[s, b], pen[s, b]
-                out_gen[r], out_done[r] = gens[s], True
-            finished += int(done.sum())
-            refill = np.flatnonzero(done)[: count - started]  # these slots take the next runs
+            ended, runs = np.flatnonzero(done), run_of[done]  # step 6: record finished runs
+            out_images[runs] = encoding.decode(take(population, best_rows[ended]))
+            out_conf[runs], out_pen[runs] = best_p[ended], penalty.ravel()[best_rows[ended]]
+            out_gen[runs], out_done[runs] = generations[ended], True
+            finished += len(ended)
+            refill = ended[: count - started]  # these slots take the next runs
             run_of[refill] = np.arange(started, started + len(refill))
             started += len(refill)
             new[refill], done[refill] = True, False
             if done.any():  # no runs left to start: these slots close
                 if done.all():
                     break
-                keep = ~done
-                pop, order, gens = pop[keep], order[keep], gens[keep]
-                run_of, new = run_of[keep], new[keep]
-                nxt = np.zeros_like(pop)
+                kept = np.flatnonzero(~done)
+                population = take(population, (kept[:, None] * size + np.arange(size)).ravel())
+                order, generations, run_of, new = (order[kept], generations[kept],
+                                                   run_of[kept], new[kept])
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(

@@ -44,7 +44,8 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import BYTE_TO_PIXEL, load_mnist
-from fooldigits.lessons.evolve import BLOCK, GAConfig, UniformPrior, evolve, run_to_end, to_genes
+from fooldigits.lessons.encodings import to_genes
+from fooldigits.lessons.evolve import GAConfig, evolve, run_to_end
 from fooldigits.models.base import Classifier
 
 PRIOR_NAMES = ("none", "stats", "local")
@@ -88,7 +89,7 @@ class HistogramSampler:
         return np.asarray(self.table[rng.integers(0, 2**16, shape, dtype=np.uint16)])
 
 
-CHUNK = BLOCK  # images per block in the priors' penalties: the GA's blocks, in cache
+CHUNK = 400  # images per block in the priors' penalties: 1.25 MB of floats, in the cache
 _EVERY_PIXEL = np.full(784, 1 / 784, dtype=np.float32)  # x @ this: the mean of each row
 
 
@@ -258,11 +259,12 @@ class LocalPrior:
 
 
 def make_prior(name: str, digit: int, data_dir: Path | None = None, lags: int = 4,
-               bins: int = 16) -> UniformPrior | StatsPrior | LocalPrior:
-    """A prior by name: `none` (the plain GA's uniform noise), `stats` (the statistics of
-    all training digits, as the seed did) or `local` (per pixel, of `digit`)."""
+               bins: int = 16) -> StatsPrior | LocalPrior | None:
+    """A prior by name: `none` (None: the plain GA, the direct encoding's own genes and no
+    penalty), `stats` (the statistics of all training digits, as the seed did) or `local`
+    (per pixel, of `digit`)."""
     if name == "none":
-        return UniformPrior()
+        return None
     if name == "stats":
         return StatsPrior(real_digits(None, data_dir), lags, bins)
     if name == "local":
@@ -303,7 +305,7 @@ def compare_priors(net: Classifier, digit: int, count: int, rng: np.random.Gener
         prior = make_prior(name, digit, data_dir)
         config = GAConfig(target=target, min_generations=0 if name == "none" else
                           min_generations)
-        result = run_to_end(evolve(net, digit, count, config, rng, prior))
+        result = run_to_end(evolve(net, digit, count, config, rng, prior=prior))
         yield PriorRun(name, result.images.mean(axis=0), float(result.reached.mean()),
                        float(np.median(result.generations)), result.seconds,
                        naturalness(result.images, digit, data_dir))

@@ -1,0 +1,136 @@
+"""Genomes and how they become images: the encodings the genetic algorithm evolves.
+
+What this module teaches
+------------------------
+A genetic algorithm never touches an image directly: it breeds *genomes*, and an
+*encoding* says what a genome is and how it becomes an image. Nguyen, Yosinski & Clune
+(2015) tried two: the **direct encoding** (a gene per pixel, this module) and a CPPN
+(a small network that paints the image from pixel coordinates; a later chapter). The GA
+in `evolve.py` is written once, against this protocol:
+
+    encoding.name                       "direct"
+    encoding.first(rng, n)              n fresh genomes              (step 1)
+    encoding.decode(genomes)            their images, (n, 784) float32 in [0, 1]
+    encoding.crossover(a, b, rng)       one child per pair of rows   (step 4)
+    encoding.mutate(genomes, rng)       mutated copies               (step 5)
+
+A population of genomes is a dataclass whose every field is an array with one row per
+genome (leading axis n), so `evolve.take` and `evolve.join` can pick and stack rows of
+any encoding without knowing its fields.
+
+The direct encoding
+-------------------
+`Pixels.genes` (n, 784) holds a byte per pixel, 0..255, as in an 8-bit grey image (and
+as Nguyen et al.'s MNIST pixels were): the network sees gene / 255, and an 8-bit PNG of
+a fooling image holds exactly the pixels the network judged. Worked example, two
+parents and a coin per pixel:
+
+    a.genes = [200, 200, 200, 200]     coins = [True, False, False, True]
+    b.genes = [  0,   0,   0,   0]     child = [200,    0,    0,  200]   np.where
+
+Where genes come from (a *gene source*): by default `InkNoise`, noise on a black page --
+each pixel is background (0) with probability 0.81 and otherwise ink, a uniform grey
+1..255, because 81% of MNIST's pixels are exactly 0 (`stats.pixel_histogram`). The first
+genomes are drawn from it, and mutation redraws each gene from it with probability
+`rate`. A prior (`stats.py`) may be the source instead.
+
+Why not uniform noise, every grey alike, as Nguyen et al. drew theirs? Uniform noise is
+half ink, and the shipped network calls it an '8' (every one of 2,000 noise images);
+a '1' needs almost no ink, so a GA starting from uniform noise spent a median of 208
+generations getting rid of it (175 for a '7'). Starting on a black page, every digit
+takes a median of at most 29 (docs/evolve.md, "How fast").
+
+What it leaves out: indirect encodings (the CPPN) and crossover operators other than
+uniform (one-point, two-point), which assume that neighbouring genes belong together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from fooldigits.core.data import BYTE_TO_PIXEL
+
+PIXELS = 784
+
+
+@runtime_checkable
+@runtime_checkable
+class GeneSource(Protocol):
+    """Where new genes come from (a prior's first half): bytes for the given pixels."""
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        """uint8 genes 0..255, one for each pixel index in `pixels` (any shape)."""
+        ...
+
+
+@dataclass(frozen=True)
+class InkNoise:
+    """Noise on a black page: a pixel is ink (a uniform grey 1..255) with probability
+    `ink`, else background (0). 0.19 is MNIST's share of pixels that are not 0."""
+
+    ink: float = 0.19
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        shape = np.shape(pixels)
+        grey = rng.integers(1, 256, shape, dtype=np.uint8)
+        return np.where(rng.random(shape) < self.ink, grey, np.uint8(0))
+
+
+@dataclass
+class Pixels:
+    """A population of direct-encoding genomes: a byte per pixel, a genome per row."""
+
+    genes: np.ndarray  # (n, 784) uint8
+
+
+def to_genes(values: np.ndarray) -> np.ndarray:
+    """Pixel values in [0, 1] (any shape) as genes: the nearest of the bytes 0..255."""
+    return np.rint(np.asarray(values, dtype=np.float32) * 255).astype(np.uint8)
+
+
+@dataclass
+class Direct:
+    """The direct encoding: a gene per pixel.
+
+    `rate`: the chance that mutation redraws a gene; `source`: where the first genes and
+    the redrawn ones come from (`InkNoise()` unless given, e.g. a prior); `start`: if
+    given, an image (784,) in [0, 1] every run begins from -- its first genome is the
+    image itself, the others mutated copies of it.
+    """
+
+    rate: float = 0.005
+    source: GeneSource = field(default_factory=InkNoise)
+    start: np.ndarray | None = None
+    name: str = "direct"
+
+    def first(self, rng: np.random.Generator, n: int) -> Pixels:
+        """Step 1: n fresh genomes from the source, or copies of `start` (the first
+        unchanged, the others mutated)."""
+        if self.start is not None:
+            copies = Pixels(np.tile(to_genes(self.start), (n, 1)))  # (n, 784)
+            copies.genes[1:] = self.mutate(Pixels(copies.genes[1:]), rng).genes
+            return copies
+        return Pixels(self.source.genes(rng, np.broadcast_to(np.arange(PIXELS), (n, PIXELS))))
+
+    def decode(self, genomes: Pixels) -> np.ndarray:
+        """The images the network sees: gene / 255, (n, 784) float32 in [0, 1]."""
+        return genomes.genes * BYTE_TO_PIXEL
+
+    def crossover(self, a: Pixels, b: Pixels, rng: np.random.Generator) -> Pixels:
+        """Step 4, uniform crossover: the child takes each gene from parent a or b by a
+        coin flip."""
+        coins = rng.integers(0, 2, a.genes.shape, dtype=bool)  # (n, 784)
+        return Pixels(np.where(coins, a.genes, b.genes))
+
+    def mutate(self, genomes: Pixels, rng: np.random.Generator) -> Pixels:
+        """Step 5: each gene is redrawn from the source with probability `rate`. Rather
+        than a coin for each of the n * 784 genes, draw how many change (binomial), then
+        which (a gene drawn twice is simply redrawn twice)."""
+        genes = genomes.genes.copy()  # (n, 784)
+        flat = genes.reshape(-1)
+        where = rng.integers(0, flat.size, rng.binomial(flat.size, self.rate))
+        flat[where] = self.source.genes(rng, where % PIXELS)
+        return Pixels(genes)
