@@ -59,9 +59,10 @@ def test_stats_prior_makes_images_more_natural(small_net: Network,
     real = small_train[0]
     config = GAConfig(target=0.99, max_generations=300, min_generations=30)
     plain = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0),
-                              UniformPrior()))
+                              prior=UniformPrior()))
     prior = StatsPrior(real)
-    shaped = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0), prior))
+    shaped = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0),
+                               prior=prior))
     ref = reference(real)
     assert stats_distance(shaped.images, ref).mean() < 0.5 * stats_distance(plain.images,
                                                                              ref).mean()
@@ -78,7 +79,7 @@ def test_local_prior_draws_from_the_class_and_its_mean_looks_like_it(
     assert np.corrcoef(drawn.mean(axis=0), twos.mean(axis=0))[0, 1] > 0.9
     result = run_to_end(evolve(small_net, 2, 10, GAConfig(target=0.99, max_generations=300,
                                                           min_generations=20),
-                               np.random.default_rng(0), prior))
+                               np.random.default_rng(0), prior=prior))
     # ten images of a small net: 0.79-0.81 across seeds; the plain GA's are about 0.2
     assert naturalness(result.images, 2)["correlation"] > 0.75
     assert prior.penalty(twos[:5]).mean() < prior.penalty(np.random.default_rng(0).random(
@@ -116,11 +117,19 @@ def test_local_penalty_is_its_formula_written_out_in_two_dimensions(
     np.testing.assert_allclose(prior.penalty(images), want, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["none", "stats", "local"])
+def test_no_prior_is_none_and_an_unknown_one_is_refused() -> None:
+    """"none" is the plain GA: no penalty, the direct encoding's own genes."""
+    assert make_prior("none", 2) is None
+    with pytest.raises(FoolDigitsError, match="prior must be one of"):
+        make_prior("gauss", 2)
+
+
+@pytest.mark.parametrize("name", ["stats", "local"])
 def test_each_prior_draws_genes_as_its_values_rounded_to_bytes(name: str) -> None:
     """The GA draws bytes (`genes`); they must follow the prior's own `draw`: the same
     mean grey, the same share of black, and for the local prior the same mean digit."""
     prior = make_prior(name, 2)
+    assert prior is not None
     pixels = np.broadcast_to(np.arange(784), (400, 784))
     genes = prior.genes(np.random.default_rng(0), pixels)
     values = prior.draw(np.random.default_rng(1), pixels)

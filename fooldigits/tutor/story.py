@@ -281,7 +281,7 @@ MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "st
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
            "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
-           "answers", "base", "layout", "navigation", "conv", "generative")
+           "answers", "base", "layout", "navigation", "conv", "generative", "encodings")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
