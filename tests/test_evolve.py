@@ -65,6 +65,17 @@ def test_mutation_redraws_genes_from_the_source_at_the_rate() -> None:
     assert np.all(np.bincount(rows, minlength=300) < 80)  # spread over the rows
 
 
+def test_coin_flips_are_fair_and_independent() -> None:
+    from fooldigits.lessons.encodings import coin_flips
+
+    coins = coin_flips(np.random.default_rng(0), (500, 784))
+    assert coins.dtype == bool and coins.shape == (500, 784)
+    assert abs(coins.mean() - 0.5) < 0.005  # 392,000 coins: sd 0.0008
+    # neighbours (bits of one byte, and of the next) agree half the time
+    assert abs(np.mean(coins[:, 1:] == coins[:, :-1]) - 0.5) < 0.005
+    assert abs(np.mean(coins[:, 8:] == coins[:, :-8]) - 0.5) < 0.005
+
+
 def test_ink_noise_is_a_black_page_with_a_fifth_of_it_inked() -> None:
     genes = InkNoise().genes(np.random.default_rng(0), np.zeros((500, 784), dtype=np.int64))
     assert genes.dtype == np.uint8

@@ -77,7 +77,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
 @row("fooling")
 def ga_rows(ctx: Context) -> Iterator[Result]:
     from fooldigits.lessons import stats
-    from fooldigits.lessons.encodings import Direct, Pixels
+    from fooldigits.lessons.encodings import Direct, Pixels, coin_flips
     from fooldigits.lessons.evolve import FoolResult, GAConfig, Prior, evolve, run_to_end
 
     net = load_model()
@@ -104,8 +104,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
         """The direct encoding crossing over with the plain `np.where`."""
 
         def crossover(self, a: Pixels, b: Pixels, rng: np.random.Generator) -> Pixels:
-            coins = rng.integers(0, 2, a.genes.shape, dtype=bool)
-            return Pixels(np.where(coins, a.genes, b.genes))
+            return Pixels(np.where(coin_flips(rng, a.genes.shape), a.genes, b.genes))
 
     def plain_where() -> None:
         run_to_end(evolve(net, 2, count, config, np.random.default_rng(0),
