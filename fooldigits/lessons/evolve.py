@@ -29,9 +29,9 @@ finally a `FoolResult` with ten images the network calls '2' at >= 99.99%; wrap 
 `run_to_end` to keep only the result.
 
 Many runs, one forward pass: `config.slots` independent runs live side by side in one
-population, lined up run by run (slot s holds rows s * population ... ), so a generation
-of all of them is one `model.probabilities` call; when a run finishes, its slot takes
-the next run's first population. `take(genomes, rows)` and `join(parts)` pick and stack
+population (`members[s]` lists the rows of slot s's run), so a generation of all of them
+is one `model.probabilities` call; when a run finishes, its slot takes the next run's
+first population. `take(genomes, rows)` and `join(parts)` pick and stack
 rows of any encoding's genomes.
 
 A *prior* (`stats.py`) has two halves: where genes come from (`genes`, which the direct
@@ -239,16 +239,17 @@ def evolve(
         penalty = prior.penalty(images) if prior is not None and weight else np.zeros(len(p))
         return p, penalty, cost(p, penalty, weight)
 
-    def next_generation(population: Any, order: np.ndarray, new: np.ndarray) -> Any:
-        """Steps 3-5 for the runs that go on, step 1 for the slots in `new`: the next
-        population of every slot, lined up run by run."""
+    def next_generation(population: Any, ranked: np.ndarray, new: np.ndarray
+                        ) -> tuple[Any, np.ndarray]:
+        """Steps 3-5 for the runs that go on (`ranked[s]`: the rows of slot s's members,
+        best first), step 1 for the slots in `new`. Returns the next population and the
+        rows of each slot's members in it, (slots, size)."""
         going = np.flatnonzero(~new)  # (R,) slots whose run goes on
-        first_row = going[:, None] * size  # (R, 1) each one's first row in `population`
-        parts, rows = [], np.empty((len(new), size), dtype=np.int64)
+        parts, members = [], np.empty((len(new), size), dtype=np.int64)
         if len(going):
             # step 3: the best `elite` of each run stay, the best `parents` breed
-            parts.append(take(population, (first_row + order[going, :elite]).ravel()))
-            best = first_row + order[going, :parents]  # (R, parents), best first
+            parts.append(take(population, ranked[going, :elite].ravel()))
+            best = ranked[going, :parents]  # (R, parents)
             # step 4: two random parents among the best for each child
             kids = size - elite
             mothers = np.take_along_axis(best, rng.integers(0, parents, (len(going), kids)), 1)
@@ -256,13 +257,14 @@ def evolve(
             children = encoding.crossover(take(population, mothers.ravel()),
                                           take(population, fathers.ravel()), rng)
             parts.append(encoding.mutate(children, rng))  # step 5
+            # slot going[i]: elites i * elite ..., then its children after all the elites
             elites = np.arange(len(going) * elite).reshape(-1, elite)
-            rows[going] = np.hstack([elites, elites.size + np.arange(len(going) * kids)
-                                     .reshape(-1, kids)])
+            members[going] = np.hstack([elites, elites.size + np.arange(len(going) * kids)
+                                        .reshape(-1, kids)])
         fresh = np.flatnonzero(new)  # step 1 for runs that start now
         parts += [encoding.first(rng, size) for _ in fresh]
-        rows[fresh] = len(going) * size + np.arange(len(fresh) * size).reshape(-1, size)
-        return take(join(parts), rows.ravel())  # slot s holds rows s * size ...
+        members[fresh] = len(going) * size + np.arange(len(fresh) * size).reshape(-1, size)
+        return join(parts), members
 
     clock = time.perf_counter()
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
@@ -273,29 +275,29 @@ def evolve(
     run_of = np.arange(slots)  # which run each slot holds
     new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
     generations = np.zeros(slots, dtype=np.int64)  # of each slot's run
-    order = np.zeros((slots, size), dtype=np.int64)  # each slot's members, best first
+    ranked = np.zeros((slots, size), dtype=np.int64)  # rows of each slot's members, best first
     population: Any = None
     started, finished = slots, 0
     try:
         while True:
-            population = next_generation(population, order, new)
-            confidence, penalty, costs = (a.reshape(-1, size) for a in judge(population))
+            population, members = next_generation(population, ranked, new)
+            confidence, penalty, costs = judge(population)  # (n,) each, one forward pass
             generations = np.where(new, 0, generations + 1)
-            order = np.argsort(costs, axis=1, kind="stable")  # (slots, size) step 3
-            best_rows = np.arange(len(run_of)) * size + order[:, 0]  # each slot's best
-            best_p = confidence.ravel()[best_rows]
-            done = ((best_p >= config.target) & (generations >= config.min_generations)) | (
+            order = np.argsort(costs[members], axis=1, kind="stable")  # step 3: best first
+            ranked = np.take_along_axis(members, order, axis=1)  # (slots, size)
+            best = ranked[:, 0]  # each slot's best row
+            done = ((confidence[best] >= config.target)
+                    & (generations >= config.min_generations)) | (
                 generations >= config.max_generations)
-            yield Generation(digit, int(generations[0]), float(best_p[0]),
-                             float(np.median(confidence[0])),
-                             encoding.decode(take(population, best_rows[:1]))[0], finished,
-                             count)
+            yield Generation(digit, int(generations[0]), float(confidence[best[0]]),
+                             float(np.median(confidence[members[0]])),
+                             encoding.decode(take(population, best[:1]))[0], finished, count)
             new[:] = False
             if not done.any():
                 continue
             ended, runs = np.flatnonzero(done), run_of[done]  # step 6: record finished runs
-            out_images[runs] = encoding.decode(take(population, best_rows[ended]))
-            out_conf[runs], out_pen[runs] = best_p[ended], penalty.ravel()[best_rows[ended]]
+            out_images[runs] = encoding.decode(take(population, best[ended]))
+            out_conf[runs], out_pen[runs] = confidence[best[ended]], penalty[best[ended]]
             out_gen[runs], out_done[runs] = generations[ended], True
             finished += len(ended)
             refill = ended[: count - started]  # these slots take the next runs
@@ -306,9 +308,8 @@ def evolve(
                 if done.all():
                     break
                 kept = np.flatnonzero(~done)
-                population = take(population, (kept[:, None] * size + np.arange(size)).ravel())
-                order, generations, run_of, new = (order[kept], generations[kept],
-                                                   run_of[kept], new[kept])
+                ranked, generations, run_of, new = (ranked[kept], generations[kept],
+                                                    run_of[kept], new[kept])
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(
