@@ -25,7 +25,7 @@ def help_rows(ctx: Context) -> Iterator[Result]:
     bare = references.bare_typer_app(commands, groups)
     timed = ctx.compare_commands([PYTHON, "-m", "fooldigits", "--help"],
                                  [PYTHON, "-c", bare, "--help"], 3 if ctx.quick else 9)
-    yield timed.row(f"`fooldigits --help` / bare typer app ({commands} commands)", goal=1.3)
+    yield timed.row(f"`fooldigits --help` / bare typer app ({commands} commands)", goal=1.5)
 
 
 @row("data")
@@ -57,7 +57,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
     # machine: the median of eleven pairs, not three (docs/speed.md, "Training")
     timed = ctx.compare_commands(command, bare, 3 if ctx.quick else 11)
     yield timed.row(f"`fooldigits train`, {epochs} epoch(s) / bare SGD loop counting "
-                    "validation and test each epoch, both whole processes", goal=1.0)
+                    "validation and test each epoch, both whole processes", goal=1.2)
     # the shipped recipe's peak memory, from a small wrapper process that reports its
     # child's peak alone (a child forked from this large process would count this
     # process's pages in its own peak)
