@@ -117,7 +117,7 @@ def test_bad_retraining_inputs(small_net: Network, small_data: Dataset,
     for config, words in ((RetrainConfig(rounds=0), "rounds must be"),
                           (RetrainConfig(per_digit=0), "per_digit must be"),
                           (RetrainConfig(seeds=0), "seeds must be"),
-                          (RetrainConfig(max_generations=0), "--max-generations")):
+                          (RetrainConfig(max_generations=0), "max_generations and slots must be")):
         with pytest.raises(FoolDigitsError, match=words):
             next(retrain(small_net, small_data, config, rng))
     with pytest.raises(FoolDigitsError, match=r"10 \(one per digit\).*has 11"):

@@ -25,6 +25,7 @@ from fooldigits.cli import (
     SeedOpt,
     between,
     check_reachable,
+    checked,
     command,
     digit,
     flag,
@@ -160,7 +161,7 @@ def fool(
         min_generations = 0 if prior == "none" else min(50, max_generations)
     config = GAConfig(population, elite, parents, mutation_rate, target, max_generations,
                       slots, prior_weight, min_generations)
-    config.check()
+    checked(config)  # its errors name parameters; said here as this command's flags
     finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
     positive(bins, "--bins", MAX_BINS)
     if out is not None:

@@ -10,7 +10,7 @@ their experiment on this project's networks, and judges each round honestly:
 
 0. Round 0 is the model we have (10 classes). Each *search* tries to make images it
    reads as a digit at `target` (0.9999) confidence:
-       ga-noise   the chapter's GA, from uniform noise (`evolve.evolve`)
+       ga-noise   the chapter's GA, from uniform noise (`evolve.UniformPrior`)
        ga-blank   the same GA, started from a black canvas (`evolve.evolve(start=)`)
        dream      gradient ascent on the pixels from noise (`dream.dream`, lr 100)
        pgd        PGD-40 at epsilon 0.1 on real test digits (`adversarial.pgd`): here
@@ -56,7 +56,7 @@ from fooldigits.core.files import atomic_write
 from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation, Step
 from fooldigits.lessons import adversarial
 from fooldigits.lessons.dream import DreamConfig, dream
-from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.lessons.evolve import FoolResult, GAConfig, UniformPrior, evolve
 from fooldigits.lessons.training import SHIPPED_RECIPE, sgd
 from fooldigits.models.base import Classifier, Trainable, require_classes, trainable
 
@@ -140,7 +140,10 @@ def _ga(model: Classifier, config: RetrainConfig, rng: np.random.Generator,
                   slots=config.per_digit)
     runs = []
     for digit in range(DIGITS):
-        for event in evolve(model, digit, config.per_digit, ga, rng, start=start):
+        # uniform noise, every grey alike, as this experiment was designed and measured
+        # (the fool chapter's GA now starts from noise on a black page)
+        for event in evolve(model, digit, config.per_digit, ga, rng, prior=UniformPrior(),
+                            start=start):
             if isinstance(event, FoolResult):
                 runs.append(event)
             else:
