@@ -80,6 +80,22 @@ class InkNoise:
         return np.asarray(grey * inked)  # True, False count as 1, 0
 
 
+class UniformPrior:
+    """Every grey alike, as Nguyen et al. drew their genes: uniform bytes, and as a
+    prior no penalty (`evolve(..., prior=UniformPrior())`: the GA before the black page)."""
+
+    name = "uniform"
+
+    def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        return rng.random(np.shape(pixels), dtype=np.float32)
+
+    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+        return rng.integers(0, 256, np.shape(pixels), dtype=np.uint8)
+
+    def penalty(self, images: np.ndarray) -> np.ndarray:
+        return np.zeros(len(images))
+
+
 @dataclass
 class Pixels:
     """A population of direct-encoding genomes: a byte per pixel, a genome per row."""

@@ -58,7 +58,7 @@ import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.core.pieces import Generation
-from fooldigits.lessons.encodings import Direct, GeneSource, to_genes
+from fooldigits.lessons.encodings import Direct, GeneSource, UniformPrior, to_genes
 from fooldigits.models.base import Classifier
 
 __all__ = ["Encoding", "FoolResult", "GAConfig", "Penalty", "Prior", "UniformPrior", "evolve",
@@ -106,22 +106,6 @@ class Penalty(Protocol):
 
 class Prior(GeneSource, Penalty, Protocol):
     """Both halves: where genes come from, and how unnatural an image is."""
-
-
-class UniformPrior:
-    """Every grey alike: uniform genes, no penalty (what the first population of the
-    plain GA is drawn from)."""
-
-    name = "none"
-
-    def draw(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        return rng.random(np.shape(pixels), dtype=np.float32)
-
-    def genes(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
-        return rng.integers(0, 256, np.shape(pixels), dtype=np.uint8)
-
-    def penalty(self, images: np.ndarray) -> np.ndarray:
-        return np.zeros(len(images))
 
 
 @dataclass(frozen=True)
