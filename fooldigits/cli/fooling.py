@@ -119,7 +119,7 @@ def fool(
         help="Chance that a child's pixel is redrawn.")] = 0.005,
     slots: Annotated[int, typer.Option(help="Runs evolved side by side in one array.")] = 20,
     prior: Annotated[FoolPrior, typer.Option(
-        help="none (uniform noise), stats (training histogram + neighbour statistics), "
+        help="none (noise on a black page), stats (training histogram + neighbour statistics), "
         "local (location-aware statistics of the digit).")] = FoolPrior.none,
     prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")] = 1.0,
     min_generations: Annotated[int | None, typer.Option(
