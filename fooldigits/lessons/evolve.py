@@ -52,7 +52,7 @@ import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -61,6 +61,9 @@ from fooldigits.core.pieces import Generation
 from fooldigits.lessons.encodings import Direct, GeneSource, UniformPrior, to_genes
 from fooldigits.models.base import Classifier
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 __all__ = ["Encoding", "FoolResult", "GAConfig", "Penalty", "Prior", "UniformPrior", "evolve",
            "join", "run_to_end", "take", "to_genes", "transfer_matrix"]
 
@@ -68,6 +71,7 @@ PIXELS = 784
 MAX_COUNT = 100_000  # fooling images in one call
 MAX_POPULATION = 10_000
 G = TypeVar("G")  # a population of genomes: a dataclass of arrays with leading axis n
+D = TypeVar("D", bound="DataclassInstance")  # the same, for take and join
 
 
 class Encoding(Protocol[G]):
@@ -81,17 +85,17 @@ class Encoding(Protocol[G]):
     def mutate(self, genomes: G, rng: np.random.Generator) -> G: ...
 
 
-def take(genomes: G, rows: np.ndarray) -> G:
+def take(genomes: D, rows: np.ndarray | slice) -> D:
     """The genomes at `rows` (every field indexed the same way)."""
-    return dataclasses.replace(genomes, **{f.name: getattr(genomes, f.name)[rows]  # type: ignore[type-var]
-                                          for f in dataclasses.fields(genomes)})  # type: ignore[arg-type]
+    return dataclasses.replace(genomes, **{f.name: getattr(genomes, f.name)[rows]
+                                          for f in dataclasses.fields(genomes)})
 
 
-def join(parts: Sequence[G]) -> G:
+def join(parts: Sequence[D]) -> D:
     """The genomes of all `parts`, one after another (every field concatenated)."""
-    return dataclasses.replace(parts[0], **{  # type: ignore[type-var]
+    return dataclasses.replace(parts[0], **{
         f.name: np.concatenate([getattr(p, f.name) for p in parts])
-        for f in dataclasses.fields(parts[0])})  # type: ignore[arg-type]
+        for f in dataclasses.fields(parts[0])})
 
 
 class Penalty(Protocol):
