@@ -154,6 +154,13 @@ def test_fool_all_and_prior() -> None:
     assert code == 0 and json.loads(out)["naturalness"]["correlation"] > 0.5
 
 
+def test_fool_with_cppn_genomes_paints_patterns() -> None:
+    code, out, _ = run("fool", "--digit", "0", "--count", "2", "--encoding", "cppn", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["encoding"] == "cppn" and report["reached"] == 2
+    assert report["neighbour_correlation"] > 0.8  # patterns; the direct GA's are near 0.3
+
+
 def test_ceiling_and_transfer_json(tmp_path: Path) -> None:
     code, out, _ = run("ceiling", "--json")
     assert code == 0 and all(json.loads(out)["above_99_99"])

@@ -50,6 +50,11 @@ class FoolPrior(StrEnum):
     local = "local"
 
 
+class FoolEncoding(StrEnum):
+    direct = "direct"
+    cppn = "cppn"
+
+
 def digits_of(value: int | None) -> list[int]:
     digit(value)
     return list(range(10)) if value is None else [value]
@@ -122,6 +127,10 @@ def fool(
         help="none (noise on a black page), stats (training histogram + neighbour statistics), "
         "local (location-aware statistics of the digit).")] = FoolPrior.none,
     prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")] = 1.0,
+    encoding: Annotated[FoolEncoding, typer.Option(
+        help="direct (a gene per pixel) or cppn (a small network paints the image from the "
+        "pixel coordinates; --mutation-rate is the direct encoding's).")
+    ] = FoolEncoding.direct,
     min_generations: Annotated[int | None, typer.Option(
         help="Evolve at least this long, so a prior can shape the images; default 0 "
         "without a prior, 50 with one.", show_default=False)] = None,
@@ -172,7 +181,7 @@ def fool(
     net = load(model)
     check_reachable(net, digits, target, "--target")
     run(fool_network(net, digits, count, config, rng(seed), prior.value, data_dir, lags, bins,
-                     mean, out), view)
+                     mean, out, encoding=encoding.value), view)
 
 
 @command()

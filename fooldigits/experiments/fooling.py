@@ -108,12 +108,32 @@ class FoolReport:
         return self.results[0] if len(self.results) == 1 else {"results": self.results}
 
 
-def _row(r: FoolResult, prior: str, natural: dict[str, float] | None) -> dict[str, Any]:
+def _row(r: FoolResult, prior: str, natural: dict[str, float] | None,
+         encoding: str = "direct") -> dict[str, Any]:
+    from fooldigits.lessons.cppn import neighbour_correlation
+
     return {"digit": r.digit, "count": len(r.images), "target": r.target,
             "confidences": [float(c) for c in r.confidences],
             "generations": [int(g) for g in r.generations], "reached": int(r.reached.sum()),
-            "seconds": round(r.seconds, 3), "prior": prior,
+            "seconds": round(r.seconds, 3), "prior": prior, "encoding": encoding,
+            "neighbour_correlation": round(float(np.mean(neighbour_correlation(r.images))), 4)
+            if len(r.images) else None,
             **({"naturalness": natural} if natural is not None else {})}
+
+
+ENCODINGS = ("direct", "cppn")
+
+
+def make_encoding(name: str) -> Any:
+    """The encoding called `name` for `evolve`: None for the direct one (evolve's default,
+    which draws its genes from the prior), a `cppn.CPPN` for "cppn"."""
+    if name == "direct":
+        return None
+    if name == "cppn":
+        from fooldigits.lessons.cppn import CPPN
+
+        return CPPN()
+    raise FoolDigitsError(f"encoding must be one of {', '.join(ENCODINGS)}, got {name!r}")
 
 
 def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
@@ -133,13 +153,15 @@ def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
          rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
          lags: int = 4, bins: int = 16, mean: bool = False, out: Path | None = None,
          samples: int = 20, table: bool = True, title: str = "images the network is sure about",
-         natural: bool = True) -> Experiment[FoolReport]:
-    """Evolve `count` fooling images per digit; show samples, runs, means, naturalness."""
+         natural: bool = True, encoding: str = "direct") -> Experiment[FoolReport]:
+    """Evolve `count` fooling images per digit; show samples, runs, means, naturalness.
+    `encoding`: "direct" (a gene per pixel) or "cppn" (`cppn.py`)."""
     from fooldigits.lessons import stats
 
+    make_encoding(encoding)  # refuse a bad name before any work
     runs: list[FoolResult] = []
     for d in digits:
-        events = evolve(net, d, count, config, rng,
+        events = evolve(net, d, count, config, rng, make_encoding(encoding),
                         prior=stats.make_prior(prior, d, data_dir, lags, bins))
         try:
             for event in events:
@@ -168,6 +190,12 @@ def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
                     [(f"'{r.digit}'", len(r.images), f"{int(r.reached.sum())}/{len(r.images)}",
                       int(np.median(r.generations)), int(r.generations.max()),
                       f"{r.seconds:.2f} s") for r in runs])
+    if encoding != "direct" and table:
+        from fooldigits.lessons.cppn import neighbour_correlation
+
+        corr = float(np.mean(neighbour_correlation(images)))
+        yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its right and lower neighbours: about 0 for noise, near "
+                  "1 for smooth patterns)", "note")
     if mean:
         from fooldigits.core.data import load_mnist
 
@@ -182,7 +210,8 @@ def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
                     ["digit", "statistics distance", "mean-image correlation"],
                     [(f"'{r.digit}'", n["distance"], n["correlation"])
                      for r, n in zip(runs, scores, strict=True) if n is not None])
-    return FoolReport([_row(r, prior, n) for r, n in zip(runs, scores, strict=True)], runs)
+    return FoolReport([_row(r, prior, n, encoding) for r, n in zip(runs, scores, strict=True)],
+                      runs)
 
 
 def _interrupted(stop: KeyboardInterrupt, events: Any, runs: list[FoolResult],
