@@ -211,7 +211,7 @@ def test_the_same_seed_gives_the_same_genomes_and_images() -> None:
 
 
 def test_extreme_weights_still_give_finite_images_in_range() -> None:
-    g = blank(4, hidden=20)
+    g = blank(4, hidden=cppn.HIDDEN)
     N = g.fn.shape[1]
     i, j = np.indices((N, N))
     g.enabled[:] = (i < j) & (j >= INPUTS)  # every forward connection ...

@@ -194,8 +194,9 @@ def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
         from fooldigits.lessons.cppn import neighbour_correlation
 
         corr = float(np.mean(neighbour_correlation(images)))
-        yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its right and lower neighbours: about 0 for noise, near "
-                  "1 for smooth patterns)", "note")
+        yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its "
+                  "right and lower neighbours: about 0 for noise, near 1 for smooth patterns)",
+                  "note")
     if mean:
         from fooldigits.core.data import load_mnist
 

@@ -24,12 +24,12 @@ of them as well: regular patterns, not noise, scored 99.99%.
 Worked example: a genome with no hidden node paints sigmoid(w_x x + w_y y + w_d d + w_b),
 a ramp or a soft disc. Split the connection x -> output with a sine node (weights 3 in,
 4 out) and the image is sigmoid(4 sin(3x) + ...): vertical stripes. For a population of
-n = 80 genomes of at most N = 25 nodes (4 inputs, up to 20 hidden, the output):
+n = 80 genomes of at most N = 17 nodes (4 inputs, up to 12 hidden, the output):
 
-    w        (80, 25, 25) float32   w[g, i, j]: weight of the connection i -> j
-    enabled  (80, 25, 25) bool      does that connection exist?
-    fn       (80, 25)     int8      each node's function, an index into FUNCTIONS
-    active   (80, 25)     bool      does the node exist?
+    w        (80, 17, 17) float32   w[g, i, j]: weight of the connection i -> j
+    enabled  (80, 17, 17) bool      does that connection exist?
+    fn       (80, 17)     int8      each node's function, an index into FUNCTIONS
+    active   (80, 17)     bool      does the node exist?
     decode(genomes)  ->  (80, 784) float32 in [0, 1]
 
 A connection only ever goes from a lower node index to a higher one, so the network is
@@ -77,7 +77,7 @@ from fooldigits import FoolDigitsError
 SIDE = 28
 PIXELS = SIDE * SIDE
 INPUTS = 4  # nodes 0..3: x, y, d, bias
-HIDDEN = 20  # most hidden nodes a genome may grow
+HIDDEN = 12  # most hidden nodes a genome may grow (fooling images needed at most ~10)
 W_MAX = 8.0  # every weight stays in [-W_MAX, W_MAX]
 CLIP = 8.0  # identity and absolute value stop at +-CLIP, so a chain of them cannot overflow
 BLOCK = 200  # genomes decoded together: their node values stay in the CPU cache
@@ -192,15 +192,14 @@ def _paint(g: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray, fn: np.nd
     fn = fn.astype(np.int64)
     fn[:, -1] = SIGMOID  # the output squashes into [0, 1], whatever its entry says
     # 1. each node's depth: 1 + the depth of the deepest node feeding it (inputs: 0).
-    # Repeat "depth[j] >= depth[i] + 1 along every connection" until nothing changes:
-    # as connections only go forward, that ends within N rounds (usually 2 or 3)
+    # Raise "depth[j] >= depth[i] + 1" along every connection until it holds everywhere:
+    # as connections only go forward, that ends within N rounds (usually 2 or 3). The
+    # output comes last of all, whatever its depth, so its rows end the array
     depth = np.zeros((b, N), dtype=np.int64)
     depth[:, INPUTS:] = 1
-    while True:
-        before = depth.copy()
-        np.maximum.at(depth, (g, j), depth[g, i] + 1)
-        if np.array_equal(depth, before):
-            break
+    while len(short := np.flatnonzero(depth[g, i] >= depth[g, j])):
+        np.maximum.at(depth, (g[short], j[short]), depth[g[short], i[short]] + 1)
+    depth[:, -1] = N + 1
     # 2. the hidden and output nodes as rows of one array v (rows, 784), ordered by depth,
     # then function: each (depth, function) is a contiguous block of rows
     gg, jj = np.nonzero(active[:, INPUTS:])
@@ -228,7 +227,7 @@ def _paint(g: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray, fn: np.nd
     order = np.lexsort((dst, rank, level))
     src, dst, w, level = src[order], dst[order], w[order], level[order]
     cut = np.flatnonzero(np.diff(level * N + rank[order], prepend=-1, append=-1))
-    level_cut = np.searchsorted(level[cut[:-1]], np.arange(N + 2))  # depth d: cuts from [d]
+    level_cut = np.searchsorted(level[cut[:-1]], np.arange(N + 3))  # depth d: cuts from [d]
     group = np.flatnonzero(np.diff(key, prepend=-1, append=-1))  # (depth, fn) blocks
     done = 0
     for start, stop in itertools.pairwise(group):
@@ -241,7 +240,7 @@ def _paint(g: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray, fn: np.nd
                 v[dst[e]] += terms
             done = now
         FUNCTIONS[key[start] % len(FUNCTIONS)].apply(v[start:stop])  # 5b. v = f(z)
-    images: np.ndarray = v[row[:, -1]]  # 6. (b, 784): each genome's output node, in order
+    images: np.ndarray = v[-b:]  # 6. (b, 784): every genome's output node, the last rows
     return images
 
 
