@@ -137,6 +137,38 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
 
 
 @row("fooling")
+def cppn_rows(ctx: Context) -> Iterator[Result]:
+    """The GA over CPPN genomes (`cppn.py`) against the forward passes alone on as many
+    images: above 1.0 is decoding (a small network at every pixel), NEAT's mutations and
+    the GA's own work."""
+    from fooldigits.lessons.cppn import CPPN, neighbour_correlation
+    from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve, run_to_end
+
+    net = load_model()
+    assert isinstance(net, Network)  # the bench measures the shipped dense network
+    count = 40 if ctx.quick else 200
+    config = GAConfig()
+    results: list[FoolResult] = []
+
+    def painted() -> None:
+        results.append(run_to_end(evolve(net, 2, count, config, np.random.default_rng(0),
+                                         CPPN())))
+
+    def floor() -> None:
+        images = int(((results[-1].generations + 1) * config.population).sum())
+        references.forward_floor(net.w, net.b, images, config.slots * config.population,
+                                 np.random.default_rng(0))
+
+    timed = ctx.compare(painted, floor, ctx.repeat)
+    yield timed.row(f"CPPN GA, {count} fooling 2s / forward-pass floor", goal=2.0)
+    reached = sum(int(r.reached.sum()) for r in results)
+    corr = float(np.mean(neighbour_correlation(results[-1].images)))
+    yield Check("  every CPPN run reaches 0.9999; neighbour correlation of the images",
+                f"{reached}/{count * len(results)}; {corr:.2f}", "all; >= 0.8",
+                reached == count * len(results) and corr >= 0.8)
+
+
+@row("fooling")
 def every_digit_rows(ctx: Context) -> Iterator[Result]:
     from fooldigits.lessons import stats
     from fooldigits.lessons.dream import DreamConfig, dream
