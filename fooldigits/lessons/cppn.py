@@ -77,10 +77,10 @@ from fooldigits import FoolDigitsError
 SIDE = 28
 PIXELS = SIDE * SIDE
 INPUTS = 4  # nodes 0..3: x, y, d, bias
-HIDDEN = 12  # most hidden nodes a genome may grow (fooling images needed at most ~10)
+HIDDEN = 12  # most hidden nodes a genome may grow (with 20 allowed, fooling ones had 1-7)
 W_MAX = 8.0  # every weight stays in [-W_MAX, W_MAX]
 CLIP = 8.0  # identity and absolute value stop at +-CLIP, so a chain of them cannot overflow
-BLOCK = 200  # genomes decoded together: their node values stay in the CPU cache
+BLOCK = 400  # genomes decoded together: their node values stay in the CPU cache
 
 
 def _coordinates() -> np.ndarray:
@@ -122,6 +122,8 @@ def _absolute(z: np.ndarray) -> None:
 
 
 class Function(NamedTuple):
+    """A node function: its name, its formula, and `apply`, which overwrites z with f(z)."""
+
     name: str
     formula: str
     apply: Callable[[np.ndarray], None]

@@ -281,7 +281,8 @@ MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "st
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
            "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
-           "answers", "base", "layout", "navigation", "conv", "generative", "encodings")
+           "answers", "base", "layout", "navigation", "conv", "generative", "encodings",
+           "cppn")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
