@@ -255,7 +255,7 @@ class CPPN:
     """
 
     hidden: int = HIDDEN
-    weight_rate: float = 0.3
+    weight_rate: float = 0.8
     weight_sigma: float = 0.5
     add_node: float = 0.1
     add_connection: float = 0.2
