@@ -56,6 +56,11 @@ def show(
     run(show_images(images, labels), out)
 
 
+class Arch(StrEnum):
+    dense = "dense"
+    linear = "linear"
+
+
 class Activation(StrEnum):
     sigmoid = "sigmoid"
     relu = "relu"
@@ -88,11 +93,19 @@ def hidden_sizes(hidden: list[str]) -> list[int]:
     return sizes
 
 
+DENSE_ONLY = ("hidden", "cost", "activation", "output_")  # options a linear model has not
+
+
 @command()
 def train(
+    ctx: typer.Context,
+    arch: Annotated[Arch, typer.Option(
+        help="dense: Nielsen's network (--hidden, --cost, --activation, --output shape it); "
+        "linear: softmax regression, no hidden layer (those four do not apply).")
+    ] = Arch.dense,
     hidden: Annotated[list[str], typer.Option(
-        help="Hidden layer sizes; repeat or comma-separate for a deeper net: 100 or 100,30."
-    )] = ["100"],  # noqa: B006 - typer needs a list default
+        help="Dense only: hidden layer sizes; repeat or comma-separate for a deeper net: "
+        "100 or 100,30.")] = ["100"],  # noqa: B006 - typer needs a list default
     epochs: Annotated[int, typer.Option(help="Passes over the 50,000 training images.")] = 15,
     eta: Annotated[float, typer.Option(help="Learning rate at the start.")] = 0.1,
     final_eta: Annotated[float, typer.Option(
@@ -106,10 +119,12 @@ def train(
         help="Shift each training image by a random pixel every epoch (Nielsen's expand_mnist).")
     ] = True,
     cost: Annotated[Cost, typer.Option(
-        metavar="COST", help="Cost function: cross-entropy or quadratic.")
+        metavar="COST", help="Dense only: cost function, cross-entropy or quadratic.")
     ] = Cost.cross_entropy,
-    activation: Annotated[Activation, typer.Option(help="Hidden neurons.")] = Activation.sigmoid,
-    output_: Annotated[Output, typer.Option("--output", help="Output layer.")] = Output.softmax,
+    activation: Annotated[Activation, typer.Option(help="Dense only: hidden neurons.")
+                          ] = Activation.sigmoid,
+    output_: Annotated[Output, typer.Option("--output", help="Dense only: output layer.")
+                       ] = Output.softmax,
     adversarial: Annotated[float, typer.Option(
         help="Adversarial training: mix each mini-batch with its attacked copies at this "
         "epsilon (0: off; try 0.1).")] = 0.0,
@@ -123,11 +138,12 @@ def train(
     html: HtmlOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Train a network by mini-batch SGD, with a live progress bar and accuracy per epoch.
+    """Train a model by mini-batch SGD, with a live progress bar and accuracy per epoch.
 
     The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out,
     cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% of the test
-    images (`fooldigits evaluate` says what the shipped model gets).
+    images (`fooldigits evaluate` says what the shipped model gets). With --arch linear it
+    trains softmax regression (no hidden layer): about 92.5%.
 
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.
@@ -135,9 +151,16 @@ def train(
     from fooldigits.core.files import check_output
     from fooldigits.core.options import finite
     from fooldigits.lessons.training import SGDConfig
-    from fooldigits.models.network import Network, check_sizes
+    from fooldigits.models.network import check_sizes
 
-    sizes = [784, *hidden_sizes(hidden), 10]
+    if arch is Arch.linear:
+        given = [name for name in DENSE_ONLY if _typed(ctx, name)]
+        if given:
+            flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
+            raise FoolDigitsError(f"{flags} shape{'s' * (len(given) == 1)} a dense network; "
+                                  "a linear model has no hidden layer, so leave "
+                                  f"{'them' if len(given) > 1 else 'it'} out")
+    sizes = [784, *hidden_sizes(hidden), 10] if arch is Arch.dense else [784, 10]
     try:
         check_sizes(sizes)  # what the loader would refuse is refused before any work
     except FoolDigitsError as err:
@@ -150,23 +173,43 @@ def train(
     finite(eta, "--eta", 0, MAX_WEIGHT, low_open=True)  # beyond it, every run diverges
     finite(lmbda, "--lmbda", 0, MAX_WEIGHT)
     check_output(out, ".npz", "--out")
-    view = output(no_color, as_json, None, html, f"training {'-'.join(map(str, sizes))}")
+    shape = "-".join(map(str, sizes))
+    view = output(no_color, as_json, None, html, f"training {arch.value} {shape}")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments.basics import train as train_network
+    from fooldigits.models.base import Trainable
 
     data = load_mnist(data_dir, train_bytes=True)  # sgd makes floats a block at a time
     generator = rng(seed)
-    net = Network(sizes, activation=activation.value, output=output_.value, cost=cost.value,
-                  rng=generator)
+    net: Trainable
+    if arch is Arch.linear:
+        from fooldigits.models.linear import Linear
+
+        net = Linear(rng=generator)
+        shape_flags = "--arch linear"
+    else:
+        from fooldigits.models.network import Network
+
+        net = Network(sizes, activation=activation.value, output=output_.value,
+                      cost=cost.value, rng=generator)
+        shape_flags = f"--hidden {','.join(map(str, sizes[1:-1]))}"
+    dense_flags = (f" --cost {cost.value} --activation {activation.value} --output "
+                   f"{output_.value}" if arch is Arch.dense else "")
     net.meta["command"] = (  # every setting spelled out, so the model can be remade
-        f"fooldigits train --hidden {','.join(map(str, sizes[1:-1]))} --epochs {epochs} "
+        f"fooldigits train {shape_flags} --epochs {epochs} "
         f"--eta {eta} --final-eta {final_eta} --lmbda {lmbda} --momentum {momentum} "
-        f"--batch-size {batch_size} {'--shift' if shift else '--no-shift'} --cost {cost.value} "
-        f"--activation {activation.value} --output {output_.value} --seed {seed}"
+        f"--batch-size {batch_size} {'--shift' if shift else '--no-shift'}{dense_flags} "
+        f"--seed {seed}"
         + (f" --adversarial {adversarial} --attack {attack.value}" if adversarial else "")
         + (f" --data-dir {data_dir}" if data_dir else ""))
-    view.title = f"training {'-'.join(map(str, sizes))} on {len(data.train_images):,} images"
+    view.title = f"training {arch.value} {shape} on {len(data.train_images):,} images"
     run(train_network(net, data, config, generator, out), view)
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option `name` (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 @command()

@@ -1,0 +1,84 @@
+"""The model kinds: the shipped files, their recorded commands, and `train --arch`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fooldigits.cli import app
+from fooldigits.core.data import Dataset
+from fooldigits.models import KINDS, SHIPPED, load_model
+from fooldigits.models.linear import Linear
+from fooldigits.models.network import Network
+
+ROOT = Path(__file__).parent.parent
+runner = CliRunner()
+
+
+def make_model_commands() -> list[str]:
+    """The `fooldigits train ...` lines of `make model`, with $(DENSE) filled in."""
+    text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    dense = re.search(r"^DENSE := (.*)$", text, re.M)
+    assert dense is not None
+    lines = [line.replace("$(DENSE)", dense.group(1)) for line in text.splitlines()
+             if "$(BIN)/fooldigits train" in line]
+    return [" ".join(line.replace("$(BIN)/", "").split()) for line in lines]
+
+
+@pytest.mark.parametrize("name", ["default", "robust", "linear"])
+def test_make_model_remakes_each_shipped_model_with_its_recorded_command(name: str) -> None:
+    model = load_model(SHIPPED / f"{name}.npz")
+    wanted = f"{model.meta['command']} --out fooldigits/models/{name}.npz"
+    assert wanted in make_model_commands()
+
+
+def test_the_shipped_linear_model(mnist: Dataset) -> None:
+    model = load_model(SHIPPED / "linear.npz")
+    assert isinstance(model, Linear) and model.kind == "linear" and KINDS["linear"] is Linear
+    assert model.describe().startswith("linear 784-10")
+    accuracy = model.accuracy(mnist.test_images, mnist.test_labels)
+    assert 0.92 <= accuracy <= 0.93  # docs/models.md: 92.57% with its recorded command
+    assert "--arch linear" in model.meta["command"]
+
+
+def test_train_linear_records_a_command_that_remakes_it(tmp_path: Path,
+                                                        tiny_idx_dir: Path) -> None:
+    out = tmp_path / "lin.npz"
+    args = ["train", "--arch", "linear", "--epochs", "2", "--no-shift", "--seed", "3",
+            "--data-dir", str(tiny_idx_dir), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    model = load_model(out)
+    assert isinstance(model, Linear)
+    command = model.meta["command"]
+    assert command.startswith("fooldigits train --arch linear --epochs 2 ")
+    assert "--hidden" not in command and "--activation" not in command
+    again = tmp_path / "again.npz"
+    result = runner.invoke(app, [*command.split()[1:], "--out", str(again)])
+    assert result.exit_code == 0, result.stderr
+    assert np.array_equal(load_model(again).arrays()["w"], model.arrays()["w"])
+
+
+@pytest.mark.parametrize("flags", [["--hidden", "30"], ["--activation", "relu"],
+                                   ["--cost", "quadratic", "--output", "sigmoid"]])
+def test_train_linear_refuses_the_dense_options_in_one_sentence(flags: list[str],
+                                                                tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--arch", "linear", *flags, "--out",
+                                 str(tmp_path / "m.npz")])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "dense network" in result.stderr
+    assert flags[0] in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_dense_is_still_the_default_arch(tmp_path: Path, tiny_idx_dir: Path) -> None:
+    out = tmp_path / "d.npz"
+    result = runner.invoke(app, ["train", "--hidden", "5", "--epochs", "1", "--data-dir",
+                                 str(tiny_idx_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert isinstance(load_model(out), Network)
+    assert "--hidden 5 " in load_model(out).meta["command"]
