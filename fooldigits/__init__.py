@@ -14,8 +14,14 @@ class FoolDigitsError(Exception):
     """Bad input or a failed operation the user can fix.
 
     The library raises it with one clear sentence and never prints; `cli.py` turns it
-    into a single `[error]` line and a non-zero exit code.
+    into a single `[error]` line and a non-zero exit code. A sentence about a parameter
+    names the parameter as the library spells it ("population must be at least 2"), and
+    `parameter` may say which one; the CLI writes its own flag instead ("--population").
     """
+
+    def __init__(self, message: str = "", parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter  # the library parameter the sentence is about, if one
 
 
 class Interrupted(KeyboardInterrupt):

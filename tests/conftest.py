@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 # One BLAS thread, set before NumPy loads OpenBLAS, for this process and every fooldigits
 # subprocess a test starts: on a busy two-core machine two spinning BLAS threads made a
@@ -50,6 +52,29 @@ def small_net(small_train: tuple[np.ndarray, np.ndarray]) -> Network:
                                             momentum=0.5), rng):
         pass
     return net
+
+
+R = TypeVar("R")
+
+
+def result_of(generator: Generator[Any, None, R]) -> R:
+    """Run a generator (an experiment, or a concept generator such as `retrain`) to its
+    end without watching it; return what it returns."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as done:
+            return cast(R, done.value)
+
+
+def events_and_result(generator: Generator[Any, None, R]) -> tuple[list[Any], R]:
+    """Everything a generator yields, and what it returns."""
+    events: list[Any] = []
+    while True:
+        try:
+            events.append(next(generator))
+        except StopIteration as done:
+            return events, cast(R, done.value)
 
 
 def load_dense(path: Path | None = None) -> Network:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fooldigits.core.pieces import Generation
-from fooldigits.lessons.evolve import FoolResult, run_to_end
+from fooldigits.lessons.evolve import FoolResult
 from fooldigits.models.network import Network
 from fooldigits.pad.canvas import Canvas
 from fooldigits.pad.game import (
@@ -19,6 +19,7 @@ from fooldigits.pad.game import (
     judge,
     seeded_evolution,
 )
+from tests.conftest import events_and_result, result_of
 
 
 def reads(digit: int, p: float) -> np.ndarray:
@@ -102,8 +103,9 @@ def scribble() -> np.ndarray:
 def test_the_ga_finishes_a_drawing_with_few_changed_pixels(shipped: Network,
                                                           scribble: np.ndarray) -> None:
     digit = int(np.argmax(shipped.probabilities(scribble)))
-    events = list(seeded_evolution(shipped, digit, scribble, np.random.default_rng(0), runs=3))
-    first, result = events[0], events[-1]
+    events, result = events_and_result(seeded_evolution(shipped, digit, scribble,
+                                                        np.random.default_rng(0), runs=3))
+    first = events[0]
     assert isinstance(first, Generation)  # the first population: the drawing, lightly mutated
     # genes are bytes: the drawing's greys move to the nearest of 256 levels, by <= 0.5 / 255
     assert np.sum(np.abs(first.best_image - scribble) > 1 / 255) < 784 // 20
@@ -117,7 +119,7 @@ def test_the_ga_finishes_a_drawing_with_few_changed_pixels(shipped: Network,
 
 def test_the_best_run_is_the_one_that_changed_least(shipped: Network,
                                                     scribble: np.ndarray) -> None:
-    result = run_to_end(seeded_evolution(shipped, 3, scribble, np.random.default_rng(1), runs=4))
+    result = result_of(seeded_evolution(shipped, 3, scribble, np.random.default_rng(1), runs=4))
     summary, _ = evolution_summary(scribble, result)
     counts = np.sum(np.abs(result.images - scribble) > 0.1, axis=1)
     assert summary.changed == counts[result.reached].min()

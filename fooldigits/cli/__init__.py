@@ -24,7 +24,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -90,6 +90,10 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
     """`app.command`, plus: FoolDigitsError -> one line and exit 1; Ctrl-C -> exit 130."""
 
     def decorate(function: F) -> F:
+        import inspect
+
+        parameters = {name.rstrip("_") for name in inspect.signature(function).parameters}
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
@@ -97,7 +101,7 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
                     warnings.showwarning = _warning_line
                     return function(*args, **kw)
             except FoolDigitsError as err:
-                say(f"[error] {err}")
+                say(f"[error] {as_flags(err, parameters)}")
                 raise typer.Exit(1) from None
             except KeyboardInterrupt as err:
                 stopped(err)
@@ -137,6 +141,30 @@ def checked(config: Any) -> Any:
                 text = "--" + name.replace("_", "-") + text[len(name):]
         raise FoolDigitsError(text) from None
     return config
+
+
+# Library parameters whose flag is not "--" + the name with dashes (`max_generations` is
+# `--max-generations`); the library's sentences name parameters, the CLI shows flags.
+FLAGS = {"final_eta_ratio": "--final-eta", "epsilon": "--epsilons", "method": "--attack",
+         "n_components": "--components",
+         "digits": "--digit"}
+
+
+def as_flags(err: FoolDigitsError, names: Collection[str] = ()) -> str:
+    """The library's sentence with its parameter written as this command's flag:
+    "population must be at least 2" -> "--population must be at least 2". The parameter is
+    `err.parameter`, or the sentence's first word when it names a parameter of the command
+    (or one of `FLAGS`)."""
+    import re
+
+    text = str(err)
+    first = text.split(" ", 1)[0]
+    parameter = err.parameter or (first if first in names or first in FLAGS else None)
+    if parameter is None:
+        return text
+    flag = FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+    count = 0 if err.parameter else 1  # a named parameter: every mention; else the first
+    return re.sub(rf"(?<![\w-]){re.escape(parameter)}(?![\w-])", flag, text, count=count)
 
 
 def paragraphs(doc: str) -> str:
@@ -215,21 +243,6 @@ def between(value: int, name: str, low: int, high: int) -> None:
     """A whole-number option within [low, high], or one sentence naming both bounds."""
     if not low <= value <= high:
         raise FoolDigitsError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
-
-
-def check_reachable(net: Classifier, digits: list[int], target: float, what: str) -> None:
-    """Refuse a target above the confidence ceiling, instead of searching in silence."""
-    from fooldigits.lessons.ceiling import applies, confidence_ceiling
-
-    if not applies(net):  # no bound is known for this kind: the search will tell
-        return
-    ceiling = confidence_ceiling(net)
-    out_of_reach = [d for d in digits if ceiling[d] < target]
-    if out_of_reach:
-        d = out_of_reach[0]
-        raise FoolDigitsError(
-            f"no image can reach {what} {target} for '{d}' under this model: its confidence "
-            f"ceiling is {ceiling[d]:.6f} (see `fooldigits ceiling`); lower the target")
 
 
 def click_app() -> Any:

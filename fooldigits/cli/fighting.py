@@ -27,7 +27,6 @@ from fooldigits.cli import (
     load,
     numbers,
     output,
-    positive,
     rng,
     run,
 )
@@ -98,40 +97,22 @@ def adversarial(
     if (target is None) != (digit_ is None):
         raise FoolDigitsError("--digit and --target go together: make real --digit digits "
                               "read as --target")
-    if target is not None and target == digit_:
-        raise FoolDigitsError("--target must differ from --digit")
+    if transfer and model is not None:
+        raise FoolDigitsError("--transfer compares several models: name them with --models "
+                              "(repeat it) instead of --model")
     out = output(no_color, as_json, png, html, "adversarial digits")
-    import numpy as np
-
     from fooldigits.core.data import load_mnist
-    from fooldigits.core.pieces import DIGITS
     from fooldigits.experiments import fighting
-    from fooldigits.models.base import require_classes
 
-    net = load(model)
     data = load_mnist(data_dir)
-    x, y = data.test_images[:count], data.test_labels[:count]
-    if len(x) == 0:
-        raise FoolDigitsError("the test set is empty: there is nothing to attack")
-    if digit_ is not None and not np.any(y == digit_):
-        raise FoolDigitsError(f"the first {len(y):,} test images hold no '{digit_}' to turn "
-                              f"into a '{target}'")
     if transfer:
-        if models:
-            nets, train = [(p.name, load(p)) for p in models], None
-        else:
-            nets = [("shipped 784-100-10" if model is None else model.name, net)]
-            train = (data, epochs, seed)
-        for _, other in nets:
-            require_classes(other, DIGITS, "--transfer")
-        epsilon = max(values) if max(values) <= 0.1 else 0.1
-        run(fighting.adversarial_transfer(nets, x[:2000], y[:2000], epsilon or 0.1, rng(seed),
-                                          methods[-1], steps, train), out)
+        run(fighting.adversarial_transfer(data, values, rng(seed), methods[-1] if methods
+                                          else "", steps, models, epochs, seed), out)
     elif target is not None and digit_ is not None:
-        run(fighting.targeted(net, x[y == digit_][:200], digit_, target, methods[-1], steps,
-                              show), out)
+        run(fighting.targeted(load(model), data, digit_, target, methods[-1] if methods
+                              else "", steps, show, count), out)
     else:
-        run(fighting.adversarial(net, x, y, values, methods, steps, show,
+        run(fighting.adversarial(load(model), data, values, methods, steps, show, count,
                                  model=str(model or "shipped"), restarts=restarts, loss=loss,
                                  rng=rng(seed)), out)
 
@@ -187,11 +168,8 @@ def retrain(
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fighting import retrain as retrain_rounds
 
-    result = run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed),
-                                save_rounds), view)
-    if out is not None and result.network is not None:
-        result.network.meta["command"] = (
-            f"fooldigits retrain --rounds {rounds} --per-digit {per_digit} --max-generations "
-            f"{max_generations} --epochs {epochs} --seeds {seeds} --seed {seed}")
-        result.network.save(out)
-        typer.echo(printable(f"saved the round-{rounds} network to {out}", None), err=as_json)
+    command = (f"fooldigits retrain --rounds {rounds} --per-digit {per_digit} "
+               f"--max-generations {max_generations} --epochs {epochs} --seeds {seeds} "
+               f"--seed {seed}")
+    run(retrain_rounds(load(model), load_mnist(data_dir), config, rng(seed), save_rounds, out,
+                       command), view)

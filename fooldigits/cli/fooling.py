@@ -24,7 +24,6 @@ from fooldigits.cli import (
     PngOpt,
     SeedOpt,
     between,
-    check_reachable,
     checked,
     command,
     digit,
@@ -101,9 +100,7 @@ def dream(
     out = output(no_color, as_json, png, html, "dreamed digits")
     from fooldigits.experiments.fooling import dream as dream_digits
 
-    net = load(model)
-    check_reachable(net, digits, threshold, "--threshold")
-    run(dream_digits(net, digits, config, rng(seed), invert), out)
+    run(dream_digits(load(model), digits, config, rng(seed), invert), out)
 
 
 @command()
@@ -133,7 +130,8 @@ def fool(
     ] = FoolEncoding.direct,
     min_generations: Annotated[int | None, typer.Option(
         help="Evolve at least this long, so a prior can shape the images; default 0 "
-        "without a prior, 50 with one.", show_default=False)] = None,
+        "without a prior, more with one (fooling.PRIOR_GENERATIONS).", show_default=False)
+    ] = None,
     lags: Annotated[int, typer.Option(help="Neighbour distances in the statistics prior.")
                     ] = 4,
     bins: Annotated[int, typer.Option(help="Histogram bins of the statistics prior.")] = 16,
@@ -166,10 +164,8 @@ def fool(
     positive(slots, "--slots", 1000)
     between(lags, "--lags", 1, MAX_LAGS)
     digits = digits_of(None if all_digits else digit_)
-    if min_generations is None:
-        min_generations = 0 if prior == "none" else min(50, max_generations)
     config = GAConfig(population, elite, parents, mutation_rate, target, max_generations,
-                      slots, prior_weight, min_generations)
+                      slots, prior_weight, min_generations or 0)
     checked(config)  # its errors name parameters; said here as this command's flags
     finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
     positive(bins, "--bins", MAX_BINS)
@@ -178,10 +174,8 @@ def fool(
     view = output(no_color, as_json, png, html, "fooling images")
     from fooldigits.experiments.fooling import fool as fool_network
 
-    net = load(model)
-    check_reachable(net, digits, target, "--target")
-    run(fool_network(net, digits, count, config, rng(seed), prior.value, data_dir, lags, bins,
-                     mean, out, encoding=encoding.value), view)
+    run(fool_network(load(model), digits, count, config, rng(seed), prior.value, data_dir, lags,
+                     bins, mean, out, min_generations, encoding.value), view)
 
 
 @command()
@@ -207,9 +201,9 @@ def ceiling(
 @command()
 def transfer(
     models: Annotated[list[Path] | None, typer.Option(
-        "--models", help="Networks to compare (repeat); default: the shipped model and three "
-        "trained now (784-30-10, 784-100-10 with another seed, 784-100-100-10).",
-        show_default=False)] = None,
+        "--models", help="Models to compare (repeat); default: the shipped dense, linear and "
+        "adversarially trained models, and three dense networks trained now (784-30-10, "
+        "784-100-10 with another seed, 784-100-100-10).", show_default=False)] = None,
     count: Annotated[int, typer.Option(help="Fooling images per digit per network.")] = 2,
     target: Annotated[float, typer.Option(help="Confidence each fooling run stops at.")
                       ] = 0.99,
@@ -227,15 +221,11 @@ def transfer(
     """
     from fooldigits.core.options import finite
 
-    positive(count, "--count", 10_000)
-    positive(epochs, "--epochs", 1000)
     finite(target, "--target", 0.0, 1.0, high_open=True)
+    positive(epochs, "--epochs", 1000)
     out = output(no_color, as_json, None, html, "transfer between networks")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fooling import transfer as transfer_matrix
 
-    if models:
-        nets, train = [(path.name, load(path)) for path in models], None
-    else:
-        nets, train = [("shipped 784-100-10", load(None))], (load_mnist(data_dir), epochs, seed)
-    run(transfer_matrix(nets, count, target, rng(seed), train), out)
+    data = None if models else load_mnist(data_dir)
+    run(transfer_matrix(count, target, rng(seed), models, data, epochs, seed), out)

@@ -18,7 +18,6 @@ from fooldigits.cli import (
     PngOpt,
     SeedOpt,
     between,
-    check_reachable,
     command,
     digit,
     load,
@@ -84,6 +83,5 @@ def compare(
     out = output(no_color, as_json, png, html, f"priors for fooling '{digit_}'")
     from fooldigits.experiments.natural import compare as compare_priors
 
-    net = load(model)
-    check_reachable(net, [digit_], target, "--target")
-    run(compare_priors(net, digit_, count, rng(seed), target, min_generations, data_dir), out)
+    run(compare_priors(load(model), digit_, count, rng(seed), target, min_generations,
+                       data_dir), out)

@@ -280,9 +280,9 @@ def training_digits(
     Converts only the images it returns, so showing eight digits stays fast.
     """
     if digit is not None and not 0 <= digit <= 9:
-        raise FoolDigitsError(f"--digit must be 0..9, got {digit}")
+        raise FoolDigitsError(f"digit must be 0..9, got {digit}")
     if count < 1:
-        raise FoolDigitsError(f"--count must be at least 1, got {count}")
+        raise FoolDigitsError(f"count must be at least 1, got {count}")
     raw = load_raw(data_dir)
     labels = raw["train_labels"]
     index = np.arange(len(labels)) if digit is None else np.flatnonzero(labels == digit)

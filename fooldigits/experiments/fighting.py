@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.data import Dataset
+from fooldigits.core.files import check_output
 from fooldigits.core.pieces import (
     DIGITS,
     NO_JSON,
@@ -40,6 +42,7 @@ from fooldigits.core.pieces import (
     Table,
     class_name,
 )
+from fooldigits.lessons.retrain import RetrainConfig
 from fooldigits.models.base import Classifier
 
 
@@ -76,15 +79,21 @@ class AdversarialResult:
     attack: str = "PGD: 40 steps"  # what the PGD rows measured
 
 
-def adversarial(net: Classifier, x: np.ndarray, y: np.ndarray, epsilons: Sequence[float],
+def adversarial(net: Classifier, data: Dataset, epsilons: Sequence[float],
                 methods: Sequence[str] = ("fgsm", "pgd"), steps: int = 40, show: int = 5,
-                example_epsilon: float = 0.1, model: str = "shipped", restarts: int = 1,
-                loss: str = "ce", rng: np.random.Generator | None = None
+                count: int = 10_000, example_epsilon: float = 0.1, model: str = "shipped",
+                restarts: int = 1, loss: str = "ce", rng: np.random.Generator | None = None
                 ) -> Experiment[AdversarialResult]:
-    """FGSM and PGD on real test digits: accuracy vs epsilon, and examples drawn. PGD runs
-    `restarts` times per digit (random starts from `rng`), with the `loss` given."""
+    """FGSM and PGD on the first `count` test digits: accuracy vs epsilon, and `show`
+    examples drawn (and bisected). PGD runs `restarts` times per digit (random starts from
+    `rng`), with the `loss` given."""
     from fooldigits.lessons import adversarial as adv
 
+    _check(epsilons, methods, steps, count, show, loss, restarts)
+    x, y = data.test_images[:count], data.test_labels[:count]
+    if len(x) == 0:
+        raise FoolDigitsError("the test set is empty: there is nothing to attack")
+    show = min(show, len(x))
     rows = []
     total = len(methods) * len(epsilons)
     strength = (f"PGD: {steps} steps" + (f", {restarts} restarts" if restarts > 1 else "")
@@ -135,11 +144,22 @@ class TargetedResult:
     median_epsilon: float | None
 
 
-def targeted(net: Classifier, x: np.ndarray, digit: int, target: int, method: str = "pgd",
-             steps: int = 40, show: int = 5) -> Experiment[TargetedResult]:
-    """Real `digit`s pushed to read as `target`, each by the smallest epsilon found."""
+def targeted(net: Classifier, data: Dataset, digit: int, target: int, method: str = "pgd",
+             steps: int = 40, show: int = 5, count: int = 10_000, per_digit: int = 200
+             ) -> Experiment[TargetedResult]:
+    """Real `digit`s among the first `count` test digits (at most `per_digit` of them)
+    pushed to read as `target`, each by the smallest epsilon found."""
     from fooldigits.lessons import adversarial as adv
 
+    _check([], [method], steps, count, show)
+    for name, value in (("digit", digit), ("target", target)):
+        if not 0 <= value <= 9:
+            raise FoolDigitsError(f"{name} must be a digit 0..9, got {value}")
+    if target == digit:
+        raise FoolDigitsError("target must differ from digit", "target")
+    x = data.test_images[:count][data.test_labels[:count] == digit][:per_digit]
+    if len(x) == 0:
+        raise FoolDigitsError(f"the test set holds no '{digit}' to attack")
     labels = np.full(len(x), digit)
     yield Step(f"bisecting the smallest change that turns each of {len(x)} '{digit}'s into "
                f"a '{target}' ({method})")
@@ -168,17 +188,27 @@ class AdversarialTransferResult:
     fooling: Any = None
 
 
-def adversarial_transfer(nets: Sequence[tuple[str, Classifier]], x: np.ndarray, y: np.ndarray,
-                         epsilon: float, rng: np.random.Generator, method: str = "pgd",
-                         steps: int = 40, train: tuple[Any, int, int] | None = None,
-                         fooling_count: int = 1) -> Experiment[AdversarialTransferResult]:
+TRANSFER_EPSILON = 0.1  # the largest epsilon `adversarial_transfer` makes its changes at
+
+
+def adversarial_transfer(data: Dataset, epsilons: Sequence[float], rng: np.random.Generator,
+                         method: str = "pgd", steps: int = 40,
+                         models: Sequence[Path] | None = None, epochs: int = 3, seed: int = 0,
+                         count: int = 2000, fooling_count: int = 1
+                         ) -> Experiment[AdversarialTransferResult]:
     """Perturbations made on each network (rows) tried on every network (columns), then
-    the fooling images' transfer for the same networks, to set beside it."""
-    from fooldigits.experiments.fooling import train_others, transfer
+    the fooling images' transfer for the same networks, to set beside it.
+
+    The networks are `fooling.networks(models, data, epochs, seed)`; the perturbation is
+    made at the largest of `epsilons` up to `TRANSFER_EPSILON` (which 0 also means), on
+    the first `count` test digits."""
+    from fooldigits.experiments.fooling import networks, transfer
     from fooldigits.lessons import adversarial as adv
 
-    if train is not None:
-        nets = [*nets, *(yield from train_others(*train))]
+    _check(epsilons, [method], steps, count, 0)
+    epsilon = min(max(epsilons, default=0.0), TRANSFER_EPSILON) or TRANSFER_EPSILON
+    x, y = data.test_images[:count], data.test_labels[:count]
+    nets = yield from networks(models, data, epochs, seed)
     yield Step(f"attacking {len(x):,} digits on each of {len(nets)} networks")
     accuracy = adv.transfer_matrix([n for _, n in nets], x, y, epsilon, method, steps)
     names = [name for name, _ in nets]
@@ -191,8 +221,25 @@ def adversarial_transfer(nets: Sequence[tuple[str, Classifier]], x: np.ndarray, 
     if fooling_count:
         yield Say("Beside it, fooling images (noise bred by the GA) from `fooldigits "
                   "transfer`:")
-        fooling = yield from transfer(nets, fooling_count, 0.99, rng)
+        fooling = yield from transfer(fooling_count, 0.99, rng, nets=nets)
     return AdversarialTransferResult(names, epsilon, accuracy.tolist(), fooling)
+
+
+def _check(epsilons: Sequence[float], methods: Sequence[str], steps: int, count: int,
+           show: int, loss: str = "ce", restarts: int = 1) -> None:
+    """The sizes every attack experiment takes, each refused with a sentence naming it."""
+    from fooldigits.lessons.adversarial import check_epsilon, check_method
+
+    for epsilon in epsilons:
+        check_epsilon(epsilon)
+    if not methods:
+        raise FoolDigitsError("methods must name at least one attack: fgsm or pgd")
+    for method in methods:
+        check_method(method, steps, loss, restarts)
+    if count < 1:
+        raise FoolDigitsError(f"count must be at least 1, got {count}")
+    if show < 0:
+        raise FoolDigitsError(f"show must be 0 or more, got {show}")
 
 
 # -- retraining with a "not a digit" class ------------------------------------------------------
@@ -201,6 +248,7 @@ class RetrainReport:
     rounds: list[dict[str, Any]]  # every seed's every round
     summary: list[dict[str, Any]]  # per round: each cell's mean and range over the seeds
     saved: list[str]  # files --save-rounds wrote
+    saved_model: str | None = None  # `out`: the last round's model
     network: Classifier | None = field(default=None, metadata=NO_JSON)
 
 
@@ -221,15 +269,27 @@ def _effort(value: Any) -> str:
     return f"{value['mean']:.0f} ({value['min']:.0f}–{value['max']:.0f})"
 
 
-def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator,
-            save: Path | None = None) -> Experiment[RetrainReport]:
+def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.random.Generator,
+            save: Path | None = None, out: Path | None = None, command: str | None = None
+            ) -> Experiment[RetrainReport]:
     """Nguyen et al.'s experiment, judged by several searches: fool, add the GA's fooling
-    images as class 10, retrain, and let every search try again."""
+    images as class 10, retrain, and let every search try again. `save`: a folder for
+    every round's model and images; `out`: where the last round's 11-class model is saved
+    (its `meta["command"]` is `command`, the line that remakes it)."""
     from fooldigits.lessons import retrain as rt
 
+    if out is not None:
+        check_output(out, ".npz", "out")
     rows: list[dict[str, Any]] = []
-    result = None
-    for event in rt.retrain(net, data, config, rng, save):
+    if out is not None:
+        check_output(out, ".npz", "out")
+    rounds = rt.retrain(net, data, config, rng, save)
+    while True:  # the rounds' events, then the result `rt.retrain` returns
+        try:
+            event = next(rounds)
+        except StopIteration as done:
+            result: rt.RetrainResult = done.value
+            break
         if isinstance(event, rt.RoundDone):
             searches = {name: {"fooled": s.fooled, "effort": s.effort,
                                "rejected_previous": s.rejected_previous}
@@ -243,12 +303,8 @@ def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator,
                       f"{config.rounds}: test accuracy {_pct(event.test_accuracy)}; still "
                       "fooled by " + ", ".join(f"{name} {_pct(s.fooled)}" for name, s in
                                                event.searches.items()), "note")
-        elif isinstance(event, rt.RetrainResult):
-            result = event
         else:
             yield event
-    if result is None:  # pragma: no cover - the concept generator always ends with it
-        raise FoolDigitsError("retraining stopped without a result")
     summary = result.summary
     seeds = f" (mean and range over {config.seeds} seeds)" if config.seeds > 1 else ""
     yield Table(f"share of attempts that still reach {config.target} as a digit{seeds}",
@@ -275,4 +331,11 @@ def retrain(net: Classifier, data: Any, config: Any, rng: np.random.Generator,
     saved = [path for row in rows for path in row["saved"]]
     if saved:
         yield Say(f"saved {len(saved)} files for every round to {save}", "good")
-    return RetrainReport(rows, summary, saved, result.network)
+    saved_model = None
+    if out is not None:
+        if command:
+            result.network.meta["command"] = command
+        result.network.save(out)
+        saved_model = str(out)
+        yield Say(f"saved the last round's model to {out}", "note")
+    return RetrainReport(rows, summary, saved, saved_model, result.network)

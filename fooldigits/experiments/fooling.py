@@ -8,12 +8,17 @@ and shows samples, a table of runs, the mean fooling image beside the mean real 
 and how natural the images are; `ceiling` sets the best confidence found beside the
 upper bound no image can pass (`ceiling.py`); `transfer` asks whether images bred
 against one network fool the others. Each yields pieces and progress and returns what
-`--json` prints.
+`--json` prints. The rules live here, so the CLI and the tutor cannot disagree: a
+target above the confidence ceiling is refused (`ceiling.check_reachable`), a prior gets
+`PRIOR_GENERATIONS` to shape its images (`with_prior_rule`), `transfer` builds its list
+of networks (`networks`). What a `FoolReport` shows is a few small functions (`samples`,
+`runs_table`, `means`, `naturalness_table`), which `fool` and the tutor pick from.
 
-    >>> result = yield from fool(net, [2], 1000, GAConfig(), rng, mean=True)
-    >>> result.results[0]["reached"]      # 1000: every run passed 99.99%
+    >>> report = yield from evolve_runs(net, [2], 1000, GAConfig(), rng)  # progress only
+    >>> yield from samples(report, net, k=10)                             # then pictures
+    >>> report.results[0]["reached"]      # 1000: every run passed 99.99%
 
-Ctrl-C during `fool` keeps every finished run: with `out` they are saved, and
+Ctrl-C during `evolve_runs` keeps every finished run: with `out` they are saved, and
 `Interrupted` says how many.
 
 What it leaves out: the maths (the concept modules) and the drawing (`present.py`).
@@ -21,7 +26,7 @@ What it leaves out: the maths (the concept modules) and the drawing (`present.py
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,10 +34,12 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError, Interrupted
-from fooldigits.core.pieces import NO_JSON, Experiment, Images, Say, Step, Table
+from fooldigits.core.data import Dataset
+from fooldigits.core.pieces import DIGITS, NO_JSON, Experiment, Images, Piece, Say, Step, Table
+from fooldigits.lessons.dream import DreamConfig
 from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.lessons.evolved import evolved
 from fooldigits.models.base import Classifier
-from fooldigits.models.network import Network
 
 
 # -- dream --------------------------------------------------------------------------------------
@@ -45,12 +52,17 @@ class DreamReport:
     images: np.ndarray = field(repr=False, metadata=NO_JSON)
 
 
-def dream(net: Classifier, digits: Sequence[int], config: Any, rng: np.random.Generator,
-          invert: bool = False, title: str | None = None) -> Experiment[DreamReport]:
-    """Gradient steps on the pixels from noise, weights frozen, until the network is sure."""
+def dream(net: Classifier, digits: Sequence[int], config: DreamConfig,
+          rng: np.random.Generator, invert: bool = False) -> Experiment[DreamReport]:
+    """Gradient steps on the pixels from noise, weights frozen, until the network is sure;
+    a threshold above the confidence ceiling is refused first. `invert` draws the images
+    dark on light."""
+    from fooldigits.lessons.ceiling import check_reachable
     from fooldigits.lessons.dream import dream as dream_images
     from fooldigits.lessons.dream import sparkline, steps_to_go, trend
 
+    config.check()
+    check_reachable(net, digits, config.threshold, "threshold")
     yield Step(f"dreaming {len(digits)} digit(s), up to {config.steps} steps each")
     r = dream_images(net, np.asarray(digits), config, rng)
     every = max(1, (len(r.trace) - 1) // 50)  # the trace in JSON: at most ~50 points
@@ -62,7 +74,7 @@ def dream(net: Classifier, digits: Sequence[int], config: Any, rng: np.random.Ge
                                              strict=True))]
     lines = [sparkline(r.trace[:, i], 8) for i in range(len(rows))]
     shown = 1 - r.images if invert else r.images
-    yield Images(title or f"dreamed digits (lr {config.lr}, prior {config.prior})", shown,
+    yield Images(f"dreamed digits (lr {config.lr}, prior {config.prior})", shown,
                  [f"'{x['digit']}' {100 * x['confidence']:.1f}% {line}"
                   for x, line in zip(rows, lines, strict=True)])
     yield Table(f"confidence per digit over {len(r.trace) - 1} steps (▁ 0% .. █ 100%)",
@@ -99,10 +111,25 @@ def _to_go(trace: np.ndarray, threshold: float) -> str:
 
 
 # -- fool ---------------------------------------------------------------------------------------
+PRIOR_GENERATIONS = 50  # with a prior, runs evolve at least this long (see `fool`)
+
+
 @dataclass
 class FoolReport:
-    results: list[dict[str, Any]]
+    """Every run of `fool`: one `FoolResult` per digit, the prior, and how natural each
+    digit's images are (when measured)."""
+
     runs: list[FoolResult] = field(repr=False, metadata=NO_JSON)
+    prior: str = "none"
+    naturalness: list[dict[str, float] | None] = field(default_factory=list)
+    encoding: str = "direct"
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """One row per digit, as `--json` prints it."""
+        natural = self.naturalness or [None] * len(self.runs)
+        return [_row(r, self.prior, n, self.encoding)
+                for r, n in zip(self.runs, natural, strict=True)]
 
     def json(self) -> object:
         return self.results[0] if len(self.results) == 1 else {"results": self.results}
@@ -149,83 +176,129 @@ def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     return len(arrays["images"])
 
 
-def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
-         rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
-         lags: int = 4, bins: int = 16, mean: bool = False, out: Path | None = None,
-         samples: int = 20, table: bool = True, title: str = "images the network is sure about",
-         natural: bool = True, encoding: str = "direct") -> Experiment[FoolReport]:
-    """Evolve `count` fooling images per digit; show samples, runs, means, naturalness.
-    `encoding`: "direct" (a gene per pixel) or "cppn" (`cppn.py`)."""
-    from fooldigits.lessons import stats
+def with_prior_rule(config: GAConfig, prior: str, min_generations: int | None) -> GAConfig:
+    """The rule for how long runs evolve at least: `min_generations` if given, else 0 for
+    the plain GA and `PRIOR_GENERATIONS` (at most `max_generations`) with a prior, which
+    needs generations to shape the images after the target is reached."""
+    if min_generations is None:
+        min_generations = 0 if prior == "none" else min(PRIOR_GENERATIONS,
+                                                        config.max_generations)
+    return replace(config, min_generations=min_generations)
 
+
+def evolve_runs(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
+                rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
+                lags: int = 4, bins: int = 16, out: Path | None = None,
+                encoding: str = "direct") -> Experiment[FoolReport]:
+    """Evolve `count` fooling images per digit (progress only); save them to `out`.
+    `encoding`: "direct" (a gene per pixel) or "cppn" (`cppn.py`).
+
+    Refuses a target above the confidence ceiling first (`ceiling.check_reachable`).
+    Ctrl-C keeps every finished run: with `out` they are saved, and `Interrupted` says
+    how many."""
+    from fooldigits.lessons import stats
+    from fooldigits.lessons.ceiling import check_reachable
+
+    config.check()
     make_encoding(encoding)  # refuse a bad name before any work
+    check_reachable(net, digits, config.target)
     runs: list[FoolResult] = []
     for d in digits:
-        events = evolve(net, d, count, config, rng, make_encoding(encoding),
-                        prior=stats.make_prior(prior, d, data_dir, lags, bins))
         try:
-            for event in events:
-                if isinstance(event, FoolResult):
-                    runs.append(event)
-                else:
-                    yield event
+            runs.append((yield from evolved(evolve(
+                net, d, count, config, rng, make_encoding(encoding),
+                prior=stats.make_prior(prior, d, data_dir, lags, bins)))))
         except KeyboardInterrupt as stop:
-            _interrupted(stop, events, runs, out)
+            _interrupted(stop, runs, out)
     if out is not None:
         n = save_runs(runs, out)
         yield Say(f"saved {n} images to {out}", "note")
-    scores: list[dict[str, float] | None] = [
-        stats.naturalness(r.images, r.digit, data_dir) if natural else None for r in runs]
-    images = np.concatenate([r.images for r in runs])  # (n, 784)
-    labels = np.concatenate([np.full(len(r.images), r.digit) for r in runs])
-    if samples:
-        step = max(1, len(images) // samples)
-        shown, shown_labels = images[::step][:samples], labels[::step][:samples]
-        confidence = net.probabilities(shown)[np.arange(len(shown)), shown_labels]
-        yield Images(title, shown, [f"'{d}' {100 * c:.3f}%" for d, c in
-                                    zip(shown_labels, confidence, strict=True)])
-    if table:
-        yield Table(f"fooling runs (target {config.target})",
-                    ["digit", "runs", "reached", "median gen.", "max gen.", "time"],
-                    [(f"'{r.digit}'", len(r.images), f"{int(r.reached.sum())}/{len(r.images)}",
-                      int(np.median(r.generations)), int(r.generations.max()),
-                      f"{r.seconds:.2f} s") for r in runs])
-    if encoding != "direct" and table:
-        from fooldigits.lessons.cppn import neighbour_correlation
+    return FoolReport(runs, prior, encoding=encoding)
 
-        corr = float(np.mean(neighbour_correlation(images)))
-        yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its "
-                  "right and lower neighbours: about 0 for noise, near 1 for smooth patterns)",
-                  "note")
+
+def fool(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
+         rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
+         lags: int = 4, bins: int = 16, mean: bool = False, out: Path | None = None,
+         min_generations: int | None = None, encoding: str = "direct"
+         ) -> Experiment[FoolReport]:
+    """`fooldigits fool`: evolve (`evolve_runs`, with `with_prior_rule`), then show
+    samples, the runs, how smooth the images are (an indirect encoding), with `mean` the
+    mean images, and how natural the images are under a prior."""
+    from fooldigits.lessons import stats
+
+    config = with_prior_rule(config, prior, min_generations)
+    report = yield from evolve_runs(net, digits, count, config, rng, prior, data_dir, lags,
+                                    bins, out, encoding)
+    report.naturalness = [stats.naturalness(r.images, r.digit, data_dir) for r in report.runs]
+    yield from samples(report, net)
+    yield from runs_table(report)
+    if encoding != "direct":
+        yield from smoothness(report)
     if mean:
-        from fooldigits.core.data import load_mnist
-
-        data = load_mnist(data_dir)
-        means = [m for r in runs for m in (
-            r.images.mean(axis=0), data.train_images[data.train_labels == r.digit].mean(axis=0))]
-        yield Images("what the network wants vs what people write", np.stack(means),
-                     [c for r in runs for c in (f"mean of {len(r.images)} fooling '{r.digit}'",
-                                                f"mean real '{r.digit}'")], columns=2)
-    if prior != "none" and table:
-        yield Table("naturalness (lower distance, higher correlation = more natural)",
-                    ["digit", "statistics distance", "mean-image correlation"],
-                    [(f"'{r.digit}'", n["distance"], n["correlation"])
-                     for r, n in zip(runs, scores, strict=True) if n is not None])
-    return FoolReport([_row(r, prior, n, encoding) for r, n in zip(runs, scores, strict=True)],
-                      runs)
+        yield from means(report, data_dir)
+    if prior != "none":
+        yield from naturalness_table(report)
+    return report
 
 
-def _interrupted(stop: KeyboardInterrupt, events: Any, runs: list[FoolResult],
-                 out: Path | None) -> None:
+# -- what a FoolReport shows: small functions from the result to pieces ----------------------
+def samples(report: FoolReport, net: Classifier, k: int = 20,
+            title: str = "images the network is sure about") -> Iterator[Piece]:
+    """About `k` of the images, evenly spread over the runs, with the model's confidence."""
+    images = np.concatenate([r.images for r in report.runs])  # (n, 784)
+    labels = np.concatenate([np.full(len(r.images), r.digit) for r in report.runs])
+    step = max(1, len(images) // k)
+    shown, shown_labels = images[::step][:k], labels[::step][:k]
+    confidence = net.probabilities(shown)[np.arange(len(shown)), shown_labels]
+    yield Images(title, shown, [f"'{d}' {100 * c:.3f}%" for d, c in
+                                zip(shown_labels, confidence, strict=True)])
+
+
+def runs_table(report: FoolReport) -> Iterator[Piece]:
+    """How each digit's runs went: reached, generations, time."""
+    target = report.runs[0].target if report.runs else 0.0
+    yield Table(f"fooling runs (target {target})",
+                ["digit", "runs", "reached", "median gen.", "max gen.", "time"],
+                [(f"'{r.digit}'", len(r.images), f"{int(r.reached.sum())}/{len(r.images)}",
+                  int(np.median(r.generations)), int(r.generations.max()),
+                  f"{r.seconds:.2f} s") for r in report.runs])
+
+
+def smoothness(report: FoolReport) -> Iterator[Piece]:
+    """How smooth the images are: each pixel against its right and lower neighbours."""
+    from fooldigits.lessons.cppn import neighbour_correlation
+
+    images = np.concatenate([r.images for r in report.runs])  # (n, 784)
+    corr = float(np.mean(neighbour_correlation(images)))
+    yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its "
+              "right and lower neighbours: about 0 for noise, near 1 for smooth patterns)",
+              "note")
+
+
+def means(report: FoolReport, data_dir: Path | None = None) -> Iterator[Piece]:
+    """The mean fooling image of each digit beside the mean real digit."""
+    from fooldigits.core.data import load_mnist
+
+    data = load_mnist(data_dir)
+    pictures = [m for r in report.runs for m in (
+        r.images.mean(axis=0), data.train_images[data.train_labels == r.digit].mean(axis=0))]
+    yield Images("what the network wants vs what people write", np.stack(pictures),
+                 [c for r in report.runs for c in (f"mean of {len(r.images)} fooling "
+                                                   f"'{r.digit}'", f"mean real '{r.digit}'")],
+                 columns=2)
+
+
+def naturalness_table(report: FoolReport) -> Iterator[Piece]:
+    """How natural each digit's images are, when measured."""
+    yield Table("naturalness (lower distance, higher correlation = more natural)",
+                ["digit", "statistics distance", "mean-image correlation"],
+                [(f"'{r.digit}'", n["distance"], n["correlation"])
+                 for r, n in zip(report.runs, report.naturalness, strict=True) if n is not None])
+
+
+def _interrupted(stop: KeyboardInterrupt, runs: list[FoolResult], out: Path | None) -> None:
     """Ctrl-C: gather the finished runs (from `evolve`'s `Interrupted`), save, re-raise."""
     partial = getattr(stop, "partial", None)
-    if partial is None:  # the key landed while the presenter drew: ask evolve for its runs
-        try:
-            events.throw(KeyboardInterrupt())
-        except KeyboardInterrupt as inner:
-            partial = getattr(inner, "partial", None)
-        except (StopIteration, FoolDigitsError):
-            pass
     kept = [*runs, *([partial] if isinstance(partial, FoolResult) and len(partial.images)
                      else [])]
     total = sum(len(r.images) for r in kept)
@@ -279,38 +352,65 @@ class TransferResult:
     reached: list[int]
 
 
-def train_others(data: Any, epochs: int, seed: int) -> Experiment[list[tuple[str, Classifier]]]:
-    """Three more networks trained now for `transfer`: 784-30-10, 784-100-10, 784-100-100-10."""
-    from fooldigits.lessons.training import SHIPPED_RECIPE, EpochDone, sgd
+# The shipped models every transfer compares: three kinds of model side by side.
+SHIPPED_MODELS = (("dense 784-100-10", "default.npz"), ("linear", "linear.npz"),
+                  ("dense, adversarially trained", "robust.npz"))
+FRESH = (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4))  # (sizes, seed)
 
-    nets: list[tuple[str, Classifier]] = []
-    plans = (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4))
-    for i, (sizes, s) in enumerate(plans):
-        net_rng = np.random.default_rng(seed + s)
-        net = Network(sizes, rng=net_rng)
-        name = f"{'-'.join(map(str, sizes))} seed {s}"
-        for event in sgd(net, data.train_images, data.train_labels,
-                         replace(SHIPPED_RECIPE, epochs=epochs), net_rng):
-            if isinstance(event, EpochDone):
-                yield Step(f"training {name}", i * epochs + event.epoch, 3 * epochs)
-        nets.append((name, net))
+
+def networks(models: Sequence[Path] | None = None, data: Dataset | None = None,
+             epochs: int = 3, seed: int = 0) -> Experiment[list[tuple[str, Classifier]]]:
+    """The networks `transfer` (and `adversarial --transfer`) compare, each named: the
+    `models` files, or else the shipped dense, linear and adversarially trained models and
+    three dense networks trained now for `epochs` (784-30-10, 784-100-10 with another
+    seed, 784-100-100-10), on `data` (the bundled MNIST if None)."""
+    from fooldigits.core.data import load_mnist
+    from fooldigits.lessons.training import SHIPPED_RECIPE, EpochDone, sgd
+    from fooldigits.models import SHIPPED, load_model
+    from fooldigits.models.base import require_classes
+    from fooldigits.models.network import Network
+
+    if epochs < 1:
+        raise FoolDigitsError(f"epochs must be at least 1, got {epochs}")
+    if models:
+        nets = [(Path(path).name, load_model(Path(path))) for path in models]
+    else:
+        nets = [(name, load_model(SHIPPED / file)) for name, file in SHIPPED_MODELS]
+        data = data if data is not None else load_mnist()
+        for i, (sizes, s) in enumerate(FRESH):
+            net_rng = np.random.default_rng(seed + s)
+            fresh = Network(sizes, rng=net_rng)
+            name = f"{'-'.join(map(str, sizes))} seed {s}"
+            for event in sgd(fresh, data.train_images, data.train_labels,
+                             replace(SHIPPED_RECIPE, epochs=epochs), net_rng):
+                if isinstance(event, EpochDone):
+                    yield Step(f"training {name}", i * epochs + event.epoch,
+                               len(FRESH) * epochs)
+            nets.append((f"{name} (trained now)", fresh))
+    for _, net in nets:
+        require_classes(net, DIGITS, "comparing models")
     return nets
 
 
-def transfer(nets: Sequence[tuple[str, Classifier]], count: int, target: float,
-             rng: np.random.Generator, train: tuple[Any, int, int] | None = None
+def transfer(count: int, target: float, rng: np.random.Generator,
+             models: Sequence[Path] | None = None, data: Dataset | None = None,
+             epochs: int = 3, seed: int = 0,
+             nets: Sequence[tuple[str, Classifier]] | None = None
              ) -> Experiment[TransferResult]:
-    """Fooling images evolved against each network (rows), shown to every network;
-    with `train` = (data, epochs, seed), three more networks are trained first."""
+    """Fooling images evolved against each network (rows), shown to every network: the
+    `networks(models, data, epochs, seed)`, or `nets` when a caller has them already."""
     from fooldigits.lessons.evolve import transfer_matrix
 
-    if train is not None:
-        nets = [*nets, *(yield from train_others(*train))]
+    if not 1 <= count <= 10_000:
+        raise FoolDigitsError(f"count must be between 1 and 10,000, got {count}")
+    if not 0 < target < 1:
+        raise FoolDigitsError(f"target must be between 0 and 1, got {target}")
+    if nets is None:
+        nets = yield from networks(models, data, epochs, seed)
     config = GAConfig(target=target)
     images, digits, reached = [], [], []
     for _, net in nets:
-        report = yield from fool(net, range(10), count, config, rng, samples=0, table=False,
-                                 natural=False)
+        report = yield from evolve_runs(net, range(10), count, config, rng)
         images.append(np.concatenate([r.images for r in report.runs]))
         digits.append(np.repeat(np.arange(10), count))
         reached.append(sum(row["reached"] for row in report.results))

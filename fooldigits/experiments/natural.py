@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fooldigits.core.pieces import Bars, Experiment, Images, Say, Step, Table
+from fooldigits.experiments.fooling import PRIOR_GENERATIONS
 from fooldigits.models.base import Classifier
 
 
@@ -70,11 +71,14 @@ METHODS = {"none": "plain GA", "stats": "statistics prior", "local": "location-a
 
 
 def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
-            target: float = 0.9999, min_generations: int = 50, data_dir: Path | None = None,
-            brief: bool = False) -> Experiment[CompareResult]:
-    """Plain GA, statistics prior, location-aware prior and real digits, side by side."""
+            target: float = 0.9999, min_generations: int = PRIOR_GENERATIONS,
+            data_dir: Path | None = None, brief: bool = False) -> Experiment[CompareResult]:
+    """Plain GA, statistics prior, location-aware prior and real digits, side by side; a
+    target above the confidence ceiling is refused first."""
+    from fooldigits.lessons.ceiling import check_reachable
     from fooldigits.lessons.stats import compare_priors
 
+    check_reachable(net, [digit], target)
     runs = []
     yield Step(f"fooling '{digit}' {count} times under each prior", 0, 4)
     for run in compare_priors(net, digit, count, rng, target, min_generations, data_dir):

@@ -72,9 +72,9 @@ def check_epsilon(epsilon: float) -> float:
     try:
         value = float(epsilon)
     except (TypeError, ValueError):
-        raise FoolDigitsError(f"--epsilon must be a number in [0, 1], got {epsilon!r}") from None
+        raise FoolDigitsError(f"epsilon must be a number in [0, 1], got {epsilon!r}") from None
     if not 0 <= value <= 1:  # also refuses NaN
-        raise FoolDigitsError(f"--epsilon must be a number in [0, 1], got {epsilon}")
+        raise FoolDigitsError(f"epsilon must be a number in [0, 1], got {epsilon}")
     return value
 
 
@@ -83,13 +83,13 @@ def check_method(method: str, steps: int = PGD_STEPS, loss: str = "ce", restarts
     """Raise unless `method` is 'fgsm' or 'pgd', `loss` 'ce' or 'margin', and `steps` and
     `restarts` are sane counts."""
     if method not in METHODS:
-        raise FoolDigitsError(f"--attack must be one of {', '.join(METHODS)}, got {method!r}")
+        raise FoolDigitsError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 1 <= steps <= MAX_STEPS:
-        raise FoolDigitsError(f"--steps must be between 1 and {MAX_STEPS:,}, got {steps}")
+        raise FoolDigitsError(f"steps must be between 1 and {MAX_STEPS:,}, got {steps}")
     if loss not in LOSSES:
-        raise FoolDigitsError(f"--loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        raise FoolDigitsError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     if not 1 <= restarts <= MAX_RESTARTS:
-        raise FoolDigitsError(f"--restarts must be between 1 and {MAX_RESTARTS}, got "
+        raise FoolDigitsError(f"restarts must be between 1 and {MAX_RESTARTS}, got "
                               f"{restarts}")
 
 
@@ -99,9 +99,9 @@ def _targets(labels: np.ndarray, target: int | np.ndarray | None) -> np.ndarray 
         return None
     t = np.broadcast_to(np.asarray(target), labels.shape)
     if not np.issubdtype(t.dtype, np.integer) or (t.size and (t.min() < 0 or t.max() >= DIGITS)):
-        raise FoolDigitsError(f"--target must be a digit 0..9, got {target}")
+        raise FoolDigitsError(f"target must be a digit 0..9, got {target}")
     if np.any(t == labels):
-        raise FoolDigitsError("--target must differ from the digit being attacked")
+        raise FoolDigitsError("target must differ from the digit being attacked")
     return np.asarray(t, dtype=np.int64)
 
 

@@ -30,6 +30,8 @@ What it leaves out: tighter bounds (linear relaxations, CROWN) and exact search 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from fooldigits import FoolDigitsError
@@ -133,3 +135,20 @@ def best_found(net: Classifier, rng: np.random.Generator, steps: int = 3000,
     found = [dream(net, np.arange(10), DreamConfig(steps=steps, lr=lr, threshold=1 - 1e-9),
                    rng).confidence for lr in rates]
     return np.asarray(np.max(found, axis=0))
+
+
+def check_reachable(model: Classifier, digits: Sequence[int], target: float,
+                    parameter: str = "target") -> None:
+    """Refuse a `target` confidence above the ceiling of any of `digits`, before a search
+    runs in silence. A model the bound does not apply to (`applies`) is not checked: the
+    search itself will tell. `parameter` is the name the error uses for the target."""
+    if not applies(model):
+        return
+    ceiling = confidence_ceiling(model)
+    out_of_reach = [d for d in digits if ceiling[d] < target]
+    if out_of_reach:
+        d = out_of_reach[0]
+        raise FoolDigitsError(
+            f"no image can reach {parameter} {target} for '{d}' under this model: its "
+            f"confidence ceiling is {ceiling[d]:.6f} (see `fooldigits ceiling`); lower the "
+            f"{parameter}", parameter)

@@ -57,15 +57,15 @@ class DreamConfig:
 
     def check(self) -> None:
         if self.steps < 1:
-            raise FoolDigitsError(f"--steps must be at least 1, got {self.steps}")
+            raise FoolDigitsError(f"steps must be at least 1, got {self.steps}")
         if self.lr <= 0 or not np.isfinite(self.lr):
-            raise FoolDigitsError(f"--lr must be a positive number, got {self.lr}")
+            raise FoolDigitsError(f"lr must be a positive number, got {self.lr}")
         if not 0 < self.threshold < 1:
-            raise FoolDigitsError(f"--threshold must be between 0 and 1, got {self.threshold}")
+            raise FoolDigitsError(f"threshold must be between 0 and 1, got {self.threshold}")
         if self.prior not in PRIORS:
-            raise FoolDigitsError(f"--prior must be one of {', '.join(PRIORS)}")
+            raise FoolDigitsError(f"prior must be one of {', '.join(PRIORS)}")
         if self.prior_weight < 0:
-            raise FoolDigitsError(f"--prior-weight must be >= 0, got {self.prior_weight}")
+            raise FoolDigitsError(f"prior_weight must be >= 0, got {self.prior_weight}")
 
 
 @dataclass

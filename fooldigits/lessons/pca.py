@@ -48,7 +48,7 @@ class PCA:
 
     def __init__(self, n_components: int | None = None) -> None:
         if n_components is not None and not 1 <= n_components <= 784:
-            raise FoolDigitsError(f"--components must be between 1 and 784, got {n_components}")
+            raise FoolDigitsError(f"n_components must be between 1 and 784, got {n_components}")
         self.n_components = n_components
 
     def fit(self, X: np.ndarray) -> PCA:
@@ -118,7 +118,7 @@ def knn(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3
         block: int = 500) -> np.ndarray:
     """Majority label of the k nearest training rows (ties: the nearer wins): (m,)."""
     if not 1 <= k <= min(1000, len(train_z)):
-        raise FoolDigitsError(f"--neighbours must be between 1 and {min(1000, len(train_z))}, "
+        raise FoolDigitsError(f"neighbours must be between 1 and {min(1000, len(train_z))}, "
                               f"got {k}")
     train_z = train_z.astype(np.float32)
     train_sq = (train_z**2).sum(axis=1)  # (n,)

@@ -43,7 +43,7 @@ What it leaves out: the paper's MAP-Elites and CPPN encodings.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -57,6 +57,7 @@ from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation, S
 from fooldigits.lessons import adversarial
 from fooldigits.lessons.dream import DreamConfig, dream
 from fooldigits.lessons.evolve import FoolResult, GAConfig, UniformPrior, evolve
+from fooldigits.lessons.evolved import evolved
 from fooldigits.lessons.training import SHIPPED_RECIPE, sgd
 from fooldigits.models.base import Classifier, Trainable, require_classes, trainable
 
@@ -142,12 +143,8 @@ def _ga(model: Classifier, config: RetrainConfig, rng: np.random.Generator,
     for digit in range(DIGITS):
         # uniform noise, every grey alike, as this experiment was designed and measured
         # (the fool chapter's GA now starts from noise on a black page)
-        for event in evolve(model, digit, config.per_digit, ga, rng, prior=UniformPrior(),
-                            start=start):
-            if isinstance(event, FoolResult):
-                runs.append(event)
-            else:
-                yield event
+        runs.append((yield from evolved(evolve(model, digit, config.per_digit, ga, rng,
+                                               prior=UniformPrior(), start=start))))
     return runs
 
 
@@ -214,9 +211,9 @@ def _images_writer(images: np.ndarray) -> Callable[[BinaryIO], None]:
 
 def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.random.Generator,
             save: Path | None = None
-            ) -> Iterator[BatchDone | Generation | Step | RoundDone | RetrainResult]:
+            ) -> Generator[BatchDone | Generation | Step | RoundDone, None, RetrainResult]:
     """Rounds 0..`config.rounds` for each of `config.seeds` seeds (independent generators
-    spawned from `rng`); yield progress and a `RoundDone` per round, then the
+    spawned from `rng`); yield progress and a `RoundDone` per round; return the
     `RetrainResult`. `net` (10 classes) is not changed; `save` is a folder for every
     round's model and images."""
     config.check()
@@ -248,7 +245,7 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
             yield row
             training.append(found[TRAINED_ON][2])
             previous = found
-    yield RetrainResult(rows, summarise(rows), current)
+    return RetrainResult(rows, summarise(rows), current)
 
 
 def summarise(rows: list[RoundDone]) -> list[dict[str, Any]]:

@@ -86,21 +86,23 @@ class SGDConfig:
     attack: str = "fgsm"
 
     def check(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise FoolDigitsError("--epochs and --batch-size must be at least 1")
+        if self.epochs < 1:
+            raise FoolDigitsError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise FoolDigitsError(f"batch_size must be at least 1, got {self.batch_size}")
         if not (np.isfinite(self.eta) and self.eta > 0):
-            raise FoolDigitsError(f"--eta must be a positive number, got {self.eta}")
+            raise FoolDigitsError(f"eta must be a positive number, got {self.eta}")
         if not (np.isfinite(self.lmbda) and self.lmbda >= 0):
-            raise FoolDigitsError(f"--lmbda must be a number >= 0, got {self.lmbda}")
+            raise FoolDigitsError(f"lmbda must be a number >= 0, got {self.lmbda}")
         if not 0 <= self.momentum < 1:
-            raise FoolDigitsError(f"--momentum must be in [0, 1), got {self.momentum}")
+            raise FoolDigitsError(f"momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.final_eta_ratio <= 1:
-            raise FoolDigitsError(f"--final-eta must be in [0, 1], got {self.final_eta_ratio}")
+            raise FoolDigitsError(f"final_eta_ratio must be in [0, 1], got {self.final_eta_ratio}")
         if not 0 <= self.adversarial <= 1:  # also refuses NaN
-            raise FoolDigitsError(f"--adversarial must be an epsilon in [0, 1], got "
+            raise FoolDigitsError(f"adversarial must be an epsilon in [0, 1], got "
                                   f"{self.adversarial}")
         if self.attack not in ("fgsm", "pgd"):
-            raise FoolDigitsError(f"--attack must be fgsm or pgd, got {self.attack!r}")
+            raise FoolDigitsError(f"attack must be fgsm or pgd, got {self.attack!r}")
 
 
 SHIPPED_RECIPE = SGDConfig(epochs=15, batch_size=32, eta=0.1, lmbda=0.5, momentum=0.9,

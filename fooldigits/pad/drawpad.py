@@ -44,7 +44,6 @@ from pathlib import Path
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.lessons.evolve import FoolResult
 from fooldigits.models import load_model
 from fooldigits.models.base import Classifier
 from fooldigits.pad import layout
@@ -163,9 +162,12 @@ class Pad:
         ten times a second and returns True to stop it."""
         assert self.game is not None and self.judged is not None
         start, last = self.judged, 0.0
-        for event in seeded_evolution(self.net, self.game.target, start, rng):
-            if isinstance(event, FoolResult):
-                summary, image = evolution_summary(start, event)
+        runs = seeded_evolution(self.net, self.game.target, start, rng)
+        while True:
+            try:
+                event = next(runs)
+            except StopIteration as done:  # the GA returned its runs
+                summary, image = evolution_summary(start, done.value)
                 self.game.evolved(summary)
                 self.special = (f"the GA's picture: {summary.changed} pixels changed", image,
                                 self.net.probabilities(image)[0])

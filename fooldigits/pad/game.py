@@ -36,13 +36,14 @@ scores for the teacher to collect).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from fooldigits.core.pieces import Generation
 from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+from fooldigits.lessons.evolved import evolved
 from fooldigits.models.base import Classifier
 
 LIMIT = 120.0  # seconds per challenge
@@ -235,11 +236,13 @@ class Game:
 
 def seeded_evolution(net: Classifier, digit: int, start: np.ndarray, rng: np.random.Generator,
                      runs: int = 10, config: GAConfig | None = None
-                     ) -> Iterator[Generation | FoolResult]:
+                     ) -> Generator[Generation, None, FoolResult]:
     """`runs` GA runs towards `digit` at 99.99%, each population starting as `start`
-    (`evolve.evolve(..., start=)`: the picture itself and mutated copies of it)."""
+    (`evolve.evolve(..., start=)`: the picture itself and mutated copies of it): their
+    progress, then the `FoolResult` returned."""
     config = config or GAConfig(slots=runs, max_generations=3000)
-    return evolve(net, digit, runs, config, rng, start=np.asarray(start, dtype=np.float32))
+    return evolved(evolve(net, digit, runs, config, rng,
+                          start=np.asarray(start, dtype=np.float32)))
 
 
 def evolution_summary(start: np.ndarray, result: FoolResult) -> tuple[Evolved, np.ndarray]:

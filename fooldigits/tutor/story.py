@@ -126,29 +126,28 @@ def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     from fooldigits.lessons.dream import DreamConfig
 
     net = load_model()
-    yield from dream(net, range(10), DreamConfig(), rng,
-                     title="ten images the network is sure about, dreamed from noise")
+    yield Say("Ten images the network is sure about, dreamed from noise:")
+    yield from dream(net, range(10), DreamConfig(), rng)
     yield Say("Now the same with a tiny step (lr 0.01, 100 steps):")
-    yield from dream(net, range(10), DreamConfig(steps=100, lr=0.01), rng,
-                     title="dreamed with a tiny step")
+    yield from dream(net, range(10), DreamConfig(steps=100, lr=0.01), rng)
     yield Say("The sparklines show each digit's confidence step by step: slow is not the "
               "same as stuck.", "note")
 
 
 def _fool(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.experiments.fooling import fool
+    from fooldigits.experiments.fooling import evolve_runs, means, samples
     from fooldigits.lessons.evolve import GAConfig
 
     net = load_model()
     config = GAConfig()
-    one = yield from fool(net, [2], 1, config, rng, samples=0, table=False, natural=False)
+    one = yield from evolve_runs(net, [2], 1, config, rng)
     row = one.results[0]
     yield Say(f"A '2' at {100 * row['confidences'][0]:.4f}% after {row['generations'][0]} "
               "generations of crossover and mutation -- without ever looking inside the network.")
-    yield from fool(net, range(10), 1, config, rng, samples=10, table=False, natural=False,
-                    title="one fooling image per digit, each above 99.99%")
-    yield from fool(net, [2], sizes.fool_mean, config, rng, samples=0, table=False,
-                    natural=False, mean=True)
+    ten = yield from evolve_runs(net, range(10), 1, config, rng)
+    yield from samples(ten, net, 10, "one fooling image per digit, each above 99.99%")
+    many = yield from evolve_runs(net, [2], sizes.fool_mean, config, rng)
+    yield from means(many)
 
 
 def _drawings(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
@@ -180,8 +179,7 @@ def _fighting(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     net, data = load_model(), load_mnist()
     n = sizes.attacked_images
     yield Say("First question: can a tiny change to a real digit fool it too?")
-    yield from adversarial(net, data.test_images[:n], data.test_labels[:n],
-                           (0.0, 0.05, 0.1, 0.2), show=5)
+    yield from adversarial(net, data, (0.0, 0.05, 0.1, 0.2), show=5, count=n)
     yield Say("Second question: why not teach it what a fooling image is? Nguyen, Yosinski "
               "& Clune added their fooling images to the training set as an eleventh class, "
               "'not a digit', retrained, and fooled the new network again. One round of "
