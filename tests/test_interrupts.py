@@ -1,4 +1,6 @@
-"""Ctrl-C and SIGTERM on real processes: nothing good is ever replaced by something worse."""
+"""SIGTERM and a full stdout on real processes: nothing good is ever replaced by something
+worse. Ctrl-C inside each experiment is tested without processes or timing, by throwing
+KeyboardInterrupt into the generator (tests/test_experiments.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
-
-from fooldigits.models.network import Network
-from tests.conftest import load_dense
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -34,34 +31,6 @@ def wait_for(process: subprocess.Popen[str], text: str, limit: float = 60) -> st
         if not line and process.poll() is not None:
             break
     raise AssertionError(f"never saw {text!r}: {seen}")
-
-
-def test_ctrl_c_before_the_first_epoch_keeps_the_old_model(tmp_path: Path) -> None:
-    old = tmp_path / "model.npz"
-    Network([784, 5, 10], rng=np.random.default_rng(0)).save(old)
-    before = old.read_bytes()
-    process = start("train", "--out", str(old), "--batch-size", "1", "--epochs", "2")
-    time.sleep(4)  # loading, then deep inside the first (slow) epoch
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert "no epoch had finished, so nothing was saved" in err
-    assert old.read_bytes() == before
-    assert "Traceback" not in err
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_ctrl_c_after_an_epoch_saves_the_best_so_far(tmp_path: Path, tiny_idx_dir: Path) -> None:
-    out = tmp_path / "model.npz"
-    process = start("train", "--out", str(out), "--data-dir", str(tiny_idx_dir), "--epochs",
-                    "100000", "--hidden", "5")
-    wait_for(process, "epoch   3/")
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert "saved the best network so far" in err
-    net = load_dense(out)
-    assert net.meta["stopped"].startswith("by Ctrl-C after epoch")
 
 
 def test_sigterm_is_an_interrupt_too(tmp_path: Path, tiny_idx_dir: Path) -> None:

@@ -44,7 +44,6 @@ def pca(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np
         facts: bool = True) -> Experiment[PCAResult]:
     """Eigen-digits, explained variance and the classifiers' test accuracy for each k."""
     from fooldigits.lessons import pca as pc
-    from fooldigits.present.render import signed_scale, unit_scale
 
     pc.check_training(train_x, train_y)
     yield Step(f"fitting PCA to {len(train_x):,} images (784x784 covariance, eigh)")
@@ -54,7 +53,7 @@ def pca(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np
     eigen = model.components_[:show]  # (show, 784)
     yield Images(f"the first {len(eigen)} eigen-digits" + (
         " (blue negative, red positive)" if signed else " (rescaled to black..white)"),
-        signed_scale(eigen) if signed else unit_scale(eigen),
+        pc.signed_scale(eigen) if signed else pc.unit_scale(eigen),
         [f"eigen-digit {i + 1}" for i in range(len(eigen))], signed=signed, columns=8)
     ratio = model.all_variance_ratio_
     cumulative = np.cumsum(ratio)

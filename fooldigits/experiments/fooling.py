@@ -323,13 +323,15 @@ class CeilingResult:
     ceiling_gap: list[float]
 
 
-def ceiling(net: Classifier, rng: np.random.Generator) -> Experiment[CeilingResult]:
-    """The upper bound of each digit's confidence beside the best that dreaming finds."""
+def ceiling(net: Classifier, rng: np.random.Generator, steps: int = 3000
+            ) -> Experiment[CeilingResult]:
+    """The upper bound of each digit's confidence beside the best that dreaming finds in
+    `steps` steps (for each of three step sizes)."""
     from fooldigits.lessons.ceiling import best_found, ceiling_gap, confidence_ceiling
 
     bound, gap = confidence_ceiling(net), ceiling_gap(net)
-    yield Step("dreaming the most confident image per digit (3 step sizes, 3,000 steps)")
-    found = best_found(net, rng)
+    yield Step(f"dreaming the most confident image per digit (3 step sizes, {steps:,} steps)")
+    found = best_found(net, rng, steps)
     rows = [(f"'{d}'", f"1 - {g:.1e}" if g < 1e-4 else f"{b:.6f}", f"1 - {1 - f:.1e}"
              if 0 < 1 - f < 1e-4 else f"{f:.6f}", "yes" if b > 0.9999 else "NO")
             for d, (b, g, f) in enumerate(zip(bound, gap, found, strict=True))]

@@ -165,3 +165,16 @@ def compare_classifiers(
         accuracy = float(np.mean(predict() == test_y))
         results[name] = (accuracy, time.perf_counter() - start)
     return results
+
+
+# -- eigen-digits as pictures: a direction has a sign, a picture has a range ----------
+def signed_scale(images: np.ndarray) -> np.ndarray:
+    """Each row divided by its largest |value|, so it lies in [-1, 1] (eigen-digits)."""
+    scale = np.abs(images).max(axis=1, keepdims=True)
+    return np.asarray(images / np.where(scale > 0, scale, 1))
+
+
+def unit_scale(images: np.ndarray) -> np.ndarray:
+    """Each row stretched to [0, 1] (min -> 0, max -> 1), as the seed showed eigen-digits."""
+    lo, hi = images.min(axis=1, keepdims=True), images.max(axis=1, keepdims=True)
+    return np.asarray((images - lo) / np.where(hi > lo, hi - lo, 1))

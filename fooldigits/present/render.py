@@ -130,18 +130,6 @@ def cell_width(captions: Sequence[str], small: bool) -> int:
     return 14 if small else CELL - 2
 
 
-def signed_scale(images: np.ndarray) -> np.ndarray:
-    """Each row divided by its largest |value|, so it lies in [-1, 1] (eigen-digits)."""
-    scale = np.abs(images).max(axis=1, keepdims=True)
-    return np.asarray(images / np.where(scale > 0, scale, 1))
-
-
-def unit_scale(images: np.ndarray) -> np.ndarray:
-    """Each row stretched to [0, 1] (min -> 0, max -> 1), as the seed showed eigen-digits."""
-    lo, hi = images.min(axis=1, keepdims=True), images.max(axis=1, keepdims=True)
-    return np.asarray((images - lo) / np.where(hi > lo, hi - lo, 1))
-
-
 def bar(value: float, width: int = 30) -> str:
     """A horizontal bar of `value` in [0, 1] with eighth-block resolution."""
     eighths = round(min(max(value, 0.0), 1.0) * width * 8)
