@@ -215,3 +215,18 @@ def test_tutor_and_cli_give_the_same_results(chapter: str, cli: Callable[[Datase
     sizes = story.Sizes.quick()
     told = first_table(story.CHAPTERS[story.chapter(chapter)].run(make_rng(5), sizes), title)
     assert told == first_table(cli(mnist, 5), title)
+
+
+def test_the_pad_reports_through_pieces(linear: Classifier, tmp_path: Path) -> None:
+    """`fooldigits draw` shows what it saved and the game's table through the presenter."""
+    from fooldigits.pad.drawpad import Pad, summary
+    from fooldigits.pad.game import Game
+
+    pad = Pad(linear, game=Game.new(rng(), 0.0))
+    pad.saved.append((tmp_path / "d.png", "7 (99.0%)"))
+    events, result = events_and_result(summary(pad, 3, "linear.npz", tmp_path / "s.json"))
+    assert all(isinstance(e, PIECES) for e in events)
+    assert [type(e).__name__ for e in events] == ["Say", "Table", "Say"]
+    assert json.loads((tmp_path / "s.json").read_text())["seed"] == 3
+    assert json.loads(to_json(result))["saved"] == [{"file": str(tmp_path / "d.png"),
+                                                     "read": "7 (99.0%)"}]

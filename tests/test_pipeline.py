@@ -106,6 +106,23 @@ def test_every_command_writes_json_and_a_page(args: list[str], pictures: int,
     assert all(rows > 0 for rows in page.table_rows)
 
 
+def test_the_readme_says_which_commands_have_json_and_html() -> None:
+    """README: every command that computes a result has --json and --html (all but
+    tutor, read, exercise and draw); draw and tutor have --html."""
+    command = click_app()
+    options = {name: {o for p in sub.params for o in getattr(p, "opts", [])}
+               for name, sub in command.commands.items() if not hasattr(sub, "commands")}
+    others = {"tutor", "read", "draw"}
+    assert "exercise" not in options  # a group of its own
+    for name, opts in options.items():
+        if name not in others:
+            assert {"--json", "--html"} <= opts, name
+    assert "--html" in options["draw"] and "--html" in options["tutor"]
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "all but the\nclassroom's `tutor`, `read` and `exercise`, and the interactive `draw`" \
+        in readme
+
+
 def test_classify_json_list_and_page(tmp_path: Path) -> None:
     drawing = Path(__file__).parent.parent / "docs" / "drawings" / "seven.txt"
     result = runner.invoke(app, ["classify", str(drawing), str(drawing), "--json", "--html",

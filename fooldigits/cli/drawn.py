@@ -80,6 +80,7 @@ def draw(
         help="With --game: the student's name, written into the --json scores.",
         show_default=False)] = None,
     seed: SeedOpt = 0,
+    html: HtmlOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Draw a digit in the terminal and watch the network read it, stroke by stroke.
@@ -90,11 +91,11 @@ def draw(
     Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
     u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
     """
-    from rich.text import Text
-
-    from fooldigits.core.files import check_output, printable
+    from fooldigits.core.files import check_output
     from fooldigits.core.pieces import DIGITS
     from fooldigits.models.base import require_classes
+
+    view = output(no_color, False, None, html, "your drawings")
     from fooldigits.pad import drawpad
     from fooldigits.present.render import make_console, uses_blocks
 
@@ -104,10 +105,9 @@ def draw(
         check_output(json_path, ".json", "--json")
     net = load(model)
     require_classes(net, DIGITS, "draw")  # the pad shows ten digits' bars
-    console = make_console(no_color)
-    pad = drawpad.run(net, load_from, out, game, json_path, seed, uses_blocks(console))
-    for line in drawpad.report(pad, seed, str(model or "shipped"), json_path, name):
-        console.print(Text(printable(line, None)) if isinstance(line, str) else line)
+    pad = drawpad.run(net, load_from, out, game, json_path, seed,
+                      uses_blocks(make_console(no_color)))
+    run(drawpad.summary(pad, seed, str(model or "shipped"), json_path, name), view)
 
 
 @command()

@@ -39,11 +39,13 @@ import select
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.pieces import Experiment, Say, Table
 from fooldigits.models import load_model
 from fooldigits.models.base import Classifier
 from fooldigits.pad import layout
@@ -331,38 +333,49 @@ def run(net: Classifier, load: Path | None = None, out: Path | None = None, game
     return pad
 
 
-def report(pad: Pad, seed: int, model: str, json_path: Path | None,
-           name: str | None = None) -> list[object]:
-    """After the pad closed: what was saved, the game's table; writes --json (with the
+@dataclass
+class DrawResult:
+    """What a session at the pad left: the drawings saved, and the game's scores."""
+
+    saved: list[dict[str, str]]
+    game: dict[str, object] | None
+    seed: int
+    model: str
+
+
+def summary(pad: Pad, seed: int, model: str, json_path: Path | None = None,
+            name: str | None = None) -> Experiment[DrawResult]:
+    """After the pad closed: what was saved and the game's table, as pieces for the
+    presenter; with `json_path`, the game's scores are written there too (with the
     student's `name`, if given)."""
-    from fooldigits.present.render import table
+    for path, reading in pad.saved:
+        yield Say(f"saved {path}: the network read {reading}", "note")
+    game = None
+    if pad.game is not None:
+        g = pad.game
+        game = {**({"name": name} if name else {}), **g.report(), "seed": seed,
+                "model": model}
+        rows = [(s.challenge, "-" if s.digit is None else s.digit, "yes" if s.passed else "no",
+                 s.points, f"{s.seconds:.0f} s", s.attempts,
+                 "-" if s.read_as is None else f"{s.read_as} ({100 * (s.confidence or 0):.1f}%)",
+                 "-" if s.evolved is None else f"{s.evolved.changed} pixels")
+                for s in g.scores]
+        if rows:
+            yield Table(f"beat the network: {g.total} of {100 * len(CHALLENGES)} points",
+                        ["challenge", "digit", "passed", "points", "time", "attempts",
+                         "network read", "GA changed"], rows)
+        else:
+            yield Say("no challenge was finished, so there is no score", "note")
+        if json_path is not None:
+            import json
 
-    lines: list[object] = [f"saved {path}: the network read {reading}"
-                           for path, reading in pad.saved]
-    if pad.game is None:
-        return lines
-    g = pad.game
-    rows = [(s.challenge, "-" if s.digit is None else s.digit, "yes" if s.passed else "no",
-             s.points, f"{s.seconds:.0f} s", s.attempts,
-             "-" if s.read_as is None else f"{s.read_as} ({100 * (s.confidence or 0):.1f}%)",
-             "-" if s.evolved is None else f"{s.evolved.changed} pixels")
-            for s in g.scores]
-    if rows:
-        lines.append(table(f"beat the network: {g.total} of {100 * len(CHALLENGES)} points",
-                           ["challenge", "digit", "passed", "points", "time", "attempts",
-                            "network read", "GA changed"], rows))
-    else:
-        lines.append("no challenge was finished, so there is no score")
-    if json_path is not None:
-        import json
+            from fooldigits.core.files import atomic_write
 
-        from fooldigits.core.data import atomic_write
-
-        payload = {**({"name": name} if name else {}), **g.report(), "seed": seed,
-                   "model": model}
-        atomic_write(json_path, lambda f: f.write(json.dumps(payload, indent=2).encode()))
-        lines.append(f"scores written to {json_path}")
-    return lines
+            text = json.dumps(game, indent=2).encode()
+            atomic_write(json_path, lambda f: f.write(text))
+            yield Say(f"scores written to {json_path}", "note")
+    return DrawResult([{"file": str(path), "read": reading} for path, reading in pad.saved],
+                      game, seed, model)
 
 
 def bench_row(strokes: int = 40) -> tuple[str, float, float]:
