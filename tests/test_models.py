@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from fooldigits import FoolDigitsError
 from fooldigits.cli import app
 from fooldigits.core.data import Dataset
 from fooldigits.models import KINDS, SHIPPED, load_model
@@ -82,3 +83,20 @@ def test_dense_is_still_the_default_arch(tmp_path: Path, tiny_idx_dir: Path) -> 
     assert result.exit_code == 0, result.stderr
     assert isinstance(load_model(out), Network)
     assert "--hidden 5 " in load_model(out).meta["command"]
+
+
+def test_a_linear_model_saves_and_loads_through_the_registry(tmp_path: Path,
+                                                             mnist: Dataset) -> None:
+    model = Linear(classes=11, rng=np.random.default_rng(0))
+    model.meta["note"] = "eleven"
+    model.save(tmp_path / "l.npz")
+    again = load_model(tmp_path / "l.npz")
+    assert isinstance(again, Linear) and again.classes == 11 and again.meta == {"note": "eleven"}
+    x = mnist.test_images[:5]
+    assert np.array_equal(again.probabilities(x), model.probabilities(x))
+    np.savez(tmp_path / "bad.npz", kind=np.array("linear"), w=np.zeros((784, 12)), b=np.zeros(12))
+    with pytest.raises(FoolDigitsError, match="a linear model has"):
+        load_model(tmp_path / "bad.npz")
+    np.savez(tmp_path / "odd.npz", kind=np.array("conv9"), w=np.zeros(3))
+    with pytest.raises(FoolDigitsError, match="fooldigits knows dense, linear"):
+        load_model(tmp_path / "odd.npz")

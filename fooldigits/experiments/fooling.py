@@ -355,8 +355,7 @@ class TransferResult:
 
 
 # The shipped models every transfer compares: three kinds of model side by side.
-SHIPPED_MODELS = (("dense 784-100-10", "default.npz"), ("linear", "linear.npz"),
-                  ("dense, adversarially trained", "robust.npz"))
+SHIPPED_MODELS = (("dense", "default.npz"), ("linear", "linear.npz"), ("robust", "robust.npz"))
 FRESH = (([784, 30, 10], 2), ([784, 100, 10], 3), ([784, 100, 100, 10], 4))  # (sizes, seed)
 
 
@@ -382,13 +381,18 @@ def networks(models: Sequence[Path] | None = None, data: Dataset | None = None,
         for i, (sizes, s) in enumerate(FRESH):
             net_rng = np.random.default_rng(seed + s)
             fresh = Network(sizes, rng=net_rng)
-            name = f"{'-'.join(map(str, sizes))} seed {s}"
+            name = f"{'-'.join(map(str, sizes[1:-1]))} new"  # its hidden layers
             for event in sgd(fresh, data.train_images, data.train_labels,
                              replace(SHIPPED_RECIPE, epochs=epochs), net_rng):
                 if isinstance(event, EpochDone):
                     yield Step(f"training {name}", i * epochs + event.epoch,
                                len(FRESH) * epochs)
-            nets.append((f"{name} (trained now)", fresh))
+            nets.append((name, fresh))
+        yield Say("dense: the shipped 784-100-10 network; linear: softmax regression, no "
+                  "hidden layer; robust: the dense network trained on FGSM-attacked digits; "
+                  + ", ".join(f"{'-'.join(map(str, sizes[1:-1]))} new" for sizes, _ in FRESH)
+                  + f": dense networks with these hidden layers, trained now for {epochs} "
+                  "epochs", "note")
     for _, net in nets:
         require_classes(net, DIGITS, "comparing models")
     return nets
