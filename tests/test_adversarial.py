@@ -237,9 +237,9 @@ def test_restarts_are_never_weaker_and_the_margin_loss_is_strong(shipped: Networ
     assert np.abs(many - x).max() <= 0.08 + 1e-6 and many.min() >= 0 and many.max() <= 1
     margin = adv.pgd(shipped, x, y, 0.08, steps=10, loss="margin")
     assert shipped.accuracy(margin, y) < shipped.accuracy(x, y) - 0.3
-    with pytest.raises(FoolDigitsError, match="--loss must be one of ce, margin"):
+    with pytest.raises(FoolDigitsError, match=r"^loss must be one of ce, margin"):
         adv.pgd(shipped, x, y, 0.1, loss="hinge")
-    with pytest.raises(FoolDigitsError, match="--restarts must be between 1 and 100"):
+    with pytest.raises(FoolDigitsError, match=r"^restarts must be between 1 and 100"):
         adv.pgd(shipped, x, y, 0.1, restarts=0)
 
 

@@ -96,8 +96,9 @@ CASES: dict[str, Case] = {
     "adversarial_transfer": lambda d, n, lin, tmp: fighting.adversarial_transfer(
         d, [0.05], rng(), "fgsm", models=[LINEAR, DENSE], count=20, fooling_count=0),
     "retrain": lambda d, n, lin, tmp: fighting.retrain(
-        n, d, RetrainConfig(rounds=1, per_digit=1, max_generations=5, epochs=1, noise=10),
-        rng(), tmp / "r.npz", "fooldigits retrain --rounds 1"),
+        n, d, RetrainConfig(rounds=1, per_digit=1, max_generations=5, epochs=1, noise=10,
+                            dream_steps=5, attacked=5),
+        rng(), out=tmp / "r.npz", command="fooldigits retrain --rounds 1"),
 }
 
 
@@ -123,7 +124,7 @@ def test_results_hold_what_was_asked(tiny: Dataset, small_net: Network, linear: 
         "images"].shape == (4, 28, 28)
     _, saved = events_and_result(CASES["retrain"](tiny, small_net, linear, tmp_path))
     again = load_model(tmp_path / "r.npz")
-    assert saved.saved == str(tmp_path / "r.npz") and again.classes == 11
+    assert saved.saved_model == str(tmp_path / "r.npz") and again.classes == 11
     assert again.meta["command"] == "fooldigits retrain --rounds 1"
 
 

@@ -22,7 +22,7 @@ from fooldigits.lessons.retrain import (
 from fooldigits.lessons.training import SGDConfig, sgd
 from fooldigits.models.base import require_classes
 from fooldigits.models.network import Network
-from tests.conftest import events_and_result, load_dense
+from tests.conftest import events_and_result, load_dense, result_of
 
 TINY = RetrainConfig(rounds=1, per_digit=3, max_generations=60, target=0.99, epochs=4,
                      noise=100, dream_steps=100, attacked=100)
@@ -78,8 +78,8 @@ def test_seeds_repeat_the_loop_and_the_summary_gives_each_range(
         small_net: Network, small_data: Dataset, tmp_path: Path) -> None:
     config = RetrainConfig(rounds=1, per_digit=1, max_generations=30, target=0.99, epochs=1,
                            noise=50, dream_steps=30, attacked=50, seeds=2)
-    events = list(retrain(small_net, small_data, config, np.random.default_rng(1), tmp_path))
-    result = events[-1]
+    result = result_of(retrain(small_net, small_data, config, np.random.default_rng(1),
+                               tmp_path))
     assert isinstance(result, RetrainResult)
     assert [(r.seed, r.round) for r in result.rounds] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     cell = result.summary[1]["test_accuracy"]
