@@ -231,3 +231,24 @@ def test_the_pad_reports_through_pieces(linear: Classifier, tmp_path: Path) -> N
     assert json.loads((tmp_path / "s.json").read_text())["seed"] == 3
     assert json.loads(to_json(result))["saved"] == [{"file": str(tmp_path / "d.png"),
                                                      "read": "7 (99.0%)"}]
+
+
+def test_the_commands_read_their_defaults_from_the_settings() -> None:
+    """Each default is written once, in the settings dataclass; --help shows it."""
+    from fooldigits.cli import click_app
+    from fooldigits.lessons.settings import SHIPPED_RECIPE, DreamConfig, RetrainConfig
+
+    commands = click_app().commands
+    defaults = {name: {p.name: p.default for p in commands[name].params}
+                for name in ("train", "dream", "retrain")}
+    recipe, dream, retrain = SHIPPED_RECIPE, DreamConfig(), RetrainConfig()
+    assert [defaults["train"][k] for k in ("epochs", "eta", "final_eta", "lmbda", "momentum",
+                                           "batch_size", "shift", "adversarial")] == [
+        recipe.epochs, recipe.eta, recipe.final_eta_ratio, recipe.lmbda, recipe.momentum,
+        recipe.batch_size, recipe.shift, recipe.adversarial]
+    assert [defaults["dream"][k] for k in ("steps", "lr", "threshold", "prior_weight")] == [
+        dream.steps, dream.lr, dream.threshold, dream.prior_weight]
+    assert [defaults["retrain"][k] for k in ("rounds", "per_digit", "max_generations",
+                                             "epochs", "seeds")] == [
+        retrain.rounds, retrain.per_digit, retrain.max_generations, retrain.epochs,
+        retrain.seeds]

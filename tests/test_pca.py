@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,16 +80,19 @@ def test_bad_component_counts() -> None:
 runner = CliRunner()
 
 
-def test_pca_json_and_reconstruct() -> None:
-    result = runner.invoke(app, ["pca", "--components", "20", "--json", "--show", "4"])
+def test_pca_json_and_reconstruct(tiny_idx_dir: Path) -> None:
+    """The command's JSON (on 300 training and 100 test digits: the accuracies on the
+    whole set are held to the docs by `test_classifiers_beat_stated_accuracy`)."""
+    small = ["--data-dir", str(tiny_idx_dir)]
+    result = runner.invoke(app, ["pca", "--components", "20", "--json", "--show", "4", *small])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert len(report["explained_variance_ratio"]) == 20 and report["components"] == 20
     assert set(report["accuracy"]) == {"nearest class mean", "3-nearest neighbours",
                                        "subspace per digit"}
-    assert report["accuracy"]["3-nearest neighbours"] > 0.95
+    assert report["accuracy"]["3-nearest neighbours"] > 0.7
     result = runner.invoke(app, ["pca", "--reconstruct", "3", "--components", "10,50,200",
-                                 "--json"])
+                                 "--json", *small])
     errors = json.loads(result.stdout)["error"]
     assert errors[0] > errors[1] > errors[2]
 

@@ -29,6 +29,7 @@ from fooldigits.cli import (
     rng,
     run,
 )
+from fooldigits.lessons.settings import SHIPPED_RECIPE as RECIPE  # the defaults of `train`
 
 MAX_SHOW = 1000  # images `show` draws at once
 MAX_HIDDEN = 14  # hidden layers: a model file holds at most 16 layer sizes
@@ -106,18 +107,20 @@ def train(
     hidden: Annotated[list[str], typer.Option(
         help="Dense only: hidden layer sizes; repeat or comma-separate for a deeper net: "
         "100 or 100,30.")] = ["100"],  # noqa: B006 - typer needs a list default
-    epochs: Annotated[int, typer.Option(help="Passes over the 50,000 training images.")] = 15,
-    eta: Annotated[float, typer.Option(help="Learning rate at the start.")] = 0.1,
+    epochs: Annotated[int, typer.Option(help="Passes over the 50,000 training images.")
+                      ] = RECIPE.epochs,
+    eta: Annotated[float, typer.Option(help="Learning rate at the start.")] = RECIPE.eta,
     final_eta: Annotated[float, typer.Option(
         help="Learning rate at the end, as a fraction of --eta (linear decay); 1 = constant.")
-    ] = 0.0,
-    lmbda: Annotated[float, typer.Option(help="L2 regularisation strength (weight decay).")] = 0.5,
-    momentum: Annotated[float, typer.Option(help="Momentum mu (0 = plain SGD).")] = 0.9,
-    batch_size: Annotated[int, typer.Option(help="Mini-batch size m.")] = 32,
+    ] = RECIPE.final_eta_ratio,
+    lmbda: Annotated[float, typer.Option(help="L2 regularisation strength (weight decay).")
+                     ] = RECIPE.lmbda,
+    momentum: Annotated[float, typer.Option(help="Momentum mu (0 = plain SGD).")] = RECIPE.momentum,
+    batch_size: Annotated[int, typer.Option(help="Mini-batch size m.")] = RECIPE.batch_size,
     shift: Annotated[bool, typer.Option(
         "--shift/--no-shift",
         help="Shift each training image by a random pixel every epoch (Nielsen's expand_mnist).")
-    ] = True,
+    ] = RECIPE.shift,
     cost: Annotated[Cost, typer.Option(
         metavar="COST", help="Dense only: cost function, cross-entropy or quadratic.")
     ] = Cost.cross_entropy,
@@ -127,10 +130,10 @@ def train(
                        ] = Output.softmax,
     adversarial: Annotated[float, typer.Option(
         help="Adversarial training: mix each mini-batch with its attacked copies at this "
-        "epsilon (0: off; try 0.1).")] = 0.0,
+        "epsilon (0: off; try 0.1).")] = RECIPE.adversarial,
     attack: Annotated[AttackKind, typer.Option(
         help="The attack for --adversarial: fgsm (Goodfellow et al.) or pgd (Madry et al.).")
-    ] = AttackKind.fgsm,
+    ] = AttackKind[RECIPE.attack],
     seed: SeedOpt = 1,
     out: Annotated[Path, typer.Option(help="Where to save the model (.npz).")] = Path("model.npz"),
     data_dir: DataOpt = None,

@@ -30,6 +30,9 @@ from fooldigits.cli import (
     rng,
     run,
 )
+from fooldigits.lessons.settings import RetrainConfig
+
+RETRAIN = RetrainConfig()  # the defaults of `retrain`
 
 
 @command()
@@ -120,16 +123,17 @@ def adversarial(
 @command()
 def retrain(
     rounds: Annotated[int, typer.Option(help="Rounds of fool, teach 'not a digit', fool again.")
-                      ] = 3,
+                      ] = RETRAIN.rounds,
     per_digit: Annotated[int, typer.Option(help="Fooling images evolved per digit per round.")
-                         ] = 10,
+                         ] = RETRAIN.per_digit,
     max_generations: Annotated[int, typer.Option(
         help="A GA run that has not reached the target by then did not fool the network.")
-    ] = 500,
-    epochs: Annotated[int, typer.Option(help="Epochs of training per round's network.")] = 5,
+    ] = RETRAIN.max_generations,
+    epochs: Annotated[int, typer.Option(help="Epochs of training per round's network.")
+                      ] = RETRAIN.epochs,
     seeds: Annotated[int, typer.Option(
         help="Run the whole loop this many times, each with its own seed; the tables show "
-        "each cell's mean and range.")] = 1,
+        "each cell's mean and range.")] = RETRAIN.seeds,
     model: ModelOpt = None,
     data_dir: DataOpt = None,
     seed: SeedOpt = 0,

@@ -34,6 +34,9 @@ from fooldigits.cli import (
     rng,
     run,
 )
+from fooldigits.lessons.settings import DreamConfig
+
+DREAM = DreamConfig()  # the defaults of `dream`
 
 
 class DreamPrior(StrEnum):
@@ -63,14 +66,15 @@ def digits_of(value: int | None) -> list[int]:
 def dream(
     digit_: Annotated[int | None, typer.Option(
         "--digit", help="Only this digit; default: all ten.", show_default=False)] = None,
-    steps: Annotated[int, typer.Option(help="Most gradient steps per image.")] = 2000,
-    lr: Annotated[float, typer.Option(help="Step size on the pixels.")] = 1.0,
+    steps: Annotated[int, typer.Option(help="Most gradient steps per image.")] = DREAM.steps,
+    lr: Annotated[float, typer.Option(help="Step size on the pixels.")] = DREAM.lr,
     threshold: Annotated[float, typer.Option(help="Confidence that counts as converged.")
-                         ] = 0.999,
+                         ] = DREAM.threshold,
     prior: Annotated[DreamPrior, typer.Option(
         help="none, l2 (pull to black), tv (total variation: smooth), blur (3x3 box blur).")
-    ] = DreamPrior.none,
-    prior_weight: Annotated[float, typer.Option(help="Strength of the prior.")] = 0.02,
+    ] = DreamPrior[DREAM.prior],
+    prior_weight: Annotated[float, typer.Option(help="Strength of the prior.")
+                            ] = DREAM.prior_weight,
     invert: Annotated[bool, flag(
         "--invert", "Draw the results dark on light, like ink on paper (the network still "
         "sees light on dark).")] = False,

@@ -40,32 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.lessons.settings import PRIORS as PRIORS  # re-exported
+from fooldigits.lessons.settings import DreamConfig as DreamConfig  # re-exported
 from fooldigits.models.base import Classifier
-
-PRIORS = ("none", "l2", "tv", "blur")
-
-
-@dataclass(frozen=True)
-class DreamConfig:
-    """Step size, limits and prior of `dream`."""
-
-    steps: int = 2000
-    lr: float = 1.0
-    threshold: float = 0.999
-    prior: str = "none"
-    prior_weight: float = 0.02
-
-    def check(self) -> None:
-        if self.steps < 1:
-            raise FoolDigitsError(f"steps must be at least 1, got {self.steps}")
-        if self.lr <= 0 or not np.isfinite(self.lr):
-            raise FoolDigitsError(f"lr must be a positive number, got {self.lr}")
-        if not 0 < self.threshold < 1:
-            raise FoolDigitsError(f"threshold must be between 0 and 1, got {self.threshold}")
-        if self.prior not in PRIORS:
-            raise FoolDigitsError(f"prior must be one of {', '.join(PRIORS)}")
-        if self.prior_weight < 0:
-            raise FoolDigitsError(f"prior_weight must be >= 0, got {self.prior_weight}")
 
 
 @dataclass

@@ -50,7 +50,6 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
 from fooldigits.core.files import atomic_write
 from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation, Step
@@ -58,46 +57,15 @@ from fooldigits.lessons import adversarial
 from fooldigits.lessons.dream import DreamConfig, dream
 from fooldigits.lessons.evolve import FoolResult, GAConfig, UniformPrior, evolve
 from fooldigits.lessons.evolved import evolved
+from fooldigits.lessons.settings import MAX_ROUNDS as MAX_ROUNDS  # re-exported
+from fooldigits.lessons.settings import MAX_SEEDS as MAX_SEEDS  # re-exported
+from fooldigits.lessons.settings import RetrainConfig as RetrainConfig  # re-exported
 from fooldigits.lessons.training import SHIPPED_RECIPE, sgd
 from fooldigits.models.base import Classifier, Trainable, require_classes, trainable
 
-MAX_ROUNDS = 100
-MAX_SEEDS = 20
 SEARCHES = ("ga-noise", "ga-blank", "dream", "pgd")
 TRAINED_ON = "ga-noise"  # the search whose images become class 10
 PGD_EPSILON = 0.1
-
-
-@dataclass(frozen=True)
-class RetrainConfig:
-    """Sizes of the experiment; the defaults run 3 rounds in a few minutes on 2 cores."""
-
-    rounds: int = 3
-    per_digit: int = 10  # attempts per digit per search per round
-    max_generations: int = 500  # GA limit per run: a run that reaches it did not fool
-    target: float = 0.9999
-    epochs: int = 5  # of the shipped recipe, per retrained model
-    noise: int = 1000  # uniform-noise images scored each round
-    dream_steps: int = 1000  # gradient steps before a dream gives up
-    dream_lr: float = 100.0  # a large step: at lr 1 only 2% of dreams reach 0.9999 on the
-    # shipped model within 1,000 steps, at lr 100 96% do (a median of 19 steps)
-    attacked: int = 500  # real test digits PGD attacks each round
-    seeds: int = 1  # the whole loop, once per seed
-
-    def check(self) -> None:
-        if not 1 <= self.rounds <= MAX_ROUNDS:
-            raise FoolDigitsError(f"rounds must be between 1 and {MAX_ROUNDS}, got "
-                                  f"{self.rounds}")
-        if not 1 <= self.per_digit <= 1000:
-            raise FoolDigitsError(f"per_digit must be between 1 and 1,000, got "
-                                  f"{self.per_digit}")
-        if not 1 <= self.epochs <= 1000 or not 1 <= self.noise <= 100_000:
-            raise FoolDigitsError("epochs must be 1..1,000 and the noise count 1..100,000")
-        if not 1 <= self.dream_steps <= 100_000 or not 1 <= self.attacked <= 100_000:
-            raise FoolDigitsError("dream_steps and attacked must be 1..100,000")
-        if not 1 <= self.seeds <= MAX_SEEDS:
-            raise FoolDigitsError(f"seeds must be between 1 and {MAX_SEEDS}, got {self.seeds}")
-        GAConfig(target=self.target, max_generations=self.max_generations).check()
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from fooldigits import FoolDigitsError
 from fooldigits.core.data import BYTE_TO_PIXEL
 from fooldigits.core.pieces import BatchDone
 from fooldigits.lessons import adversarial
+from fooldigits.lessons.settings import SHIPPED_RECIPE as SHIPPED_RECIPE  # re-exported
+from fooldigits.lessons.settings import SGDConfig as SGDConfig  # re-exported
 from fooldigits.models.base import Trainable, one_hot
 
 
@@ -68,45 +70,6 @@ def shift_images(
             xs, xd = slice(max(-dx, 0), 28 - max(dx, 0)), slice(max(dx, 0), 28 - max(-dx, 0))
             dst[rows, yd, xd] = src[order[rows], ys, xs]
     return result
-
-
-@dataclass(frozen=True)
-class SGDConfig:
-    """Hyper-parameters of `sgd`; eta decays linearly to `eta * final_eta_ratio`; with
-    `adversarial` > 0 each mini-batch is doubled with its `attack`ed copy at that epsilon."""
-
-    epochs: int = 10
-    batch_size: int = 10
-    eta: float = 0.5
-    lmbda: float = 5.0
-    momentum: float = 0.0
-    final_eta_ratio: float = 1.0
-    shift: bool = False
-    adversarial: float = 0.0  # epsilon of the attacked copies; 0 trains on clean images only
-    attack: str = "fgsm"
-
-    def check(self) -> None:
-        if self.epochs < 1:
-            raise FoolDigitsError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise FoolDigitsError(f"batch_size must be at least 1, got {self.batch_size}")
-        if not (np.isfinite(self.eta) and self.eta > 0):
-            raise FoolDigitsError(f"eta must be a positive number, got {self.eta}")
-        if not (np.isfinite(self.lmbda) and self.lmbda >= 0):
-            raise FoolDigitsError(f"lmbda must be a number >= 0, got {self.lmbda}")
-        if not 0 <= self.momentum < 1:
-            raise FoolDigitsError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not 0 <= self.final_eta_ratio <= 1:
-            raise FoolDigitsError(f"final_eta_ratio must be in [0, 1], got {self.final_eta_ratio}")
-        if not 0 <= self.adversarial <= 1:  # also refuses NaN
-            raise FoolDigitsError(f"adversarial must be an epsilon in [0, 1], got "
-                                  f"{self.adversarial}")
-        if self.attack not in ("fgsm", "pgd"):
-            raise FoolDigitsError(f"attack must be fgsm or pgd, got {self.attack!r}")
-
-
-SHIPPED_RECIPE = SGDConfig(epochs=15, batch_size=32, eta=0.1, lmbda=0.5, momentum=0.9,
-                           final_eta_ratio=0.0, shift=True)  # the default model's settings
 
 
 @dataclass(frozen=True)
