@@ -162,7 +162,7 @@ def test_fool_with_cppn_genomes_paints_patterns() -> None:
 
 
 def test_ceiling_and_transfer_json(tmp_path: Path) -> None:
-    code, out, _ = run("ceiling", "--json")
+    code, out, _ = run("ceiling", "--json", "--steps", "200")
     assert code == 0 and all(json.loads(out)["above_99_99"])
     code, out, _ = run("transfer", "--models", str(Path("fooldigits/models/default.npz")),
                        "--models", str(Path("fooldigits/models/default.npz")), "--count", "1",

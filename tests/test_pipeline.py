@@ -81,7 +81,7 @@ COMMANDS = [
     (["pca", "--components", "5,10", "--reconstruct", "0"], 1),
     (["dream", "--digit", "3", "--steps", "50"], 1),
     (["fool", "--digit", "8", "--count", "2", "--mean"], 2),
-    (["ceiling"], 0),
+    (["ceiling", "--steps", "200"], 0),
     (["transfer", "--models", MODEL, "--models", MODEL, "--count", "1", "--target", "0.9"], 0),
     (["border", "--count", "100", "--show", "2"], 1),
     (["scramble", "--count", "200", "--levels", "0,0.5"], 1),
@@ -151,6 +151,7 @@ def test_png_carries_captions_and_the_signed_map(tmp_path: Path, tiny_idx_dir: P
     assert ink_rows.min() < 30 and ink_rows.max() > 150
 
 
+@pytest.mark.slow  # the whole quick tutor again (test_tutor runs every chapter): ~6 s CPU
 def test_tutor_writes_the_whole_story_as_one_page(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tutor", "--quick", "--no-pause", "--html",
                                  str(tmp_path / "story.html")])
@@ -210,6 +211,7 @@ def help_screens() -> list[str]:
     return screens
 
 
+@pytest.mark.slow  # a real process per --help screen: ~5 s CPU
 def test_help_reads_well_at_80_columns() -> None:
     for screen in help_screens():
         assert "--no-no-" not in screen

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).parent.parent / "README.md"
 SAMPLE = [["fool", "--digit", "2", "--count", "2"], ["border", "--show", "0"]]
 BEGIN, END = "<!-- sample: begin (make readme) -->", "<!-- sample: end -->"
@@ -37,6 +39,7 @@ def masked(text: str) -> str:
     return re.sub(r"\d+\.\d+ s\b", "T s", text)
 
 
+@pytest.mark.slow  # the README's commands, run for real
 def test_readme_sample_is_what_the_commands_print() -> None:
     assert masked(block(README.read_text())) == masked(sample()), (
         "the README's sample is stale: run `make readme`")

@@ -184,6 +184,8 @@ def fool(
 
 @command()
 def ceiling(
+    steps: Annotated[int, typer.Option(
+        help="Dreaming steps per step size for the confidence found.")] = 3000,
     model: ModelOpt = None,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
@@ -199,7 +201,8 @@ def ceiling(
     out = output(no_color, as_json, None, html, "the confidence ceiling")
     from fooldigits.experiments.fooling import ceiling as confidence_ceiling
 
-    run(confidence_ceiling(load(model), rng(seed)), out)
+    positive(steps, "--steps", 100_000)
+    run(confidence_ceiling(load(model), rng(seed), steps), out)
 
 
 @command()
