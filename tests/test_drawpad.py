@@ -266,10 +266,12 @@ def test_a_game_quit_at_once_says_so_and_its_json_names_the_student(
         shipped: Network, tmp_path: Path) -> None:
     import json
 
-    from fooldigits.pad.drawpad import report
+    from fooldigits.core.pieces import Say
+    from fooldigits.pad.drawpad import summary
     from fooldigits.pad.game import Game
+    from tests.conftest import events_and_result
 
     pad = Pad(shipped, game=Game(target=0))
-    lines = report(pad, 3, "shipped", tmp_path / "scores.json", "Ada")
-    assert "no challenge was finished, so there is no score" in lines
+    pieces, _ = events_and_result(summary(pad, 3, "shipped", tmp_path / "scores.json", "Ada"))
+    assert Say("no challenge was finished, so there is no score", "note") in pieces
     assert json.loads((tmp_path / "scores.json").read_text())["name"] == "Ada"

@@ -1,7 +1,8 @@
 """The layout shows the layers: imports point down, never up, and never in a circle.
 
 Read from the source with `ast` (no module is imported), counting every import: at the
-top of a module, inside a function (the CLI's lazy imports), or under TYPE_CHECKING.
+top of a module, inside a function (the CLI's lazy imports), or under TYPE_CHECKING (for
+the layers; a cycle is looked for among the imports that run).
 
     core < models < lessons < experiments < present < pad, tutor, exercises < cli
 
@@ -26,13 +27,26 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Every fooldigits module `path` imports, anywhere in it, as full dotted names."""
+def type_only(tree: ast.Module) -> set[int]:
+    """The ids of import nodes under `if TYPE_CHECKING:`: read by mypy, never run."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            found |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return found
+
+
+def imports(path: Path, runtime_only: bool = False) -> set[str]:
+    """Every fooldigits module `path` imports, anywhere in it, as full dotted names;
+    with `runtime_only`, leaving out the imports for type annotations only."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = type_only(tree) if runtime_only else set()
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(
         ".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -45,11 +59,11 @@ def imports(path: Path) -> set[str]:
     return {name for name in found if name == "fooldigits" or name.startswith("fooldigits.")}
 
 
-def modules() -> dict[str, set[str]]:
+def modules(runtime_only: bool = False) -> dict[str, set[str]]:
     """Each module of the package and the package modules it imports (that exist)."""
     paths = [p for p in PACKAGE.rglob("*.py") if STUBS not in p.parents]
     names = {module_name(p): p for p in paths}
-    return {name: {i for i in imports(path) if i in names and i != name}
+    return {name: {i for i in imports(path, runtime_only) if i in names and i != name}
             for name, path in names.items()}
 
 
@@ -81,7 +95,9 @@ def test_no_module_imports_from_a_higher_layer() -> None:
 
 
 def test_no_import_cycle() -> None:
-    graph = modules()
+    """No cycle among the imports that run (an annotation may name a type sideways under
+    TYPE_CHECKING; the layer rule above holds for those too)."""
+    graph = modules(runtime_only=True)
     for name in graph:  # a package imports its own modules: an edge down, not a cycle
         graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
