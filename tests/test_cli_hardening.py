@@ -87,6 +87,8 @@ def test_model_metadata_is_printed_as_plain_text(tmp_path: Path) -> None:
     assert "\x1b" not in out and "[bold red]boom[/]" in out
 
 
+@pytest.mark.slow  # a real process and a real SIGINT after 12 s: ~12 s CPU (the same rule
+# without a process: tests/test_experiments.py throws Ctrl-C into `evolve_runs`)
 def test_ctrl_c_during_fool_saves_the_finished_runs(tmp_path: Path) -> None:
     import os
     import signal

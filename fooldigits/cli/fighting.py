@@ -110,7 +110,7 @@ def adversarial(
     data = load_mnist(data_dir)
     if transfer:
         run(fighting.adversarial_transfer(data, values, rng(seed), methods[-1] if methods
-                                          else "", steps, models, epochs, seed), out)
+                                          else "", steps, models, epochs, seed, count), out)
     elif target is not None and digit_ is not None:
         run(fighting.targeted(load(model), data, digit_, target, methods[-1] if methods
                               else "", steps, show, count), out)

@@ -189,25 +189,27 @@ class AdversarialTransferResult:
 
 
 TRANSFER_EPSILON = 0.1  # the largest epsilon `adversarial_transfer` makes its changes at
+TRANSFER_DIGITS = 2000  # test digits it attacks on each network, at most
 
 
 def adversarial_transfer(data: Dataset, epsilons: Sequence[float], rng: np.random.Generator,
                          method: str = "pgd", steps: int = 40,
                          models: Sequence[Path] | None = None, epochs: int = 3, seed: int = 0,
-                         count: int = 2000, fooling_count: int = 1
+                         count: int = 10_000, fooling_count: int = 1
                          ) -> Experiment[AdversarialTransferResult]:
     """Perturbations made on each network (rows) tried on every network (columns), then
     the fooling images' transfer for the same networks, to set beside it.
 
     The networks are `fooling.networks(models, data, epochs, seed)`; the perturbation is
     made at the largest of `epsilons` up to `TRANSFER_EPSILON` (which 0 also means), on
-    the first `count` test digits."""
+    the first `count` test digits, at most `TRANSFER_DIGITS`."""
     from fooldigits.experiments.fooling import networks, transfer
     from fooldigits.lessons import adversarial as adv
 
     _check(epsilons, [method], steps, count, 0)
     epsilon = min(max(epsilons, default=0.0), TRANSFER_EPSILON) or TRANSFER_EPSILON
-    x, y = data.test_images[:count], data.test_labels[:count]
+    n = min(count, TRANSFER_DIGITS)
+    x, y = data.test_images[:n], data.test_labels[:n]
     nets = yield from networks(models, data, epochs, seed)
     yield Step(f"attacking {len(x):,} digits on each of {len(nets)} networks")
     accuracy = adv.transfer_matrix([n for _, n in nets], x, y, epsilon, method, steps)
