@@ -59,7 +59,8 @@ def adversarial(
         show_default=False)] = None,
     transfer: Annotated[bool, flag(
         "--transfer", "Make the perturbation on one network and try it on the others "
-        "(the shipped model and three trained now, or --models).")] = False,
+        "(the shipped dense, linear and robust models and three trained now, or --models).")
+    ] = False,
     models: Annotated[list[Path] | None, typer.Option(
         "--models", help="With --transfer: the networks to compare (repeat).",
         show_default=False)] = None,
