@@ -27,6 +27,7 @@ from fooldigits.cli import (
     load,
     numbers,
     output,
+    positive,
     rng,
     run,
 )
@@ -156,7 +157,7 @@ def retrain(
     and PGD on real digits. The tables show which still fool it, and whether it rejects
     images made by a search it never trained on.
     """
-    from fooldigits.core.files import check_output, printable
+    from fooldigits.core.files import check_output
     from fooldigits.lessons.retrain import RetrainConfig
 
     positive(max_generations, "--max-generations", MAX_GENERATIONS)
