@@ -229,6 +229,7 @@ def transfer(
     from fooldigits.core.options import finite
 
     finite(target, "--target", 0.0, 1.0, high_open=True)
+    positive(count, "--count", 10_000)  # bounds before any data is read
     positive(epochs, "--epochs", 1000)
     out = output(no_color, as_json, None, html, "transfer between networks")
     from fooldigits.core.data import load_mnist

@@ -157,9 +157,11 @@ def targeted(net: Classifier, data: Dataset, digit: int, target: int, method: st
             raise FoolDigitsError(f"{name} must be a digit 0..9, got {value}")
     if target == digit:
         raise FoolDigitsError("target must differ from digit", "target")
-    x = data.test_images[:count][data.test_labels[:count] == digit][:per_digit]
+    n = min(count, len(data.test_labels))
+    x = data.test_images[:n][data.test_labels[:n] == digit][:per_digit]
     if len(x) == 0:
-        raise FoolDigitsError(f"the test set holds no '{digit}' to attack")
+        raise FoolDigitsError(f"the first {n:,} test images hold no '{digit}' to turn into a "
+                              f"'{target}'")
     labels = np.full(len(x), digit)
     yield Step(f"bisecting the smallest change that turns each of {len(x)} '{digit}'s into "
                f"a '{target}' ({method})")
