@@ -205,6 +205,10 @@ def test_interrupted_runs_write_beside_an_existing_out(tmp_path: Path,
     assert f"to {partial} (beside {model}, which was left as it was)" in err
     assert load_dense(partial).meta["stopped"].startswith("by Ctrl-C after epoch")
 
+
+@pytest.mark.slow  # six seconds of GA runs in a real process: ~6 s CPU (the same rule without
+# a process: tests/test_experiments.py throws Ctrl-C into `evolve_runs`)
+def test_interrupted_fool_writes_beside_an_existing_out(tmp_path: Path) -> None:
     images = tmp_path / "f.npz"
     np.savez(images, images=np.zeros((3, 28, 28), np.float32))
     before = images.read_bytes()

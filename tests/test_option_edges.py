@@ -12,6 +12,11 @@ parse as an int, it refuses with exit 2); a list option also gets 10,000 values.
   checked only after loading fails here with the loader's message instead of its own;
 * every run ends within seconds (the missing files stop any value that is accepted).
 
+The whole sweep (about 60 options, ~13 s CPU) is marked slow (`make test` and CI run it);
+`QUICK` keeps one representative of each kind of case in the developer's quick loop
+(`pytest -m "not slow"`): an int, a float, an option that needs an argument and has the GA's
+own rule, an unbounded slice, and a number list.
+
 `--seed` takes any integer by design (`options.make_rng`) and is left out; `UNBOUNDED`
 lists the few options where a huge value is harmless, each with the reason.
 """
@@ -65,15 +70,21 @@ def number_options() -> list[tuple[str, str]]:
 
 
 OPTIONS = number_options()
+# one of each kind of case, run in the quick loop; the rest are slow (see the module docstring)
+QUICK = {("train", "--epochs"), ("dream", "--lr"), ("fool", "--elite"),
+         ("adversarial", "--count"), ("train", "--hidden")}
+CASES = [pytest.param(*o, id=" ".join(o), marks=() if o in QUICK else pytest.mark.slow)
+         for o in OPTIONS]
 
 
 def test_the_app_has_number_options() -> None:
     """The introspection found the commands (a typer upgrade must not make this vacuous)."""
     assert ("train", "--epochs") in OPTIONS and ("dream", "--lr") in OPTIONS
     assert len(OPTIONS) > 40
+    assert set(OPTIONS) >= QUICK  # a renamed option must not drop out of the quick loop
 
 
-@pytest.mark.parametrize(("command", "option"), OPTIONS, ids=[" ".join(o) for o in OPTIONS])
+@pytest.mark.parametrize(("command", "option"), CASES)
 def test_number_option_edges(command: str, option: str, tmp_path: Path) -> None:
     cmd = typer.main.get_command(app)
     for word in command.split():

@@ -12,6 +12,8 @@ from fooldigits.tutor import story as tutor
 runner = CliRunner()
 
 
+@pytest.mark.slow  # the whole quick tutor, every chapter: ~4 s CPU (each chapter's experiment
+# is run on its own in tests/test_experiments.py, and the tutor's start in the test below)
 def test_tutor_runs_every_chapter_quickly() -> None:
     result = runner.invoke(app, ["tutor", "--no-pause", "--quick"])
     assert result.exit_code == 0, result.stderr
@@ -77,7 +79,8 @@ def _code_lines(screen: str) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("columns", [80, 160])
+# 80 columns (where code lines wrap) in the quick loop; 160 is slow: ~4 s CPU per width
+@pytest.mark.parametrize("columns", [80, pytest.param(160, marks=pytest.mark.slow)])
 def test_read_shows_every_code_line_whole(columns: int) -> None:
     import inspect
 
