@@ -167,11 +167,13 @@ for place in list(places()):
 SLEEP = "import time\nwhile True:\n    time.sleep(0.05)\n"  # an endless loop that costs no CPU
 
 
+# A real checker per attack (~0.4 s CPU each): the checker stopped by its own student stays in
+# the quick loop, the rest of the battery is slow (`make test` and CI run it).
 @pytest.mark.parametrize("attack", [
-    "delete every file the checker made, then loop",
-    "stop itself with SIGSTOP",
+    pytest.param("delete every file the checker made, then loop", marks=pytest.mark.slow),
+    pytest.param("stop itself with SIGSTOP", marks=pytest.mark.slow),
     "stop the checker with SIGSTOP, then loop",
-    "kill its parent, then loop",
+    pytest.param("kill its parent, then loop", marks=pytest.mark.slow),
 ])
 def test_the_timeout_holds_whatever_the_student_does(tmp_path: Path, attack: str) -> None:
     source = {
@@ -189,7 +191,9 @@ def test_the_timeout_holds_whatever_the_student_does(tmp_path: Path, attack: str
 
 
 # -- the checker reads nothing unbounded ---------------------------------------------------
-@pytest.mark.parametrize("replacement", ["/dev/zero", "fifo", "loop"])
+# ~0.4 s CPU each: the blocking FIFO in the quick loop, the endless ones slow
+@pytest.mark.parametrize("replacement", [pytest.param("/dev/zero", marks=pytest.mark.slow),
+                                         "fifo", pytest.param("loop", marks=pytest.mark.slow)])
 def test_replacing_the_checkers_files_cannot_hang_or_swell_it(tmp_path: Path,
                                                               replacement: str) -> None:
     """The student's function swaps every file it can find for an endless or blocking
