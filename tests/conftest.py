@@ -84,6 +84,29 @@ def load_dense(path: Path | None = None) -> Network:
     return net
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cli_built_once() -> Generator[None, None, None]:
+    """typer's CliRunner builds the click command from the app on every invoke (typer's
+    `get_command` evaluates every option's annotations: ~26 ms, and the suite invokes the
+    CLI hundreds of times). Build it once per app: the same command typer would build, for
+    a test tool's speed only (nothing of fooldigits is replaced). A test that makes its own
+    `typer.Typer()` gets its own command; an app changed after its first run is rebuilt."""
+    import typer
+
+    built: dict[int, tuple[typer.Typer, int, Any]] = {}
+
+    def get_command(app: typer.Typer) -> Any:
+        size = len(app.registered_commands) + len(app.registered_groups)
+        hit = built.get(id(app))
+        if hit is None or hit[0] is not app or hit[1] != size:
+            hit = built[id(app)] = (app, size, typer.main.get_command(app))
+        return hit[2]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("typer.testing._get_command", get_command)
+        yield
+
+
 @pytest.fixture(scope="session")
 def shipped() -> Network:
     return load_dense()
