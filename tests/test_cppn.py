@@ -23,8 +23,9 @@ from fooldigits.lessons.cppn import (
     Genomes,
     neighbour_correlation,
 )
-from fooldigits.lessons.evolve import GAConfig, evolve, run_to_end
+from fooldigits.lessons.evolve import GAConfig, evolve
 from fooldigits.models.network import Network
+from tests.conftest import result_of
 
 X, Y, D, BIAS = range(INPUTS)
 axis = np.linspace(-1, 1, 28)
@@ -267,8 +268,8 @@ def test_decoding_a_population_in_blocks_changes_nothing(monkeypatch: pytest.Mon
 
 def test_the_ga_evolves_cppn_genomes_the_network_trusts(small_net: Network) -> None:
     config = GAConfig(target=0.99, max_generations=300)
-    painted = run_to_end(evolve(small_net, 3, 4, config, np.random.default_rng(0), CPPN()))
-    noise = run_to_end(evolve(small_net, 3, 4, config, np.random.default_rng(0)))
+    painted = result_of(evolve(small_net, 3, 4, config, np.random.default_rng(0), CPPN()))
+    noise = result_of(evolve(small_net, 3, 4, config, np.random.default_rng(0)))
     assert painted.reached.all() and painted.images.shape == (4, 784)
     p = small_net.probabilities(painted.images)[:, 3]
     np.testing.assert_allclose(p, painted.confidences, rtol=1e-6)

@@ -10,8 +10,9 @@ import pytest
 from fooldigits import FoolDigitsError
 from fooldigits.core.pieces import Generation
 from fooldigits.lessons.encodings import Direct, InkNoise, Pixels
-from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve, join, run_to_end, take
+from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve, join, take
 from fooldigits.models.network import Network
+from tests.conftest import result_of
 
 
 @dataclass
@@ -124,7 +125,7 @@ class Grey:
 
 def test_evolve_runs_any_encoding_of_the_protocol(small_net: Network) -> None:
     config = GAConfig(population=12, parents=4, target=0.9, max_generations=30, slots=2)
-    result = run_to_end(evolve(small_net, 4, 3, config, np.random.default_rng(0),
+    result = result_of(evolve(small_net, 4, 3, config, np.random.default_rng(0),
                                encoding=Grey()))
     assert isinstance(result, FoolResult) and result.images.shape == (3, 784)
     np.testing.assert_allclose(small_net.probabilities(result.images)[:, 4],
@@ -136,7 +137,7 @@ def test_evolve_runs_any_encoding_of_the_protocol(small_net: Network) -> None:
 
 def test_the_same_seed_gives_the_same_generations_and_images(small_net: Network) -> None:
     config = GAConfig(target=0.95, max_generations=40, slots=2)
-    runs = [run_to_end(evolve(small_net, 6, 3, config, np.random.default_rng(seed)))
+    runs = [result_of(evolve(small_net, 6, 3, config, np.random.default_rng(seed)))
             for seed in (7, 7, 8)]
     assert np.array_equal(runs[0].images, runs[1].images)
     assert np.array_equal(runs[0].generations, runs[1].generations)

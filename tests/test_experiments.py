@@ -31,6 +31,8 @@ from fooldigits.experiments import basics, drawn, eigen, fighting, fooling, natu
 from fooldigits.lessons.dream import DreamConfig
 from fooldigits.lessons.evolve import GAConfig
 from fooldigits.lessons.retrain import RetrainConfig
+from fooldigits.lessons.settings import PRIOR_GENERATIONS
+from fooldigits.lessons.stats import with_prior_rule
 from fooldigits.lessons.training import SGDConfig
 from fooldigits.models import SHIPPED, load_model
 from fooldigits.models.base import Classifier
@@ -134,12 +136,11 @@ def test_rules_live_in_the_experiments(small_net: Network, tiny: Dataset) -> Non
         next(fooling.evolve_runs(small_net, [2], 1, GAConfig(target=1 - 1e-15), rng()))
     with pytest.raises(FoolDigitsError, match=r"^no image can reach threshold"):
         next(fooling.dream(small_net, [2], DreamConfig(threshold=1 - 1e-15), rng()))
-    assert fooling.with_prior_rule(GAConfig(), "none", None).min_generations == 0
-    assert fooling.with_prior_rule(GAConfig(), "local", None).min_generations == \
-        fooling.PRIOR_GENERATIONS
-    assert fooling.with_prior_rule(GAConfig(max_generations=9), "stats", None
-                                   ).min_generations == 9
-    assert fooling.with_prior_rule(GAConfig(), "stats", 3).min_generations == 3
+    # one rule for how long a prior evolves at least, for `fool` and `compare` alike
+    assert with_prior_rule(GAConfig(), "none", None).min_generations == 0
+    assert with_prior_rule(GAConfig(), "local", None).min_generations == PRIOR_GENERATIONS
+    assert with_prior_rule(GAConfig(max_generations=9), "stats", None).min_generations == 9
+    assert with_prior_rule(GAConfig(), "stats", 3).min_generations == 3
     _, result = events_and_result(fighting.adversarial_transfer(
         tiny, [0.3, 0.05], rng(), "fgsm", models=[LINEAR], count=5, fooling_count=0))
     assert result.epsilon == fighting.TRANSFER_EPSILON  # the largest asked, at most 0.1
@@ -238,12 +239,16 @@ def test_the_pad_reports_through_pieces(linear: Classifier, tmp_path: Path) -> N
 def test_the_commands_read_their_defaults_from_the_settings() -> None:
     """Each default is written once, in the settings dataclass; --help shows it."""
     from fooldigits.cli import click_app
-    from fooldigits.lessons.settings import SHIPPED_RECIPE, DreamConfig, RetrainConfig
+    from fooldigits.lessons.settings import SHIPPED_RECIPE, DreamConfig, GAConfig, RetrainConfig
 
     commands = click_app().commands
     defaults = {name: {p.name: p.default for p in commands[name].params}
-                for name in ("train", "dream", "retrain")}
-    recipe, dream, retrain = SHIPPED_RECIPE, DreamConfig(), RetrainConfig()
+                for name in ("train", "dream", "retrain", "fool", "compare")}
+    recipe, dream, retrain, ga = SHIPPED_RECIPE, DreamConfig(), RetrainConfig(), GAConfig()
+    fields = ("population", "elite", "parents", "mutation_rate", "target", "max_generations",
+              "slots", "prior_weight")
+    assert [defaults["fool"][k] for k in fields] == [getattr(ga, k) for k in fields]
+    assert defaults["compare"]["min_generations"] == PRIOR_GENERATIONS
     assert [defaults["train"][k] for k in ("epochs", "eta", "final_eta", "lmbda", "momentum",
                                            "batch_size", "shift", "adversarial")] == [
         recipe.epochs, recipe.eta, recipe.final_eta_ratio, recipe.lmbda, recipe.momentum,

@@ -23,12 +23,12 @@ from fooldigits.lessons.evolve import (
     FoolResult,
     GAConfig,
     evolve,
-    run_to_end,
     transfer_matrix,
 )
 from fooldigits.lessons.stats import make_prior
 from fooldigits.lessons.training import SGDConfig, sgd
 from fooldigits.models.network import Network
+from tests.conftest import events_and_result, result_of
 
 
 def test_dreaming_raises_the_target_confidence(small_net: Network) -> None:
@@ -101,13 +101,10 @@ def test_box_blur_keeps_constants_and_spreads_a_point() -> None:
 
 def test_ga_reaches_target_keeps_elites_and_stays_in_range(small_net: Network) -> None:
     config = GAConfig(target=0.99, max_generations=400, slots=4)
-    best_so_far = []
-    result = None
-    for event in evolve(small_net, 3, 4, config, np.random.default_rng(0)):
-        if isinstance(event, Generation):
-            best_so_far.append((event.finished, event.best_confidence))
-        else:
-            result = event
+    events, result = events_and_result(evolve(small_net, 3, 4, config,
+                                              np.random.default_rng(0)))
+    assert all(isinstance(event, Generation) for event in events)  # the result is returned
+    best_so_far = [(event.finished, event.best_confidence) for event in events]
     assert isinstance(result, FoolResult)
     assert result.reached.all() and result.generations.max() < 400
     assert result.images.min() >= 0 and result.images.max() <= 1
@@ -131,15 +128,15 @@ def test_elites_are_never_mutated(small_net: Network) -> None:
 
 def test_same_seed_same_images(small_net: Network) -> None:
     config = GAConfig(target=0.9, max_generations=50, slots=3)
-    a = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
-    b = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
-    c = run_to_end(evolve(small_net, 7, 3, config, np.random.default_rng(6)))
+    a = result_of(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
+    b = result_of(evolve(small_net, 7, 3, config, np.random.default_rng(5)))
+    c = result_of(evolve(small_net, 7, 3, config, np.random.default_rng(6)))
     assert np.array_equal(a.images, b.images)
     assert not np.array_equal(a.images, c.images)
 
 
 def test_shipped_model_is_fooled_at_99_99_percent(shipped: Network) -> None:
-    result = run_to_end(evolve(shipped, 2, 20, GAConfig(), np.random.default_rng(0)))
+    result = result_of(evolve(shipped, 2, 20, GAConfig(), np.random.default_rng(0)))
     assert result.reached.all()
     assert shipped.probabilities(result.images)[:, 2].min() >= 0.9999
 
@@ -170,7 +167,7 @@ def test_ceiling_bounds_every_image_and_every_search() -> None:
     found = dream(net, np.arange(10), DreamConfig(steps=500, threshold=0.999999, lr=10),
                   np.random.default_rng(0)).confidence
     assert np.all(found <= ceiling + 1e-9)
-    ga = run_to_end(evolve(net, 0, 2, GAConfig(target=0.999999, max_generations=100),
+    ga = result_of(evolve(net, 0, 2, GAConfig(target=0.999999, max_generations=100),
                            np.random.default_rng(0)))
     assert ga.confidences.max() <= ceiling[0] + 1e-9
 
@@ -179,7 +176,7 @@ def test_transfer_matrix_diagonal_is_the_bred_network(small_net: Network,
                                                       shipped: Network) -> None:
     nets = [small_net, shipped]
     config = GAConfig(target=0.99, max_generations=300)
-    images = [run_to_end(evolve(n, 4, 3, config, np.random.default_rng(1))).images for n in nets]
+    images = [result_of(evolve(n, 4, 3, config, np.random.default_rng(1))).images for n in nets]
     digits = [np.full(3, 4), np.full(3, 4)]
     mean, share = transfer_matrix(nets, images, digits)
     assert mean.shape == (2, 2) and np.all(np.diag(share) == 1.0)
@@ -207,7 +204,7 @@ def test_a_run_started_from_a_real_digit_keeps_most_of_it(shipped: Network) -> N
 
     images, _ = training_digits(3, 1)
     start = images[0]  # a real '3', evolved towards an '8' for a few generations only
-    result = run_to_end(evolve(shipped, 8, 4, GAConfig(max_generations=5, slots=2),
+    result = result_of(evolve(shipped, 8, 4, GAConfig(max_generations=5, slots=2),
                                np.random.default_rng(0), start=start))
     assert np.all(result.generations <= 5)
     ink = start > 0  # the drawing's strokes (a black page shares its background)
@@ -215,7 +212,7 @@ def test_a_run_started_from_a_real_digit_keeps_most_of_it(shipped: Network) -> N
     assert kept.min() > 0.8
     assert result.images.min() >= 0 and result.images.max() <= 1
     # a GA started from noise keeps (almost) none of the drawing
-    noise = run_to_end(evolve(shipped, 8, 2, GAConfig(max_generations=5),
+    noise = result_of(evolve(shipped, 8, 2, GAConfig(max_generations=5),
                               np.random.default_rng(0)))
     assert np.mean(noise.images[:, ink] == start[ink]) < 0.3
 
@@ -228,7 +225,7 @@ def test_the_starting_image_itself_is_the_first_member(shipped: Network) -> None
     assert shipped.probabilities(start)[0, 2] > 0.99
     # every other member is noise (mutation rate 1): the unchanged start must win at once
     config = GAConfig(mutation_rate=1.0, target=0.9, slots=1)
-    result = run_to_end(evolve(shipped, 2, 1, config, np.random.default_rng(0), start=start))
+    result = result_of(evolve(shipped, 2, 1, config, np.random.default_rng(0), start=start))
     assert result.generations[0] == 0
     assert np.array_equal(result.images[0], start)
 
@@ -247,13 +244,11 @@ def test_the_ga_reports_what_the_network_says_of_its_images(small_net: Network,
     hands out (an odd number of children, a high mutation rate, runs that never end)."""
     config = GAConfig(target=0.99999999, max_generations=60, slots=3, mutation_rate=0.05,
                       population=21)  # an odd number of children: one pair keeps one
-    events = list(evolve(small_net, 5, 5, config, np.random.default_rng(3),
-                         prior=make_prior(prior, 5)))
-    seen = [event for event in events if isinstance(event, Generation)]
+    seen, result = events_and_result(evolve(small_net, 5, 5, config, np.random.default_rng(3),
+                                            prior=make_prior(prior, 5)))
     believed = np.array([event.best_confidence for event in seen])
     exact = small_net.probabilities(np.array([event.best_image for event in seen]))[:, 5]
     np.testing.assert_allclose(believed, exact, rtol=1e-5, atol=1e-7)
-    result = events[-1]
     assert isinstance(result, FoolResult) and (result.generations == 60).all()
     np.testing.assert_allclose(result.confidences, small_net.probabilities(result.images)[:, 5],
                                rtol=1e-5, atol=1e-7)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.lessons.evolve import GAConfig, UniformPrior, evolve, run_to_end
+from fooldigits.lessons.evolve import GAConfig, UniformPrior, evolve
 from fooldigits.lessons.stats import (
     HistogramSampler,
     LocalPrior,
@@ -19,6 +19,7 @@ from fooldigits.lessons.stats import (
     variogram,
 )
 from fooldigits.models.network import Network
+from tests.conftest import result_of
 
 
 def test_variogram_of_hand_made_images() -> None:
@@ -58,10 +59,10 @@ def test_stats_prior_makes_images_more_natural(small_net: Network,
                                                ) -> None:
     real = small_train[0]
     config = GAConfig(target=0.99, max_generations=300, min_generations=30)
-    plain = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0),
+    plain = result_of(evolve(small_net, 2, 6, config, np.random.default_rng(0),
                               prior=UniformPrior()))
     prior = StatsPrior(real)
-    shaped = run_to_end(evolve(small_net, 2, 6, config, np.random.default_rng(0),
+    shaped = result_of(evolve(small_net, 2, 6, config, np.random.default_rng(0),
                                prior=prior))
     ref = reference(real)
     assert stats_distance(shaped.images, ref).mean() < 0.5 * stats_distance(plain.images,
@@ -77,7 +78,7 @@ def test_local_prior_draws_from_the_class_and_its_mean_looks_like_it(
     pixels = np.broadcast_to(np.arange(784), (300, 784))
     drawn = prior.draw(np.random.default_rng(0), pixels)
     assert np.corrcoef(drawn.mean(axis=0), twos.mean(axis=0))[0, 1] > 0.9
-    result = run_to_end(evolve(small_net, 2, 10, GAConfig(target=0.99, max_generations=300,
+    result = result_of(evolve(small_net, 2, 10, GAConfig(target=0.99, max_generations=300,
                                                           min_generations=20),
                                np.random.default_rng(0), prior=prior))
     # ten images of a small net: 0.79-0.81 across seeds; the plain GA's are about 0.2

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -15,6 +16,16 @@ from fooldigits.models import load_model
 from fooldigits.models.network import Network
 
 PYTHON = sys.executable
+R = TypeVar("R")
+
+
+def finish(generator: Generator[object, None, R]) -> R:
+    """Run a generator (`evolve.evolve`) to its end unwatched; return what it returns."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as done:
+            return cast(R, done.value)
 
 
 @row("start-up")
@@ -78,7 +89,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
 def ga_rows(ctx: Context) -> Iterator[Result]:
     from fooldigits.lessons import stats
     from fooldigits.lessons.encodings import Direct, Pixels, coin_flips
-    from fooldigits.lessons.evolve import FoolResult, GAConfig, Prior, evolve, run_to_end
+    from fooldigits.lessons.evolve import FoolResult, GAConfig, Prior, evolve
 
     net = load_model()
     assert isinstance(net, Network)  # the bench measures the shipped dense network
@@ -87,7 +98,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
     results: list[FoolResult] = []
 
     def plain() -> None:
-        results.append(run_to_end(evolve(net, 2, count, config, np.random.default_rng(0))))
+        results.append(finish(evolve(net, 2, count, config, np.random.default_rng(0))))
 
     def floor() -> None:
         images = int(((results[-1].generations + 1) * config.population).sum())
@@ -107,7 +118,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
             return Pixels(np.where(coin_flips(rng, a.genes.shape), a.genes, b.genes))
 
     def plain_where() -> None:
-        run_to_end(evolve(net, 2, count, config, np.random.default_rng(0),
+        finish(evolve(net, 2, count, config, np.random.default_rng(0),
                           encoding=WhereDirect(config.mutation_rate)))
 
     # the one trick (`encodings.pick`) must buy at least 20% of the whole command
@@ -117,14 +128,14 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
     shaped_config = GAConfig(min_generations=50)
 
     def plain_50() -> None:
-        run_to_end(evolve(net, 2, count, shaped_config, np.random.default_rng(0)))
+        finish(evolve(net, 2, count, shaped_config, np.random.default_rng(0)))
 
     for name in ("stats", "local"):
         prior = stats.make_prior(name, 2)
         shaped: list[FoolResult] = []
 
         def with_prior(prior: Prior | None = prior, shaped: list[FoolResult] = shaped) -> None:
-            shaped.append(run_to_end(evolve(net, 2, count, shaped_config,
+            shaped.append(finish(evolve(net, 2, count, shaped_config,
                                             np.random.default_rng(0), prior=prior)))
 
         timed = ctx.compare(with_prior, plain_50, ctx.repeat)
@@ -142,7 +153,7 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     images: above 1.0 is decoding (a small network at every pixel), NEAT's mutations and
     the GA's own work."""
     from fooldigits.lessons.cppn import CPPN, neighbour_correlation
-    from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve, run_to_end
+    from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
 
     net = load_model()
     assert isinstance(net, Network)  # the bench measures the shipped dense network
@@ -151,7 +162,7 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     results: list[FoolResult] = []
 
     def painted() -> None:
-        results.append(run_to_end(evolve(net, 2, count, config, np.random.default_rng(0),
+        results.append(finish(evolve(net, 2, count, config, np.random.default_rng(0),
                                          CPPN())))
 
     def floor() -> None:
@@ -172,19 +183,19 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
 def every_digit_rows(ctx: Context) -> Iterator[Result]:
     from fooldigits.lessons import stats
     from fooldigits.lessons.dream import DreamConfig, dream
-    from fooldigits.lessons.evolve import GAConfig, evolve, run_to_end
+    from fooldigits.lessons.evolve import GAConfig, evolve
 
     net = load_model()
     assert isinstance(net, Network)  # the bench measures the shipped dense network
     runs = 5 if ctx.quick else 20
-    results = [run_to_end(evolve(net, d, runs, GAConfig(), np.random.default_rng(d)))
+    results = [finish(evolve(net, d, runs, GAConfig(), np.random.default_rng(d)))
                for d in range(10)]
     reached = sum(int(r.reached.sum()) for r in results)
     hardest = max(results, key=lambda r: float(np.median(r.generations)))
     yield Check(f"every digit reaches 0.9999 ({runs} runs each)", f"{reached}/{10 * runs}; "
                 f"slowest '{hardest.digit}', median {np.median(hardest.generations):.0f} gen.",
                 "all", reached == 10 * runs)
-    confidences = np.concatenate([run_to_end(evolve(
+    confidences = np.concatenate([finish(evolve(
         net, d, runs, GAConfig(min_generations=50), np.random.default_rng(d),
         prior=stats.make_prior("stats", d))).confidences for d in range(10)])
     yield Check(f"stats prior, every digit ({runs} runs each)", f"lowest {confidences.min():.5f}",

@@ -34,9 +34,10 @@ from fooldigits.cli import (
     rng,
     run,
 )
-from fooldigits.lessons.settings import DreamConfig
+from fooldigits.lessons.settings import DreamConfig, GAConfig
 
 DREAM = DreamConfig()  # the defaults of `dream`
+GA = GAConfig()  # the defaults of `fool`
 
 
 class DreamPrior(StrEnum):
@@ -115,26 +116,30 @@ def fool(
     count: Annotated[int, typer.Option(help="Fooling images per digit.")] = 1,
     mean: Annotated[bool, flag(
         "--mean", "Show the mean of the fooling images beside the mean real digit.")] = False,
-    target: Annotated[float, typer.Option(help="Stop a run at this confidence.")] = 0.9999,
+    target: Annotated[float, typer.Option(help="Stop a run at this confidence.")
+                      ] = GA.target,
     max_generations: Annotated[int, typer.Option(help="Give up a run after this many.")
-                               ] = 2000,
-    population: Annotated[int, typer.Option(help="Images per generation.")] = 80,
-    parents: Annotated[int, typer.Option(help="The best this many breed.")] = 16,
-    elite: Annotated[int, typer.Option(help="The best this many survive unchanged.")] = 2,
+                               ] = GA.max_generations,
+    population: Annotated[int, typer.Option(help="Images per generation.")] = GA.population,
+    parents: Annotated[int, typer.Option(help="The best this many breed.")] = GA.parents,
+    elite: Annotated[int, typer.Option(help="The best this many survive unchanged.")
+                     ] = GA.elite,
     mutation_rate: Annotated[float, typer.Option(
-        help="Chance that a child's pixel is redrawn.")] = 0.005,
-    slots: Annotated[int, typer.Option(help="Runs evolved side by side in one array.")] = 20,
+        help="Chance that a child's pixel is redrawn.")] = GA.mutation_rate,
+    slots: Annotated[int, typer.Option(help="Runs evolved side by side in one array.")
+                     ] = GA.slots,
     prior: Annotated[FoolPrior, typer.Option(
         help="none (noise on a black page), stats (training histogram + neighbour statistics), "
         "local (location-aware statistics of the digit).")] = FoolPrior.none,
-    prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")] = 1.0,
+    prior_weight: Annotated[float, typer.Option(help="Weight of the prior's cost.")
+                            ] = GA.prior_weight,
     encoding: Annotated[FoolEncoding, typer.Option(
         help="direct (a gene per pixel) or cppn (a small network paints the image from the "
         "pixel coordinates; --mutation-rate is the direct encoding's).")
     ] = FoolEncoding.direct,
     min_generations: Annotated[int | None, typer.Option(
         help="Evolve at least this long, so a prior can shape the images; default 0 "
-        "without a prior, more with one (fooling.PRIOR_GENERATIONS).", show_default=False)
+        "without a prior, more with one (settings.PRIOR_GENERATIONS).", show_default=False)
     ] = None,
     lags: Annotated[int, typer.Option(help="Neighbour distances in the statistics prior.")
                     ] = 4,
@@ -158,8 +163,6 @@ def fool(
     """
     from fooldigits.core.files import check_output
     from fooldigits.core.options import finite
-    from fooldigits.lessons.evolve import GAConfig
-
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
     positive(count, "--count")

@@ -26,6 +26,7 @@ from fooldigits.cli import (
     rng,
     run,
 )
+from fooldigits.lessons.settings import PRIOR_GENERATIONS
 
 
 @command()
@@ -59,7 +60,7 @@ def compare(
     count: Annotated[int, typer.Option(help="Fooling images per method.")] = 100,
     target: Annotated[float, typer.Option(help="Confidence a run must reach.")] = 0.9999,
     min_generations: Annotated[int, typer.Option(
-        help="Generations the priors get to shape the images.")] = 50,
+        help="Generations the priors get to shape the images.")] = PRIOR_GENERATIONS,
     model: ModelOpt = None,
     data_dir: DataOpt = None,
     seed: SeedOpt = 0,

@@ -10,7 +10,7 @@ upper bound no image can pass (`ceiling.py`); `transfer` asks whether images bre
 against one network fool the others. Each yields pieces and progress and returns what
 `--json` prints. The rules live here, so the CLI and the tutor cannot disagree: a
 target above the confidence ceiling is refused (`ceiling.check_reachable`), a prior gets
-`PRIOR_GENERATIONS` to shape its images (`with_prior_rule`), `transfer` builds its list
+`PRIOR_GENERATIONS` to shape its images (`stats.with_prior_rule`), `transfer` builds its list
 of networks (`networks`). What a `FoolReport` shows is a few small functions (`samples`,
 `runs_table`, `means`, `naturalness_table`), which `fool` and the tutor pick from.
 
@@ -38,7 +38,8 @@ from fooldigits.core.data import Dataset
 from fooldigits.core.pieces import DIGITS, NO_JSON, Experiment, Images, Piece, Say, Step, Table
 from fooldigits.lessons.dream import DreamConfig
 from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
-from fooldigits.lessons.evolved import evolved
+from fooldigits.lessons.settings import PRIOR_GENERATIONS as PRIOR_GENERATIONS
+from fooldigits.lessons.stats import with_prior_rule
 from fooldigits.models.base import Classifier
 
 
@@ -111,9 +112,6 @@ def _to_go(trace: np.ndarray, threshold: float) -> str:
 
 
 # -- fool ---------------------------------------------------------------------------------------
-PRIOR_GENERATIONS = 50  # with a prior, runs evolve at least this long (see `fool`)
-
-
 @dataclass
 class FoolReport:
     """Every run of `fool`: one `FoolResult` per digit, the prior, and how natural each
@@ -176,16 +174,6 @@ def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     return len(arrays["images"])
 
 
-def with_prior_rule(config: GAConfig, prior: str, min_generations: int | None) -> GAConfig:
-    """The rule for how long runs evolve at least: `min_generations` if given, else 0 for
-    the plain GA and `PRIOR_GENERATIONS` (at most `max_generations`) with a prior, which
-    needs generations to shape the images after the target is reached."""
-    if min_generations is None:
-        min_generations = 0 if prior == "none" else min(PRIOR_GENERATIONS,
-                                                        config.max_generations)
-    return replace(config, min_generations=min_generations)
-
-
 def evolve_runs(net: Classifier, digits: Sequence[int], count: int, config: GAConfig,
                 rng: np.random.Generator, prior: str = "none", data_dir: Path | None = None,
                 lags: int = 4, bins: int = 16, out: Path | None = None,
@@ -205,9 +193,9 @@ def evolve_runs(net: Classifier, digits: Sequence[int], count: int, config: GACo
     runs: list[FoolResult] = []
     for d in digits:
         try:
-            runs.append((yield from evolved(evolve(
+            runs.append((yield from evolve(
                 net, d, count, config, rng, make_encoding(encoding),
-                prior=stats.make_prior(prior, d, data_dir, lags, bins)))))
+                prior=stats.make_prior(prior, d, data_dir, lags, bins))))
         except KeyboardInterrupt as stop:
             _interrupted(stop, runs, out)
     if out is not None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from fooldigits.core.pieces import Bars, Experiment, Images, Say, Step, Table
-from fooldigits.experiments.fooling import PRIOR_GENERATIONS
+from fooldigits.core.pieces import Bars, Experiment, Images, Say, Table
+from fooldigits.lessons.settings import PRIOR_GENERATIONS
 from fooldigits.models.base import Classifier
 
 
@@ -79,11 +79,7 @@ def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
     from fooldigits.lessons.stats import compare_priors
 
     check_reachable(net, [digit], target)
-    runs = []
-    yield Step(f"fooling '{digit}' {count} times under each prior", 0, 4)
-    for run in compare_priors(net, digit, count, rng, target, min_generations, data_dir):
-        runs.append(run)
-        yield Step(f"fooling '{digit}' {count} times under each prior", len(runs), 4)
+    runs = yield from compare_priors(net, digit, count, rng, target, min_generations, data_dir)
     names = [METHODS.get(r.method, r.method) for r in runs]
     yield Images(f"mean of {count} images under each method (the last: real '{digit}'s)",
                  np.stack([r.mean_image for r in runs]), [f"mean: {n}" for n in names])

@@ -72,17 +72,12 @@ def answer_name(answer: int | None) -> str:
 def _fooling(dense: Classifier, digits: np.ndarray, rng: np.random.Generator
              ) -> Experiment[np.ndarray]:
     """One GA image per digit, each bred against `dense` to 0.9999: (k, 784)."""
-    from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+    from fooldigits.lessons.evolve import GAConfig, evolve
 
     images = []
     for i, digit in enumerate(digits):
         yield Step(f"evolving a fooling '{digit}'", i, len(digits))
-        result = None
-        for event in evolve(dense, int(digit), 1, GAConfig(), rng):
-            if isinstance(event, FoolResult):
-                result = event
-        if result is None:  # pragma: no cover - evolve always ends with its result
-            raise FoolDigitsError("the genetic algorithm stopped without a result")
+        result = yield from evolve(dense, int(digit), 1, GAConfig(), rng)
         images.append(result.images[0])
     return np.stack(images) if images else np.zeros((0, 784), np.float32)
 

@@ -25,8 +25,9 @@ default. One generation of each run is six steps:
    `min_generations`, which gives a prior time to act) or `max_generations` pass.
 
 Worked example: `evolve(net, 2, 10, GAConfig(), rng)` yields a `Generation` each step and
-finally a `FoolResult` with ten images the network calls '2' at >= 99.99%; wrap it in
-`run_to_end` to keep only the result.
+*returns* a `FoolResult` with ten images the network calls '2' at >= 99.99%:
+
+    >>> result = yield from evolve(net, 2, 10, GAConfig(), rng)  # inside a generator
 
 Many runs, one forward pass: `config.slots` independent runs live side by side in one
 population (`members[s]` lists the rows of slot s's run), so a generation of all of them
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -59,17 +60,17 @@ import numpy as np
 from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.core.pieces import Generation
 from fooldigits.lessons.encodings import Direct, GeneSource, UniformPrior, to_genes
+from fooldigits.lessons.settings import GAConfig
 from fooldigits.models.base import Classifier
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 __all__ = ["Encoding", "FoolResult", "GAConfig", "Penalty", "Prior", "UniformPrior", "evolve",
-           "join", "run_to_end", "take", "to_genes", "transfer_matrix"]
+           "join", "take", "to_genes", "transfer_matrix"]
 
 PIXELS = 784
 MAX_COUNT = 100_000  # fooling images in one call
-MAX_POPULATION = 10_000
 G = TypeVar("G")  # a population of genomes: a dataclass of arrays with leading axis n
 D = TypeVar("D", bound="DataclassInstance")  # the same, for take and join
 
@@ -110,37 +111,6 @@ class Penalty(Protocol):
 
 class Prior(GeneSource, Penalty, Protocol):
     """Both halves: where genes come from, and how unnatural an image is."""
-
-
-@dataclass(frozen=True)
-class GAConfig:
-    """Every knob of the GA; the defaults were measured (docs/evolve.md)."""
-
-    population: int = 80
-    elite: int = 2
-    parents: int = 16
-    mutation_rate: float = 0.005
-    target: float = 0.9999
-    max_generations: int = 2000
-    slots: int = 20  # runs evolved side by side
-    prior_weight: float = 1.0
-    min_generations: int = 0  # with a prior: let it shape the images at least this long
-
-    def check(self) -> None:
-        if self.population < 2:
-            raise FoolDigitsError("population must be at least 2 (a child needs two parents)")
-        if self.population > MAX_POPULATION:
-            raise FoolDigitsError(f"population must be at most {MAX_POPULATION:,}")
-        if not 0 <= self.mutation_rate <= 1:
-            raise FoolDigitsError(f"mutation_rate must be in [0, 1], got {self.mutation_rate}")
-        if not 0 < self.target < 1:
-            raise FoolDigitsError(f"target must be between 0 and 1, got {self.target}")
-        if self.max_generations < 1 or self.slots < 1:
-            raise FoolDigitsError("max_generations and slots must be positive")
-        if not 0 <= self.min_generations <= self.max_generations:
-            raise FoolDigitsError("min_generations must be between 0 and max_generations")
-        if not 0 <= self.elite < self.population or not 2 <= self.parents <= self.population:
-            raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
 
 
 @dataclass
@@ -195,9 +165,9 @@ def evolve(
     encoding: Encoding[Any] | None = None,
     prior: Prior | Penalty | None = None,
     start: np.ndarray | None = None,
-) -> Iterator[Generation | FoolResult]:
-    """Evolve `count` fooling images of `digit`; yield a `Generation` each step, then the
-    `FoolResult`. Runs are independent; `config.slots` of them share each forward pass.
+) -> Generator[Generation, None, FoolResult]:
+    """Evolve `count` fooling images of `digit`; yield a `Generation` each step and return
+    the `FoolResult`. Runs are independent; `config.slots` of them share each forward pass.
 
     `encoding`: what a genome is (default: the direct encoding, `encodings.Direct`, with
     `config.mutation_rate`, drawing new genes from `prior` when it has `genes`).
@@ -303,16 +273,8 @@ def evolve(
         raise Interrupted(str(stop), partial=FoolResult(
             digit, out_images[kept], out_conf[kept], out_gen[kept], out_pen[kept],
             config.target, time.perf_counter() - clock)) from None
-    yield FoolResult(digit, out_images, out_conf, out_gen, out_pen, config.target,
-                     time.perf_counter() - clock)
-
-
-def run_to_end(events: Iterator[Generation | FoolResult]) -> FoolResult:
-    """Drain an `evolve` iterator without watching it; return its result."""
-    for event in events:
-        if isinstance(event, FoolResult):
-            return event
-    raise FoolDigitsError("the genetic algorithm stopped without a result")
+    return FoolResult(digit, out_images, out_conf, out_gen, out_pen, config.target,
+                      time.perf_counter() - clock)
 
 
 def transfer_matrix(

@@ -56,7 +56,6 @@ from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation, S
 from fooldigits.lessons import adversarial
 from fooldigits.lessons.dream import DreamConfig, dream
 from fooldigits.lessons.evolve import FoolResult, GAConfig, UniformPrior, evolve
-from fooldigits.lessons.evolved import evolved
 from fooldigits.lessons.settings import MAX_ROUNDS as MAX_ROUNDS  # re-exported
 from fooldigits.lessons.settings import MAX_SEEDS as MAX_SEEDS  # re-exported
 from fooldigits.lessons.settings import RetrainConfig as RetrainConfig  # re-exported
@@ -111,8 +110,8 @@ def _ga(model: Classifier, config: RetrainConfig, rng: np.random.Generator,
     for digit in range(DIGITS):
         # uniform noise, every grey alike, as this experiment was designed and measured
         # (the fool chapter's GA now starts from noise on a black page)
-        runs.append((yield from evolved(evolve(model, digit, config.per_digit, ga, rng,
-                                               prior=UniformPrior(), start=start))))
+        runs.append((yield from evolve(model, digit, config.per_digit, ga, rng,
+                                       prior=UniformPrior(), start=start)))
     return runs
 
 

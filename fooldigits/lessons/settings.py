@@ -12,12 +12,14 @@ numbers, `dream --help` those of `DreamConfig()`, `retrain --help` those of
     SGDConfig, SHIPPED_RECIPE   training.sgd: the book's SGD and the shipped model's recipe
     DreamConfig                 dream.dream: gradient steps on the pixels
     RetrainConfig               retrain.retrain: rounds of "not a digit"
+    GAConfig, PRIOR_GENERATIONS evolve.evolve: the genetic algorithm, and how long a prior
+                                gets at least to shape its images (`stats.with_prior_rule`)
 
 The module imports no NumPy, so `fooldigits --help` can read it and stay fast.
-`training.py`, `dream.py` and `retrain.py` re-export their class, so
+`training.py`, `dream.py`, `retrain.py` and `evolve.py` re-export their class, so
 `training.SGDConfig` is this `SGDConfig`.
 
-What it leaves out: the GA's settings (`evolve.GAConfig`, beside the GA).
+What it leaves out: what the settings do (each lesson's own module).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fooldigits import FoolDigitsError
 
 MAX_ROUNDS = 100
 MAX_SEEDS = 20
+MAX_POPULATION = 10_000  # images per generation of the GA
 
 
 # -- training (training.sgd) -------------------------------------------------------------
@@ -98,6 +101,41 @@ class DreamConfig:
             raise FoolDigitsError(f"prior_weight must be >= 0, got {self.prior_weight}")
 
 
+# -- fooling by evolution (evolve.evolve) ------------------------------------------------
+@dataclass(frozen=True)
+class GAConfig:
+    """Every knob of `evolve.evolve`; the defaults were measured (docs/evolve.md)."""
+
+    population: int = 80
+    elite: int = 2
+    parents: int = 16
+    mutation_rate: float = 0.005
+    target: float = 0.9999
+    max_generations: int = 2000
+    slots: int = 20  # runs evolved side by side
+    prior_weight: float = 1.0
+    min_generations: int = 0  # with a prior: let it shape the images at least this long
+
+    def check(self) -> None:
+        if self.population < 2:
+            raise FoolDigitsError("population must be at least 2 (a child needs two parents)")
+        if self.population > MAX_POPULATION:
+            raise FoolDigitsError(f"population must be at most {MAX_POPULATION:,}")
+        if not 0 <= self.mutation_rate <= 1:
+            raise FoolDigitsError(f"mutation_rate must be in [0, 1], got {self.mutation_rate}")
+        if not 0 < self.target < 1:
+            raise FoolDigitsError(f"target must be between 0 and 1, got {self.target}")
+        if self.max_generations < 1 or self.slots < 1:
+            raise FoolDigitsError("max_generations and slots must be positive")
+        if not 0 <= self.min_generations <= self.max_generations:
+            raise FoolDigitsError("min_generations must be between 0 and max_generations")
+        if not 0 <= self.elite < self.population or not 2 <= self.parents <= self.population:
+            raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
+
+
+PRIOR_GENERATIONS = 50  # with a prior, runs evolve at least this long (stats.with_prior_rule)
+
+
 # -- retraining with "not a digit" (retrain.retrain) --------------------------------------
 @dataclass(frozen=True)
 class RetrainConfig:
@@ -128,6 +166,4 @@ class RetrainConfig:
             raise FoolDigitsError("dream_steps and attacked must be 1..100,000")
         if not 1 <= self.seeds <= MAX_SEEDS:
             raise FoolDigitsError(f"seeds must be between 1 and {MAX_SEEDS}, got {self.seeds}")
-        from fooldigits.lessons.evolve import GAConfig  # (NumPy: only when checked)
-
         GAConfig(target=self.target, max_generations=self.max_generations).check()

@@ -35,8 +35,8 @@ What it leaves out: higher-order statistics (textures, strokes as curves).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,8 +44,10 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import BYTE_TO_PIXEL, load_mnist
+from fooldigits.core.pieces import Generation
 from fooldigits.lessons.encodings import to_genes
-from fooldigits.lessons.evolve import GAConfig, evolve, run_to_end
+from fooldigits.lessons.evolve import GAConfig, evolve
+from fooldigits.lessons.settings import PRIOR_GENERATIONS
 from fooldigits.models.base import Classifier
 
 PRIOR_NAMES = ("none", "stats", "local")
@@ -297,19 +299,35 @@ class PriorRun:
     naturalness: dict[str, float]
 
 
+def with_prior_rule(config: GAConfig, prior: str, min_generations: int | None) -> GAConfig:
+    """The rule for how long runs evolve at least: `min_generations` if given, else 0 for
+    the plain GA and `PRIOR_GENERATIONS` (at most `max_generations`) with a prior, which
+    needs generations to shape the images after the target is reached."""
+    if min_generations is None:
+        min_generations = 0 if prior == "none" else min(PRIOR_GENERATIONS,
+                                                        config.max_generations)
+    return replace(config, min_generations=min_generations)
+
+
 def compare_priors(net: Classifier, digit: int, count: int, rng: np.random.Generator,
-                   target: float = 0.9999, min_generations: int = 50,
-                   data_dir: Path | None = None) -> Iterator[PriorRun]:
-    """`count` fooling images per prior (none, stats, local), then the real digits."""
+                   target: float = 0.9999, min_generations: int | None = None,
+                   data_dir: Path | None = None
+                   ) -> Generator[Generation, None, list[PriorRun]]:
+    """`count` fooling images per prior (none, stats, local), then the real digits; yields
+    the GA's progress and returns one `PriorRun` per method. `min_generations`: how long
+    the priors evolve at least (None: `with_prior_rule`'s rule); the plain GA stops as
+    soon as it reaches the target."""
+    runs = []
     for name in PRIOR_NAMES:
         prior = make_prior(name, digit, data_dir)
-        config = GAConfig(target=target, min_generations=0 if name == "none" else
-                          min_generations)
-        result = run_to_end(evolve(net, digit, count, config, rng, prior=prior))
-        yield PriorRun(name, result.images.mean(axis=0), float(result.reached.mean()),
-                       float(np.median(result.generations)), result.seconds,
-                       naturalness(result.images, digit, data_dir))
+        config = with_prior_rule(GAConfig(target=target), name,
+                                 None if name == "none" else min_generations)
+        result = yield from evolve(net, digit, count, config, rng, prior=prior)
+        runs.append(PriorRun(name, result.images.mean(axis=0), float(result.reached.mean()),
+                             float(np.median(result.generations)), result.seconds,
+                             naturalness(result.images, digit, data_dir)))
     real = real_digits(digit, data_dir)[:count]
     sure = float(np.mean(net.probabilities(real)[:, digit] >= target))
-    yield PriorRun("real", real.mean(axis=0), sure, 0.0, 0.0,
-                   naturalness(real, digit, data_dir))
+    runs.append(PriorRun("real", real.mean(axis=0), sure, 0.0, 0.0,
+                         naturalness(real, digit, data_dir)))
+    return runs

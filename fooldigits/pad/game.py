@@ -43,7 +43,6 @@ import numpy as np
 
 from fooldigits.core.pieces import Generation
 from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
-from fooldigits.lessons.evolved import evolved
 from fooldigits.models.base import Classifier
 
 LIMIT = 120.0  # seconds per challenge
@@ -241,8 +240,7 @@ def seeded_evolution(net: Classifier, digit: int, start: np.ndarray, rng: np.ran
     (`evolve.evolve(..., start=)`: the picture itself and mutated copies of it): their
     progress, then the `FoolResult` returned."""
     config = config or GAConfig(slots=runs, max_generations=3000)
-    return evolved(evolve(net, digit, runs, config, rng,
-                          start=np.asarray(start, dtype=np.float32)))
+    return evolve(net, digit, runs, config, rng, start=np.asarray(start, dtype=np.float32))
 
 
 def evolution_summary(start: np.ndarray, result: FoolResult) -> tuple[Evolved, np.ndarray]:
