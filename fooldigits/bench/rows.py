@@ -16,6 +16,7 @@ from fooldigits.models import load_model
 from fooldigits.models.network import Network
 
 PYTHON = sys.executable
+GENERATIVE_GOAL = 10.0  # see docs/speed.md, "Other kinds"
 R = TypeVar("R")
 
 
@@ -230,6 +231,68 @@ def attack_rows(ctx: Context) -> Iterator[Result]:
         sweep, lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
     yield timed.row(f"attack sweep on {n:,} digits (FGSM + PGD-40, {nonzero} epsilons) / "
                     f"{passes} bare gradient passes", goal=2.0)
+
+
+@row("fighting back")
+def strong_attack_rows(ctx: Context) -> Iterator[Result]:
+    """`adversarial --restarts 5`: PGD-40 from five random starts in the epsilon-ball,
+    the strongest kept per digit (`adversarial.pgd(restarts=5)`), against as many bare
+    forward-backward passes (5 x 40); above 1.0 is the projection, the random starts
+    and judging which restart won."""
+    from fooldigits.core.data import load_mnist
+    from fooldigits.lessons import adversarial
+
+    net = load_model()
+    assert isinstance(net, Network)  # the bench measures the shipped dense network
+    data = load_mnist()
+    n, restarts = (500, 5) if ctx.quick else (2000, 5)
+    x, y = data.test_images[:n], data.test_labels[:n]
+    passes = restarts * adversarial.PGD_STEPS
+
+    def strong() -> None:
+        adversarial.pgd(net, x, y, 0.1, rng=np.random.default_rng(0), restarts=restarts)
+
+    timed = ctx.compare(strong,
+                        lambda: references.input_gradients(net.w, net.b, x, y, passes), 1)
+    yield timed.row(f"PGD-40 x {restarts} restarts on {n:,} digits / {passes} bare gradient "
+                    "passes", goal=2.0)
+
+
+@row("other kinds")
+def conv_rows(ctx: Context) -> Iterator[Result]:
+    """The conv net's forward pass (`models/conv.py`: im2col, one matrix product per
+    layer, ReLU, max-pooling, softmax) against its matrix products alone."""
+    from fooldigits.core.data import load_mnist
+    from fooldigits.models import conv
+
+    net = load_model(Path(conv.__file__).with_name("conv.npz"))
+    arrays = net.arrays()
+    x = load_mnist().test_images[: 1000 if ctx.quick else 5000]
+    c1 = arrays["w0"].shape[-1]
+    batch = conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2 + conv.MAP2**2 * c1))
+    timed = ctx.compare(lambda: net.probabilities(x), lambda: references.conv_gemm_floor(
+        arrays, len(x), batch, np.random.default_rng(0)), ctx.repeat)
+    yield timed.row(f"conv forward pass, {len(x):,} digits / its im2col matrix products "
+                    f"({batch} images a pass)", goal=1.5)
+
+
+@row("other kinds")
+def generative_rows(ctx: Context) -> Iterator[Result]:
+    """Scoring by the generative model (`models/generative.py`: ten probabilistic PCAs,
+    one projection onto all their directions) against the dense net's forward pass on
+    the same images: what reading by synthesis costs."""
+    from fooldigits.core.data import load_mnist
+    from fooldigits.models.generative import Generative
+
+    data = load_mnist()
+    model = Generative(25).fit(data.train_images[:20_000], data.train_labels[:20_000],
+                               data.validation_images, data.validation_labels)
+    dense = load_model()
+    x = data.test_images[: 2000 if ctx.quick else 10_000]
+    timed = ctx.compare(lambda: model.probabilities(x), lambda: dense.probabilities(x),
+                        ctx.repeat)
+    yield timed.row(f"generative scoring, {len(x):,} digits / the dense net's forward pass",
+                    goal=GENERATIVE_GOAL)
 
 
 @row("drawing pad")
