@@ -190,12 +190,13 @@ def evolve(
     size, elite, parents = config.population, config.elite, config.parents
     weight = config.prior_weight if prior is not None else 0.0
 
-    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step 2 for every genome: confidence, penalty and cost, each (n,)."""
+    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Step 2 for every genome: its image (n, 784), decoded once for the network,
+        the prior and the record; confidence, penalty and cost, each (n,)."""
         images = encoding.decode(genomes)  # (n, 784), every run at once
         p = model.probabilities(images)[:, digit].astype(np.float64)
         penalty = prior.penalty(images) if prior is not None and weight else np.zeros(len(p))
-        return p, penalty, cost(p, penalty, weight)
+        return images, p, penalty, cost(p, penalty, weight)
 
     def next_generation(population: Any, ranked: np.ndarray, new: np.ndarray
                         ) -> tuple[Any, np.ndarray]:
@@ -239,22 +240,24 @@ def evolve(
     try:
         while True:
             population, members = next_generation(population, ranked, new)
-            confidence, penalty, costs = judge(population)  # (n,) each, one forward pass
+            images, confidence, penalty, costs = judge(population)  # one forward pass
             generations = np.where(new, 0, generations + 1)
             order = np.argsort(costs[members], axis=1, kind="stable")  # step 3: best first
             ranked = np.take_along_axis(members, order, axis=1)  # (slots, size)
             best = ranked[:, 0]  # each slot's best row
+            best_images = images[best]  # (slots, 784): kept; the whole batch is let go
+            del images  # now, so the next generation's batch can reuse its memory
             done = ((confidence[best] >= config.target)
                     & (generations >= config.min_generations)) | (
                 generations >= config.max_generations)
             yield Generation(digit, int(generations[0]), float(confidence[best[0]]),
                              float(np.median(confidence[members[0]])),
-                             encoding.decode(take(population, best[:1]))[0], finished, count)
+                             best_images[0], finished, count)
             new[:] = False
             if not done.any():
                 continue
             ended, runs = np.flatnonzero(done), run_of[done]  # step 6: record finished runs
-            out_images[runs] = encoding.decode(take(population, best[ended]))
+            out_images[runs] = best_images[ended]
             out_conf[runs], out_pen[runs] = confidence[best[ended]], penalty[best[ended]]
             out_gen[runs], out_done[runs] = generations[ended], True
             finished += len(ended)
