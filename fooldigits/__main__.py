@@ -9,6 +9,7 @@ interrupts first, with the standard library alone, and the CLI is imported insid
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -18,14 +19,30 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _stopped_while_importing(info: sys.UnraisableHookArgs) -> None:
+    """An interrupt that lands in a callback Python runs for itself while importing (an
+    import lock's weakref callback) cannot reach our `try`: Python would print "Exception
+    ignored in ..." with a traceback and go on. While the CLI is imported, it is the
+    interrupt it is: one `[stopped]` line and 130 (nothing has been written yet)."""
+    if not isinstance(info.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(info)
+        return
+    if sys.stderr is not None:
+        sys.stderr.write("[stopped] interrupted\n")
+        sys.stderr.flush()
+    os._exit(130)
+
+
 def main() -> None:
     """Run the `fooldigits` command; an interrupt before it is ready: `[stopped]`, 130."""
     try:
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), _interrupt)
+        sys.unraisablehook = _stopped_while_importing
         from fooldigits.cli import main as cli_main
 
+        sys.unraisablehook = sys.__unraisablehook__
         cli_main()
     except KeyboardInterrupt:
         while True:  # a second signal while saying goodbye starts the goodbye again
