@@ -254,3 +254,16 @@ def test_the_ga_reports_what_the_network_says_of_its_images(small_net: Network,
                                rtol=1e-5, atol=1e-7)
     levels = result.images * 255  # genes are bytes: every pixel is k / 255
     np.testing.assert_allclose(levels, np.rint(levels), atol=1e-4)
+
+
+def test_generations_to_target_are_counted_apart_from_the_minimum(small_net: Network) -> None:
+    """A prior's runs go on for `min_generations` after reaching the target: the result
+    says when each first got there, so a table cannot pass the minimum off as the effort."""
+    config = GAConfig(target=0.9, max_generations=200, min_generations=60)
+    result = result_of(evolve(small_net, 3, 6, config, np.random.default_rng(2)))
+    needed = result.generations_to_target()
+    assert result.reached.all() and (result.generations == 60).all()
+    assert len(needed) == 6 and needed.max() < 60 and (needed >= 0).all()
+    plain = result_of(evolve(small_net, 3, 6, GAConfig(target=0.9, max_generations=200),
+                             np.random.default_rng(2)))
+    assert np.array_equal(plain.generations_to_target(), plain.generations)

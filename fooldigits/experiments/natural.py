@@ -90,10 +90,11 @@ def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
                       r.naturalness["correlation"]) for n, r in zip(names, runs, strict=True)])
     else:
         yield Table(f"fooling '{digit}' at {target}: {count} images per method",
-                    ["method", "reached", "median gen.", "time", "stats distance",
+                    ["method", "reached", "median gen. to target", "time", "stats distance",
                      "mean correlation"],
                     [(r.method, f"{100 * r.reached:.0f}%",
-                      "-" if r.method == "real" else int(r.median_generations),
+                      "-" if r.method == "real" or r.median_generations is None
+                      else int(r.median_generations),
                       "-" if r.method == "real" else f"{r.seconds:.1f} s",
                       r.naturalness["distance"], r.naturalness["correlation"])
                      for r in runs])  # real digits are not evolved: no generations, no time

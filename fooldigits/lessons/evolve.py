@@ -124,10 +124,19 @@ class FoolResult:
     penalties: np.ndarray  # (count,)
     target: float
     seconds: float = 0.0
+    first_reached: np.ndarray | None = None  # (count,) the generation each run's best
+    # first reached the target (-1: never); with `min_generations` a run goes on after it
     reached: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.reached = self.confidences >= self.target
+        if self.first_reached is None:
+            self.first_reached = np.where(self.reached, self.generations, -1)
+
+    def generations_to_target(self) -> np.ndarray:
+        """The generations each run that reached the target needed to get there first."""
+        first = np.asarray(self.first_reached)
+        return first[first >= 0]
 
 
 def cost(p: np.ndarray, penalty: np.ndarray, weight: float) -> np.ndarray:
@@ -229,11 +238,13 @@ def evolve(
     out_images = np.zeros((count, PIXELS), dtype=np.float32)
     out_conf, out_pen = np.zeros(count), np.zeros(count)
     out_gen = np.zeros(count, dtype=np.int64)
+    out_first = np.full(count, -1, dtype=np.int64)  # when each run first reached the target
     out_done = np.zeros(count, dtype=bool)  # which runs have finished
     slots = min(config.slots, count)
     run_of = np.arange(slots)  # which run each slot holds
     new = np.ones(slots, dtype=bool)  # slots whose run starts in this generation
     generations = np.zeros(slots, dtype=np.int64)  # of each slot's run
+    first = np.full(slots, -1, dtype=np.int64)  # when each slot's run first reached it
     ranked = np.zeros((slots, size), dtype=np.int64)  # rows of each slot's members, best first
     population: Any = None
     started, finished = slots, 0
@@ -247,8 +258,10 @@ def evolve(
             best = ranked[:, 0]  # each slot's best row
             best_images = images[best]  # (slots, 784): kept; the whole batch is let go
             del images  # now, so the next generation's batch can reuse its memory
-            done = ((confidence[best] >= config.target)
-                    & (generations >= config.min_generations)) | (
+            there = confidence[best] >= config.target
+            first = np.where(new, -1, first)  # a run that starts now has not reached it
+            first = np.where(there & (first < 0), generations, first)
+            done = (there & (generations >= config.min_generations)) | (
                 generations >= config.max_generations)
             yield Generation(digit, int(generations[0]), float(confidence[best[0]]),
                              float(np.median(confidence[members[0]])),
@@ -260,6 +273,7 @@ def evolve(
             out_images[runs] = best_images[ended]
             out_conf[runs], out_pen[runs] = confidence[best[ended]], penalty[best[ended]]
             out_gen[runs], out_done[runs] = generations[ended], True
+            out_first[runs] = first[ended]
             finished += len(ended)
             refill = ended[: count - started]  # these slots take the next runs
             run_of[refill] = np.arange(started, started + len(refill))
@@ -269,15 +283,15 @@ def evolve(
                 if done.all():
                     break
                 kept = np.flatnonzero(~done)
-                ranked, generations, run_of, new = (ranked[kept], generations[kept],
-                                                    run_of[kept], new[kept])
+                ranked, generations, run_of, new, first = (
+                    ranked[kept], generations[kept], run_of[kept], new[kept], first[kept])
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(
             digit, out_images[kept], out_conf[kept], out_gen[kept], out_pen[kept],
-            config.target, time.perf_counter() - clock)) from None
+            config.target, time.perf_counter() - clock, out_first[kept])) from None
     return FoolResult(digit, out_images, out_conf, out_gen, out_pen, config.target,
-                      time.perf_counter() - clock)
+                      time.perf_counter() - clock, out_first)
 
 
 def transfer_matrix(

@@ -294,9 +294,14 @@ class PriorRun:
     method: str
     mean_image: np.ndarray  # (784,)
     reached: float  # share of images at the target confidence
-    median_generations: float
+    median_generations: float | None  # to first reach the target (not the minimum they
+    # then ran); None where no run reached it
     seconds: float
     naturalness: dict[str, float]
+
+
+def _median(values: np.ndarray) -> float | None:
+    return float(np.median(values)) if len(values) else None
 
 
 def with_prior_rule(config: GAConfig, prior: str, min_generations: int | None) -> GAConfig:
@@ -324,7 +329,7 @@ def compare_priors(net: Classifier, digit: int, count: int, rng: np.random.Gener
                                  None if name == "none" else min_generations)
         result = yield from evolve(net, digit, count, config, rng, prior=prior)
         runs.append(PriorRun(name, result.images.mean(axis=0), float(result.reached.mean()),
-                             float(np.median(result.generations)), result.seconds,
+                             _median(result.generations_to_target()), result.seconds,
                              naturalness(result.images, digit, data_dir)))
     real = real_digits(digit, data_dir)[:count]
     sure = float(np.mean(net.probabilities(real)[:, digit] >= target))
