@@ -50,7 +50,8 @@ readme: install
 
 # Remake every shipped model with the command line recorded in it (meta["command"]; see
 # docs/network.md, docs/adversarial.md, docs/models.md; tests/test_models.py checks these
-# lines against the files). The dense ones take minutes; the linear one seconds.
+# lines against the files). The dense and conv ones take minutes; the linear and
+# generative ones seconds.
 DENSE := --hidden 100 --epochs 15 --eta 0.1 --final-eta 0.0 --lmbda 0.5 --momentum 0.9 \
 	--batch-size 32 --shift --cost cross-entropy --activation sigmoid --output softmax --seed 1
 model: install
@@ -59,6 +60,9 @@ model: install
 		--out fooldigits/models/robust.npz
 	$(BIN)/fooldigits train --arch linear --epochs 10 --eta 0.1 --final-eta 0.0 --lmbda 0.5 \
 		--momentum 0.9 --batch-size 32 --no-shift --seed 1 --out fooldigits/models/linear.npz
+	$(BIN)/fooldigits train --arch conv --epochs 3 --eta 0.05 --final-eta 0.0 --lmbda 5.0 \
+		--momentum 0.9 --batch-size 32 --shift --seed 1 --out fooldigits/models/conv.npz
+	$(BIN)/fooldigits train --arch generative --seed 1 --out fooldigits/models/generative.npz
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

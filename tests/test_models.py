@@ -30,7 +30,7 @@ def make_model_commands() -> list[str]:
     return [" ".join(line.replace("$(BIN)/", "").split()) for line in lines]
 
 
-@pytest.mark.parametrize("name", ["default", "robust", "linear"])
+@pytest.mark.parametrize("name", ["default", "robust", "linear", "conv", "generative"])
 def test_make_model_remakes_each_shipped_model_with_its_recorded_command(name: str) -> None:
     model = load_model(SHIPPED / f"{name}.npz")
     wanted = f"{model.meta['command']} --out fooldigits/models/{name}.npz"
@@ -100,3 +100,41 @@ def test_a_linear_model_saves_and_loads_through_the_registry(tmp_path: Path,
     np.savez(tmp_path / "odd.npz", kind=np.array("conv9"), w=np.zeros(3))
     with pytest.raises(FoolDigitsError, match="fooldigits knows dense, linear"):
         load_model(tmp_path / "odd.npz")
+
+
+def test_train_conv_refuses_the_dense_options_in_one_sentence(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--arch", "conv", "--hidden", "30", "--out",
+                                 str(tmp_path / "m.npz")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "--hidden" in result.stderr and "a conv model" in result.stderr
+
+
+def test_train_generative_refuses_the_sgd_options_in_one_sentence(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--arch", "generative", "--epochs", "3", "--eta",
+                                 "0.1", "--out", str(tmp_path / "m.npz")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "--epochs, --eta do not apply" in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_evaluate_reports_the_generative_models_rejections() -> None:
+    result = runner.invoke(app, ["evaluate", "--model", str(SHIPPED / "generative.npz"),
+                                 "--json"])
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    assert 0.94 <= report["accuracy"] <= 0.96  # docs/generative.md: 95.10%
+    assert 0.005 <= report["rejected"] <= 0.02  # 1.08% of real test digits rejected
+    assert report["command"] == "fooldigits train --arch generative --seed 1"
+
+
+@pytest.mark.slow
+def test_train_generative_remakes_the_shipped_file(tmp_path: Path) -> None:
+    shipped = load_model(SHIPPED / "generative.npz")
+    out = tmp_path / "g.npz"
+    result = runner.invoke(app, [*shipped.meta["command"].split()[1:], "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    again = load_model(out).arrays()
+    for name, value in shipped.arrays().items():
+        assert np.array_equal(again[name], value), name

@@ -60,6 +60,8 @@ def show(
 class Arch(StrEnum):
     dense = "dense"
     linear = "linear"
+    conv = "conv"
+    generative = "generative"
 
 
 class Activation(StrEnum):
@@ -102,7 +104,9 @@ def train(
     ctx: typer.Context,
     arch: Annotated[Arch, typer.Option(
         help="dense: Nielsen's network (--hidden, --cost, --activation, --output shape it); "
-        "linear: softmax regression, no hidden layer (those four do not apply).")
+        "linear: softmax regression, no hidden layer; conv: Nielsen's chapter-6 convolutional "
+        "net (those four do not apply to linear and conv); generative: one PCA Gaussian per "
+        "digit, fitted in seconds with no SGD (only --seed, --out, --data-dir apply).")
     ] = Arch.dense,
     hidden: Annotated[list[str], typer.Option(
         help="Dense only: hidden layer sizes; repeat or comma-separate for a deeper net: "
@@ -146,7 +150,10 @@ def train(
     The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out,
     cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% of the test
     images (`fooldigits evaluate` says what the shipped model gets). With --arch linear it
-    trains softmax regression (no hidden layer): about 92.5%.
+    trains softmax regression (no hidden layer): about 92.5%. With --arch conv, the
+    convolutional net of models/conv.py (docs/conv.md). With --arch generative, one
+    probabilistic PCA per digit and a "not a digit" class, fitted in seconds
+    (docs/generative.md); the SGD options do not apply to it.
 
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.
@@ -156,14 +163,27 @@ def train(
     from fooldigits.lessons.training import SGDConfig
     from fooldigits.models.network import check_sizes
 
-    if arch is Arch.linear:
+    if arch is Arch.generative:
+        given = [name for name in (*DENSE_ONLY, *SGD_ONLY) if _typed(ctx, name)]
+        if given:
+            flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
+            raise FoolDigitsError(f"{flags} do{'es' * (len(given) == 1)} not apply to a "
+                                  "generative model: it is fitted, not trained by SGD, so "
+                                  f"leave {'them' if len(given) > 1 else 'it'} out")
+        _fit_generative(seed, out, data_dir, as_json, html, no_color)
+        return
+    if arch in (Arch.linear, Arch.conv):
         given = [name for name in DENSE_ONLY if _typed(ctx, name)]
         if given:
             flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
             raise FoolDigitsError(f"{flags} shape{'s' * (len(given) == 1)} a dense network; "
-                                  "a linear model has no hidden layer, so leave "
+                                  f"a {arch.value} model has no such choice, so leave "
                                   f"{'them' if len(given) > 1 else 'it'} out")
     sizes = [784, *hidden_sizes(hidden), 10] if arch is Arch.dense else [784, 10]
+    if arch is Arch.conv:
+        from fooldigits.models.conv import SIZES as CONV_SIZES
+
+        sizes = [784, *CONV_SIZES]
     try:
         check_sizes(sizes)  # what the loader would refuse is refused before any work
     except FoolDigitsError as err:
@@ -190,6 +210,11 @@ def train(
 
         net = Linear(rng=generator)
         shape_flags = "--arch linear"
+    elif arch is Arch.conv:
+        from fooldigits.models.conv import Conv
+
+        net = Conv(rng=generator)
+        shape_flags = "--arch conv"
     else:
         from fooldigits.models.network import Network
 
@@ -207,6 +232,26 @@ def train(
         + (f" --data-dir {data_dir}" if data_dir else ""))
     view.title = f"training {arch.value} {shape} on {len(data.train_images):,} images"
     run(train_network(net, data, config, generator, out), view)
+
+
+SGD_ONLY = ("epochs", "eta", "final_eta", "lmbda", "momentum", "batch_size", "shift",
+            "adversarial", "attack")  # what a generative model (fitted, not trained) has not
+
+
+def _fit_generative(seed: int, out: Path, data_dir: Path | None, as_json: bool,
+                    html: Path | None, no_color: bool) -> None:
+    """`train --arch generative`: fit the ten PPCAs (seconds), save, say the accuracy."""
+    from fooldigits.core.files import check_output
+
+    check_output(out, ".npz", "--out")
+    view = output(no_color, as_json, None, html, "fitting generative (one PCA Gaussian a digit)")
+    from fooldigits.core.data import load_mnist
+    from fooldigits.experiments.basics import fit_generative
+
+    data = load_mnist(data_dir)
+    command_line = (f"fooldigits train --arch generative --seed {seed}"
+                    + (f" --data-dir {data_dir}" if data_dir else ""))
+    run(fit_generative(data, out, command_line), view)
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:

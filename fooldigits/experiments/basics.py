@@ -26,11 +26,13 @@ from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.core.data import Dataset
 from fooldigits.core.pieces import (
     NO_JSON,
+    NOT_A_DIGIT,
     Bars,
     BatchDone,
     Experiment,
     Images,
     Say,
+    Step,
     Table,
     class_name,
 )
@@ -148,6 +150,49 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
     return TrainResult(net.describe(), epochs, best_epoch, best_accuracy, saved, best)
 
 
+@dataclass
+class FitResult:
+    architecture: str  # `describe()` of the model
+    validation_accuracy: float
+    test_accuracy: float
+    test_rejected: float  # fraction of real test digits read as "not a digit"
+    seconds: float
+    saved: str | None
+    network: Classifier | None = field(default=None, metadata=NO_JSON)
+
+
+def fit_generative(data: Dataset, out: Path | None, command: str
+                   ) -> Experiment[FitResult]:
+    """`train --arch generative`: fit one PPCA a digit (no SGD, seconds), save it to `out`."""
+    import time
+
+    from fooldigits.models.generative import Generative
+
+    start = time.perf_counter()
+    yield Step("fitting one Gaussian per digit (covariance, eigh, q, T, threshold)")
+    net = Generative().fit(data.train_images, data.train_labels, data.validation_images,
+                           data.validation_labels)
+    seconds = time.perf_counter() - start
+    yield Step("fitting one Gaussian per digit (covariance, eigh, q, T, threshold)", 1, 1)
+    net.meta["command"] = command
+    net.meta["validation_accuracy"] = f"{net.validation_accuracy_:.4f}"
+    predicted = net.predict(data.test_images)
+    accuracy = float(np.mean(predicted == data.test_labels))
+    rejected = float(np.mean(predicted == NOT_A_DIGIT))
+    yield Say(f"{net.meta['fit']}; {seconds:.1f} s", "note")
+    yield Say(f"test accuracy {100 * accuracy:.2f}%, {100 * rejected:.2f}% of the real test "
+              "digits read as \"not a digit\"", "good")
+    saved = None
+    if out is not None:
+        from fooldigits.core.files import describe_saved
+
+        net.save(out)
+        saved = describe_saved(out, out)
+        yield Say(f"saved {saved}", "good")
+    return FitResult(net.describe(), net.validation_accuracy_, accuracy, rejected,
+                     round(seconds, 3), saved, net)
+
+
 # -- evaluate -----------------------------------------------------------------------------------
 @dataclass
 class EvaluateResult:
@@ -158,6 +203,7 @@ class EvaluateResult:
     confusion: list[list[int]]
     model: str
     architecture: str  # `describe()` of the model
+    rejected: float | None = None  # fraction read as "not a digit" (11-class models only)
 
 
 def evaluate(net: Classifier, x: np.ndarray, y: np.ndarray, model: str = "shipped default"
@@ -174,13 +220,18 @@ def evaluate(net: Classifier, x: np.ndarray, y: np.ndarray, model: str = "shippe
     command = net.meta.get("command")
     stopped = f" (stopped {net.meta['stopped']})" if "stopped" in net.meta else ""
     yield Say(f"made by: {command or 'unknown'}{stopped}", "note")
+    rejected = None
+    if len(confusion) > NOT_A_DIGIT:  # an 11-class model can answer "not a digit"
+        rejected = float(confusion[:, NOT_A_DIGIT].sum() / confusion.sum())
+        yield Say(f"rejected: {100 * rejected:.2f}% of the real test digits read as "
+                  "\"not a digit\" (each counts as wrong in the accuracy)", "note")
     yield Bars("accuracy per digit", names, [float(a) for a in per_digit], "{:.2%}")
     yield Table("confusion matrix (rows: true digit, columns: predicted)", ["", *names],
                 [(names[t], *(int(v) for v in row)) for t, row in enumerate(confusion)],
                 diagonal=True)
     return EvaluateResult(accuracy, int(confusion.sum()), command,
                           {names[d]: float(a) for d, a in enumerate(per_digit)},
-                          confusion.tolist(), model, net.describe())
+                          confusion.tolist(), model, net.describe(), rejected)
 
 
 @dataclass
