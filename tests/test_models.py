@@ -138,3 +138,18 @@ def test_train_generative_remakes_the_shipped_file(tmp_path: Path) -> None:
     again = load_model(out).arrays()
     for name, value in shipped.arrays().items():
         assert np.array_equal(again[name], value), name
+
+
+def test_comparisons_take_the_generative_model_and_retrain_says_it_cannot_train() -> None:
+    from fooldigits.experiments.fooling import SHIPPED_MODELS, networks
+
+    assert ("conv", "conv.npz") in SHIPPED_MODELS
+    events = networks([SHIPPED / "linear.npz", SHIPPED / "generative.npz"])
+    try:
+        while True:
+            next(events)
+    except StopIteration as stop:
+        nets = stop.value
+    assert [net.classes for _, net in nets] == [10, 11]
+    result = runner.invoke(app, ["retrain", "--model", str(SHIPPED / "generative.npz")])
+    assert result.exit_code == 1 and "needs a model that SGD can train" in result.stderr

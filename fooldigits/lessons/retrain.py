@@ -184,8 +184,8 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
     `RetrainResult`. `net` (10 classes) is not changed; `save` is a folder for every
     round's model and images."""
     config.check()
+    shape = trainable(net, "retraining")  # first: a generative model is fitted, not trained
     require_classes(net, DIGITS, "retraining starts from a 10-class model and")
-    shape = trainable(net, "retraining")
     rows: list[RoundDone] = []
     current: Classifier = net
     for seed, generator in enumerate(rng.spawn(config.seeds)):
