@@ -33,4 +33,4 @@ def test_the_story_from_training_to_fooling(tmp_path: Path) -> None:
                                     for r in again)
     story = fooldigits("tutor", "--no-pause", "--no-color", cwd=tmp_path)
     assert story.returncode == 0, story.stderr
-    assert "9. What it means" in story.stdout
+    assert "11. What it means" in story.stdout

@@ -26,7 +26,7 @@ def test_tutor_runs_every_chapter_quickly() -> None:
 
 def test_tutor_starts_at_a_chapter_and_rejects_unknown_ones() -> None:
     result = runner.invoke(app, ["tutor", "--chapter", "meaning", "--no-pause"])
-    assert result.exit_code == 0 and "9. What it means" in result.stdout
+    assert result.exit_code == 0 and "11. What it means" in result.stdout
     assert "1. What the network sees" not in result.stdout
     result = runner.invoke(app, ["tutor", "--chapter", "nope"])
     assert result.exit_code == 1 and "chapters: data, network" in result.stderr

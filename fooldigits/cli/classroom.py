@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from fooldigits import FoolDigitsError
 from fooldigits.cli import HtmlOpt, JsonOpt, NoColorOpt, SeedOpt, app, command, flag, output
+
+if TYPE_CHECKING:
+    from fooldigits.pad.keys import Keyboard
+    from fooldigits.present.presenter import Presenter
 
 
 class _Jump(Exception):  # noqa: N818 - a signal, not an error
@@ -44,7 +49,6 @@ def tutor(
     With --html FILE the whole story is also saved as one self-contained web page, for a teacher
     to project or hand out.
     """
-    import contextlib
 
     from fooldigits.core.options import make_rng
     from fooldigits.core.pieces import Say
@@ -95,6 +99,8 @@ def tutor(
                 presenter.heading(current.title, current.text)
                 with keyboard.busy() if keyboard else contextlib.nullcontext():
                     presenter.run(current.run(make_rng(seed + 1000 * state.reruns), sizes))
+                if current.quiz:  # the last chapter's interaction: you against the networks
+                    _quiz(presenter, keyboard, sizes.quiz_count, seed + 1000 * state.reruns)
                 presenter.show(Say(current.footer, "note"))
                 if hint:  # the first time the tutor names a command: how to type it
                     presenter.show(Say(hint, "note"))
@@ -114,6 +120,24 @@ def tutor(
                             "`fooldigits --help`, and `fooldigits exercise list` for the "
                             "exercises.")
     presenter.finish()
+
+
+def _quiz(presenter: Presenter, keyboard: Keyboard | None, count: int, seed: int) -> None:
+    """The closing quiz (cli/quiz.py): asked at a terminal, else the networks' answers only."""
+    from fooldigits.cli.quiz import play_quiz
+    from fooldigits.core.data import load_mnist
+    from fooldigits.core.options import make_rng
+    from fooldigits.core.pieces import Say
+
+    presenter.show(Say(f"Now you: {count} images. Type the digit you see, or n for \"not a "
+                       "digit\"; then your answers beside every network's."))
+    read = None
+    if keyboard is not None:
+        def read() -> str:
+            with keyboard.waiting():
+                return keyboard.get()
+    play_quiz(presenter, load_mnist(), count, make_rng(seed), read,
+              keyboard.busy if keyboard is not None else contextlib.nullcontext)
 
 
 def _path_hint() -> str:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fooldigits.cli import DataOpt, HtmlOpt, NoColorOpt, SeedOpt, command, flag, output, rng
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
+    from fooldigits.core.data import Dataset
+    from fooldigits.experiments.quiz import QuizResult
+    from fooldigits.present.presenter import Presenter
 
 MAX_COUNT = 200
 
@@ -40,33 +51,18 @@ def quiz(
     from fooldigits.core.data import load_mnist
     from fooldigits.core.files import atomic_write, check_output, printable
     from fooldigits.core.pieces import to_json
-    from fooldigits.experiments import quiz as experiment
-    from fooldigits.models import shipped
     from fooldigits.present.presenter import Presenter
 
     if json_path is not None:
         check_output(json_path, ".json", "--json")
     view = output(no_color, False, None, html, "fooldigits quiz")
     presenter = Presenter(view)
-    models = shipped()
-    dense = models[0][1]
-    questions = presenter.run(experiment.items(load_mnist(data_dir), dense, count, rng(seed)))
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and (
         sys.stdout is not None and sys.stdout.isatty())
-    if interactive:
-        from fooldigits.pad.answers import play
-        from fooldigits.pad.keys import read_key
+    from fooldigits.pad.keys import read_key
 
-        def write(text: str) -> None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-
-        answers = play(questions.images, read_key, write, presenter.blocks)
-    else:
-        answers = [None] * len(questions.truth)
-        presenter.console.print("[dim]not on a terminal (or --no-pause): the networks' "
-                                "answers only[/]")
-    result = presenter.run(experiment.report(questions, answers, models))
+    result = play_quiz(presenter, load_mnist(data_dir), count, rng(seed),
+                       read_key if interactive else None)
     presenter.finish()
     if json_path is not None:
         text = to_json({"student": printable(name, 100), "seed": seed, **vars(result)})
@@ -74,4 +70,33 @@ def quiz(
         presenter.console.print(f"saved {printable(str(json_path))}")
 
 
-__all__ = ["quiz"]
+def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.random.Generator,
+              read: Callable[[], str] | None,
+              busy: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+              ) -> QuizResult:
+    """Make `count` questions (inside `busy()`: the tutor's keyboard mode for a long step),
+    ask them with `read` (a key at a time; None: do not ask, the networks' answers only),
+    and show the table: the `quiz` command, and the tutor's last chapter."""
+    from fooldigits.experiments import quiz as experiment
+    from fooldigits.models import shipped
+
+    models = shipped()
+    dense = models[0][1]
+    with busy():
+        questions = presenter.run(experiment.items(data, dense, count, generator))
+    if read is not None:
+        from fooldigits.pad.answers import play
+
+        def write(text: str) -> None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+        answers = play(questions.images, read, write, presenter.blocks)
+    else:
+        answers = [None] * len(questions.truth)
+        presenter.console.print("[dim]not on a terminal (or --no-pause): the networks' "
+                                "answers only[/]")
+    return presenter.run(experiment.report(questions, answers, models))
+
+
+__all__ = ["play_quiz", "quiz"]

@@ -1,4 +1,4 @@
-"""The tutor: the whole story of fooldigits as nine chapters of live computation.
+"""The tutor: the whole story of fooldigits as eleven chapters of live computation.
 
 What this module teaches
 ------------------------
@@ -30,6 +30,7 @@ from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
 from fooldigits.core.pieces import Bars, Experiment, Images, Say, Table
 from fooldigits.models import load_model
+from fooldigits.tutor import finale
 
 __all__ = ["CHAPTERS", "Bars", "Chapter", "Images", "Say", "Sizes", "Table"]
 
@@ -47,6 +48,9 @@ class Sizes:
     retrain_per_digit: int = 3  # fooling images per digit in the one retraining round
     retrain_epochs: int = 2
     retrain_generations: int = 300  # a GA run that needs more did not fool the network
+    conv_digits: int = 10  # digits fooled on the conv net, one run each, in each encoding
+    generative_runs: int = 10  # GA runs for a '2' against the generative model, per prior
+    quiz_count: int = 6  # questions of the closing quiz (one key press each)
 
     @classmethod
     def full(cls) -> Sizes:
@@ -56,7 +60,8 @@ class Sizes:
     def quick(cls) -> Sizes:
         return cls(pca_images=3000, test_images=1000, fool_mean=10, prior_count=5,
                    train_images=2000, attacked_images=300, retrain_per_digit=1,
-                   retrain_epochs=1, retrain_generations=50)
+                   retrain_epochs=1, retrain_generations=50, conv_digits=2,
+                   generative_runs=2, quiz_count=2)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Chapter:
     functions: tuple[str, ...]
     topic: str
     run: Callable[[np.random.Generator, Sizes], Experiment[None]] = field(repr=False)
+    quiz: bool = False  # ends with the quiz (`Sizes.quiz_count` questions; cli runs it)
 
     @property
     def footer(self) -> str:
@@ -252,19 +258,32 @@ CHAPTERS: list[Chapter] = [
             "statistics that know where a '2' has its strokes.",
             "fooldigits/lessons/stats.py", ("stats.StatsPrior", "stats.LocalPrior"), "stats",
             _prior),
-    Chapter("fighting", "8. Fighting back",
+    Chapter("conv", "8. Does a bigger, convolutional network help?",
+            "Nielsen's chapter-6 network: shared 5x5 kernels, max-pooling, 99.3% of the test "
+            "digits. The same genetic algorithm, breeding pixels or CPPN patterns, and the "
+            "same question: is it sure of images that are not digits?",
+            "fooldigits/models/conv.py", ("conv.im2col", "conv.Conv.input_gradient",
+                                          "cppn.CPPN"), "conv", finale.conv_chapter),
+    Chapter("fighting", "9. Fighting back",
             "Two questions every student asks: can a change nobody would notice make it "
             "misread a real digit? And if it is fooled by noise, why not train it on the "
             "noise?",
             "fooldigits/lessons/adversarial.py", ("adversarial.fgsm", "adversarial.pgd",
                                           "retrain.retrain"), "adversarial", _fighting),
-    Chapter("meaning", "9. What it means",
+    Chapter("generative", "10. A reader that knows what digits look like",
+            "Analysis by synthesis (Schott et al. 2019): one Gaussian per digit, in a PCA "
+            "subspace, and an honest 'not a digit' when no digit explains an image. What it "
+            "costs, what it rejects, and what still fools it.",
+            "fooldigits/models/generative.py",
+            ("generative.Generative.fit", "generative.Generative.probabilities"),
+            "generative", finale.generative_chapter),
+    Chapter("meaning", "11. What it means",
             "A network that reads 98% of handwritten digits is sure of noise, misreads a "
             "digit drawn to the edge, and loses its accuracy (but not its confidence) when "
             "the background is speckled. It learned a function of 784 numbers that happens "
             "to agree with people on the images it was shown -- not what a digit is. That is "
             "the lesson: artificial neural networks are not human.",
-            "fooldigits/tutor/story.py", (), "index", _meaning),
+            "fooldigits/tutor/story.py", (), "index", _meaning, quiz=True),
 ]
 
 
