@@ -115,3 +115,42 @@ def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
     assert saved["student"] == "Ada" and len(saved["questions"]) == 3
     assert [q["student"] for q in saved["questions"]] == ["7", "not a digit", "4"]
     assert {"dense", "robust"} <= set(saved["agreement"])
+
+
+def test_the_tutor_ends_with_the_quiz_at_a_terminal() -> None:
+    """The last chapter asks (Sizes.quick: 2 questions), then shows the table."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fooldigits", "tutor", "--chapter", "meaning", "--quick",
+         "--seed", "5"], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    screen = b""
+
+    def until(marker: bytes) -> None:
+        nonlocal screen
+        end = time.monotonic() + 60
+        while marker not in screen:
+            assert time.monotonic() < end, f"no {marker!r} in {screen[-400:]!r}"
+            if select.select([master], [], [], 0.1)[0]:
+                screen += os.read(master, 65536)
+
+    for number, key in ((1, b"7"), (2, b"n")):
+        until(f"question {number} of 2".encode())
+        time.sleep(0.2)  # the keyboard forgets keys typed before it asks
+        os.write(master, key)
+    until(b"agreement with the key")
+    time.sleep(0.2)
+    os.write(master, b"q")  # at the chapter's pause: stop
+    end = time.monotonic() + 30
+    while process.poll() is None:
+        assert time.monotonic() < end, screen[-400:]
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                screen += os.read(master, 65536)
+            except OSError:
+                break
+    process.wait(timeout=10)
+    os.close(master)
+    os.close(slave)
+    text = screen.decode(errors="replace")
+    assert "you" in text and "generative" in text  # the student's column beside the models'

@@ -92,6 +92,7 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
             sys.stdout.flush()
 
         answers = play(questions.images, read, write, presenter.blocks)
+        presenter.cleared()
     else:
         answers = [None] * len(questions.truth)
         presenter.console.print("[dim]not on a terminal (or --no-pause): the networks' "

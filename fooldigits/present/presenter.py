@@ -102,6 +102,10 @@ class Presenter:
         for part in self._screenfuls(item):
             self._draw(part, live)
 
+    def cleared(self) -> None:
+        """Someone else (the quiz's questions) cleared the screen: the pager counts anew."""
+        self._lines, self._shown = 0, 0
+
     def _screenfuls(self, item: object) -> list[object]:
         """With a pager, a grid taller than the screen is shown a few rows at a time."""
         if self.pager is None or not isinstance(item, Images):
