@@ -153,3 +153,22 @@ def test_comparisons_take_the_generative_model_and_retrain_says_it_cannot_train(
     assert [net.classes for _, net in nets] == [10, 11]
     result = runner.invoke(app, ["retrain", "--model", str(SHIPPED / "generative.npz")])
     assert result.exit_code == 1 and "needs a model that SGD can train" in result.stderr
+
+
+def test_scramble_says_how_often_a_generative_model_rejects(mnist: Dataset) -> None:
+    from fooldigits.core.pieces import Say
+    from fooldigits.experiments.drawn import scramble
+
+    model = load_model(SHIPPED / "generative.npz")
+    events = scramble(model, mnist.test_images[:40], mnist.test_labels[:40], (0.0, 0.5),
+                      np.random.default_rng(0), examples=0)
+    said = []
+    try:
+        while True:
+            event = next(events)
+            if isinstance(event, Say):
+                said.append(event.text)
+    except StopIteration as stop:
+        result = stop.value
+    assert result.levels[0]["rejected"] <= 0.1 < result.levels[1]["rejected"]
+    assert any('"not a digit"' in text for text in said)

@@ -27,6 +27,7 @@ import numpy as np
 from fooldigits import FoolDigitsError
 from fooldigits.core.pieces import (
     NO_JSON,
+    NOT_A_DIGIT,
     Experiment,
     Images,
     Reading,
@@ -158,6 +159,8 @@ def scramble(net: Classifier, x: np.ndarray, y: np.ndarray, levels: Sequence[flo
         noisy = scramble_background(x, level, rng)  # (n, 784)
         accuracy, confidence = net.score(noisy, y)
         results.append({"level": level, "accuracy": accuracy, "mean_confidence": confidence})
+        if net.classes > NOT_A_DIGIT:  # a model that can say "not a digit": how often
+            results[-1]["rejected"] = float(np.mean(net.predict(noisy) == NOT_A_DIGIT))
         shown.append(noisy[:examples])
         captions += [f"noise {level:.0%}: says {class_name(d)}"
                      for d in net.predict(noisy[:examples])]
@@ -169,7 +172,11 @@ def scramble(net: Classifier, x: np.ndarray, y: np.ndarray, levels: Sequence[flo
                 [(f"{r['level']:.0%}", f"{100 * r['accuracy']:.2f}%",
                   f"{100 * r['mean_confidence']:.2f}%") for r in results])
     worst = results[-1]
-    if len(results) > 1 and worst["accuracy"] < results[0]["accuracy"]:
+    if len(results) > 1 and worst["accuracy"] < results[0]["accuracy"] and "rejected" in worst:
+        yield Say(f"At {worst['level']:.0%} noise the model is right {worst['accuracy']:.0%} "
+                  f"of the time and calls {worst['rejected']:.0%} of the digits \"not a "
+                  "digit\" (its confidence is in that answer). A person reads every one.")
+    elif len(results) > 1 and worst["accuracy"] < results[0]["accuracy"]:
         yield Say(f"At {worst['level']:.0%} noise the network is right {worst['accuracy']:.0%} "
                   f"of the time, and still {worst['mean_confidence']:.0%} sure on average. "
                   "A person reads every one of these digits.")
