@@ -60,7 +60,7 @@ def adversarial(
         show_default=False)] = None,
     transfer: Annotated[bool, flag(
         "--transfer", "Make the perturbation on one network and try it on the others "
-        "(the shipped dense, linear and robust models and three trained now, or --models).")
+        "(the shipped dense, linear, robust and conv models and three trained now, or --models).")
     ] = False,
     models: Annotated[list[Path] | None, typer.Option(
         "--models", help="With --transfer: the networks to compare (repeat).",

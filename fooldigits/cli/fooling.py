@@ -211,8 +211,8 @@ def ceiling(
 @command()
 def transfer(
     models: Annotated[list[Path] | None, typer.Option(
-        "--models", help="Models to compare (repeat); default: the shipped dense, linear and "
-        "adversarially trained models, and three dense networks trained now (784-30-10, "
+        "--models", help="Models to compare (repeat); default: the shipped dense, linear, "
+        "adversarially trained and conv models, and three dense networks trained now (784-30-10, "
         "784-100-10 with another seed, 784-100-100-10).", show_default=False)] = None,
     count: Annotated[int, typer.Option(help="Fooling images per digit per network.")] = 2,
     target: Annotated[float, typer.Option(help="Confidence each fooling run stops at.")
