@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from fooldigits.tutor.story import Sizes
 
 NOISE = 200  # uniform-noise images shown to the generative model
+SHOWN = 4  # fooling images drawn per grid: two rows at 80x24, one screen
 
 
 def conv_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
@@ -55,7 +56,7 @@ def conv_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
         report = yield from evolve_runs(conv, digits, 1, GAConfig(), rng, encoding=encoding)
         reached = sum(row["reached"] for row in report.results)
         gens = [g for row in report.results for g in row["generations"]]
-        yield from samples(report, conv, sizes.conv_digits, f"the conv net fooled by {what}")
+        yield from samples(report, conv, SHOWN, f"the conv net fooled by {what}")
         yield Say(f"{reached} of {len(gens)} runs reached 99.99%, median "
                   f"{int(np.median(gens))} generations.")
         if encoding == "cppn":
@@ -72,7 +73,7 @@ def generative_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[Non
     """The generative model: accuracy, rejections, noise, and what still fools it."""
     from fooldigits.core.data import load_mnist
     from fooldigits.core.pieces import NOT_A_DIGIT
-    from fooldigits.experiments.fooling import evolve_runs, means, samples, with_prior_rule
+    from fooldigits.experiments.fooling import evolve_runs, samples, with_prior_rule
     from fooldigits.lessons import stats
     from fooldigits.lessons.evolve import GAConfig
 
@@ -97,14 +98,12 @@ def generative_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[Non
         report = yield from evolve_runs(gen, [2], sizes.generative_runs, config, rng,
                                         prior=prior)
         images = report.runs[0].images  # (k, 784)
-        yield from samples(report, gen, 10, f"'2's that fool it: the {what}")
+        yield from samples(report, gen, SHOWN, f"'2's that fool it: the {what}")
         natural = stats.naturalness(images, 2)
         rows.append((what, f"{report.results[0]['reached']}/{len(images)}",
                      f"{natural['correlation']:.2f}",
                      *(f"{100 * float(np.mean(net.predict(images) == 2)):.0f}%"
                        for _, net in others)))
-        if prior == "local":
-            yield from means(report)
     yield Table("what fools it (a '2' at 99.99%); r: the mean fooling image's correlation "
                 "with the mean real '2'; then the share each network reads as '2'",
                 ["attack", "reached", "r", *(name for name, _ in others)], rows)
