@@ -73,9 +73,10 @@ def generative_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[Non
     """The generative model: accuracy, rejections, noise, and what still fools it."""
     from fooldigits.core.data import load_mnist
     from fooldigits.core.pieces import NOT_A_DIGIT
-    from fooldigits.experiments.fooling import evolve_runs, samples, with_prior_rule
+    from fooldigits.experiments.fooling import evolve_runs, samples
     from fooldigits.lessons import stats
     from fooldigits.lessons.evolve import GAConfig
+    from fooldigits.lessons.stats import with_prior_rule
 
     data = load_mnist()
     x, y = data.test_images[: sizes.test_images], data.test_labels[: sizes.test_images]
