@@ -108,7 +108,7 @@ EXERCISES = {
                  checks.sigmoid_cases),
         Exercise("backprop", "matrix backprop for a whole mini-batch", "network",
                  "network.Network.backprop", checks.backprop_cases),
-        Exercise("conv", "a convolution layer's forward pass, by im2col", "network",
+        Exercise("conv", "a convolution layer's forward pass, by im2col", "conv",
                  "exercises.reference.conv_forward", checks.conv_cases),
         Exercise("covariance", "the covariance matrix and its eigenvectors", "pca",
                  "pca.PCA.fit", checks.covariance_cases),
