@@ -77,40 +77,57 @@ def test_report_scores_the_student_and_every_model(shipped: Network, mnist: Data
     assert any(isinstance(e, Images) for e in events)  # at least question 2 disagrees
 
 
-def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    out = tmp_path / "answers.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fooldigits", "quiz", "--count", "3", "--seed", "5", "--name",
-         "Ada", "--json", str(out)], stdin=slave, stdout=slave, stderr=slave,
-        start_new_session=True)
-    screen = b""
+class Terminal:
+    """A fooldigits command in an 80x24 pseudo-terminal: read its screen, type keys."""
 
-    def until(marker: bytes) -> None:
-        nonlocal screen
-        end = time.monotonic() + 60
-        while marker not in screen:
-            assert time.monotonic() < end, f"no {marker!r} in {screen[-400:]!r}"
-            if select.select([master], [], [], 0.1)[0]:
-                screen += os.read(master, 65536)
+    def __init__(self, *args: str) -> None:
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fooldigits", *args], stdin=self.slave, stdout=self.slave,
+            stderr=self.slave, start_new_session=True)
+        self.screen = b""
 
-    for number, key in ((1, b"7"), (2, b"n"), (3, b"4")):
-        until(f"question {number} of 3".encode())
-        time.sleep(0.2)  # read_key forgets keys typed before it asks
-        os.write(master, key)
-    end = time.monotonic() + 60
-    while process.poll() is None:  # keep reading: a full pty would stop the report
-        assert time.monotonic() < end, screen[-400:]
-        if select.select([master], [], [], 0.1)[0]:
+    def read(self) -> bool:
+        """Whatever the command wrote since; False once the terminal is closed."""
+        if select.select([self.master], [], [], 0.1)[0]:
             try:
-                screen += os.read(master, 65536)
+                self.screen += os.read(self.master, 65536)
             except OSError:
-                break
-    assert process.wait(timeout=10) == 0, screen[-400:]
-    assert b"agreement" in screen and b"question 3 of 3" in screen
-    os.close(master)
-    os.close(slave)
+                return False
+        return True
+
+    def until(self, marker: bytes, seconds: float = 60) -> None:
+        end = time.monotonic() + seconds
+        while marker not in self.screen:
+            assert time.monotonic() < end, f"no {marker!r} in {self.screen[-400:]!r}"
+            self.read()
+
+    def answer(self, keys: list[bytes]) -> None:
+        """One key per question, each typed once the question is on the screen."""
+        for number, key in enumerate(keys, 1):
+            self.until(f"question {number} of {len(keys)}".encode())
+            time.sleep(0.2)  # the keyboard forgets keys typed before it asks
+            os.write(self.master, key)
+
+    def finish(self, seconds: float = 60) -> int:
+        """Keep reading until the command ends (a full pty would stop it); its exit code."""
+        end = time.monotonic() + seconds
+        while self.process.poll() is None and self.read():
+            assert time.monotonic() < end, self.screen[-400:]
+        code = self.process.wait(timeout=10)
+        os.close(self.master)
+        os.close(self.slave)
+        return code
+
+
+def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
+    out = tmp_path / "answers.json"
+    terminal = Terminal("quiz", "--count", "3", "--seed", "5", "--name", "Ada", "--json",
+                        str(out))
+    terminal.answer([b"7", b"n", b"4"])
+    assert terminal.finish() == 0, terminal.screen[-400:]
+    assert b"agreement" in terminal.screen and b"question 3 of 3" in terminal.screen
     saved = json.loads(out.read_text())
     assert saved["student"] == "Ada" and len(saved["questions"]) == 3
     assert [q["student"] for q in saved["questions"]] == ["7", "not a digit", "4"]
@@ -119,38 +136,11 @@ def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
 
 def test_the_tutor_ends_with_the_quiz_at_a_terminal() -> None:
     """The last chapter asks (Sizes.quick: 2 questions), then shows the table."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fooldigits", "tutor", "--chapter", "meaning", "--quick",
-         "--seed", "5"], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    screen = b""
-
-    def until(marker: bytes) -> None:
-        nonlocal screen
-        end = time.monotonic() + 60
-        while marker not in screen:
-            assert time.monotonic() < end, f"no {marker!r} in {screen[-400:]!r}"
-            if select.select([master], [], [], 0.1)[0]:
-                screen += os.read(master, 65536)
-
-    for number, key in ((1, b"7"), (2, b"n")):
-        until(f"question {number} of 2".encode())
-        time.sleep(0.2)  # the keyboard forgets keys typed before it asks
-        os.write(master, key)
-    until(b"agreement with the key")
+    terminal = Terminal("tutor", "--chapter", "meaning", "--quick", "--seed", "5")
+    terminal.answer([b"7", b"n"])
+    terminal.until(b"agreement with the key")
     time.sleep(0.2)
-    os.write(master, b"q")  # at the chapter's pause: stop
-    end = time.monotonic() + 30
-    while process.poll() is None:
-        assert time.monotonic() < end, screen[-400:]
-        if select.select([master], [], [], 0.1)[0]:
-            try:
-                screen += os.read(master, 65536)
-            except OSError:
-                break
-    process.wait(timeout=10)
-    os.close(master)
-    os.close(slave)
-    text = screen.decode(errors="replace")
+    os.write(terminal.master, b"q")  # at the chapter's pause: stop
+    terminal.finish(30)
+    text = terminal.screen.decode(errors="replace")
     assert "you" in text and "generative" in text  # the student's column beside the models'
