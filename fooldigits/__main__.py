@@ -33,6 +33,17 @@ def _stopped_while_importing(info: sys.UnraisableHookArgs) -> None:
     os._exit(130)
 
 
+def _interrupted(err: BaseException | None) -> bool:
+    """Whether an interrupt is behind `err`: raised as itself, or wrapped by Python in
+    another exception (its cause or context)."""
+    seen = 0
+    while err is not None and seen < 20:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return False
+
+
 def main() -> None:
     """Run the `fooldigits` command; an interrupt before it is ready: `[stopped]`, 130."""
     try:
@@ -44,20 +55,29 @@ def main() -> None:
 
         sys.unraisablehook = sys.__unraisablehook__
         cli_main()
+    except Exception as err:  # an interrupt Python wrapped in another exception (a
+        if not _interrupted(err):  # RuntimeError from a class's __set_name__ while
+            raise  # typer imports, say) is still the interrupt
+        _goodbye()
     except KeyboardInterrupt:
-        while True:  # a second signal while saying goodbye starts the goodbye again
-            try:
-                for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-                    if hasattr(signal, name):
-                        signal.signal(getattr(signal, name), signal.SIG_IGN)
-                if sys.stderr is not None:
-                    sys.stderr.write("[stopped] interrupted\n")
-                break
-            except KeyboardInterrupt:
-                continue
-            except (OSError, ValueError):  # no stderr to say it on
-                break
-        raise SystemExit(130) from None
+        _goodbye()
+
+
+def _goodbye() -> None:
+    """One `[stopped]` line and exit code 130."""
+    while True:  # a second signal while saying goodbye starts the goodbye again
+        try:
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
+            if sys.stderr is not None:
+                sys.stderr.write("[stopped] interrupted\n")
+            break
+        except KeyboardInterrupt:
+            continue
+        except (OSError, ValueError):  # no stderr to say it on
+            break
+    raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
