@@ -7,13 +7,16 @@ import sys
 import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 
 from fooldigits.bench import Check, Context, Ratio, Result, references, row
 from fooldigits.models import load_model
 from fooldigits.models.network import Network
+
+if TYPE_CHECKING:  # the GA is imported by the rows that run it
+    from fooldigits.lessons.evolve import FoolResult, GAConfig
 
 PYTHON = sys.executable
 GENERATIVE_GOAL = 10.0  # see docs/speed.md, "Other kinds"
@@ -27,6 +30,14 @@ def finish(generator: Generator[object, None, R]) -> R:
             next(generator)
         except StopIteration as done:
             return cast(R, done.value)
+
+
+def ga_floor(net: Network, config: GAConfig, result: FoolResult) -> None:
+    """The forward passes alone of a GA run: as many images as it judged (a population
+    per generation per run), in batches of the population of all its slots."""
+    images = int(((result.generations + 1) * config.population).sum())
+    references.forward_floor(net.w, net.b, images, config.slots * config.population,
+                             np.random.default_rng(0))
 
 
 @row("start-up")
@@ -90,7 +101,7 @@ def training_rows(ctx: Context) -> Iterator[Result]:
 def ga_rows(ctx: Context) -> Iterator[Result]:
     from fooldigits.lessons import stats
     from fooldigits.lessons.encodings import Direct, Pixels, coin_flips
-    from fooldigits.lessons.evolve import FoolResult, GAConfig, Prior, evolve
+    from fooldigits.lessons.evolve import GAConfig, Prior, evolve
 
     net = load_model()
     assert isinstance(net, Network)  # the bench measures the shipped dense network
@@ -102,9 +113,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
         results.append(finish(evolve(net, 2, count, config, np.random.default_rng(0))))
 
     def floor() -> None:
-        images = int(((results[-1].generations + 1) * config.population).sum())
-        references.forward_floor(net.w, net.b, images, config.slots * config.population,
-                                 np.random.default_rng(0))
+        ga_floor(net, config, results[-1])
 
     timed = ctx.compare(plain, floor, ctx.repeat)
     yield timed.row(f"GA, {count} fooling 2s / forward-pass floor", goal=1.5)
@@ -154,7 +163,7 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     images: above 1.0 is decoding (a small network at every pixel), NEAT's mutations and
     the GA's own work."""
     from fooldigits.lessons.cppn import CPPN, neighbour_correlation
-    from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
+    from fooldigits.lessons.evolve import GAConfig, evolve
 
     net = load_model()
     assert isinstance(net, Network)  # the bench measures the shipped dense network
@@ -167,9 +176,7 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
                                          CPPN())))
 
     def floor() -> None:
-        images = int(((results[-1].generations + 1) * config.population).sum())
-        references.forward_floor(net.w, net.b, images, config.slots * config.population,
-                                 np.random.default_rng(0))
+        ga_floor(net, config, results[-1])
 
     timed = ctx.compare(painted, floor, ctx.repeat)
     yield timed.row(f"CPPN GA, {count} fooling 2s / forward-pass floor", goal=2.0)
