@@ -122,6 +122,20 @@ def test_attack_table_starts_clean_and_falls(small_net: Network,
     assert pgd[-1].wrong_confidence > 0.5  # wrong, and sure of it
 
 
+def test_attack_table_one_pgd_run_starts_from_the_digit(small_net: Network, digits: tuple[
+        np.ndarray, np.ndarray]) -> None:
+    """One run is the same for every seed, and the tutor's (no rng): the docs' PGD-40
+    numbers name no seed. Restarts do draw from the generator."""
+    x, labels = digits
+
+    def table(rng: np.random.Generator | None, restarts: int) -> list[float]:
+        return [r.accuracy for r in adversarial.attack_table(
+            small_net, x, labels, [0.1], ["pgd"], 10, restarts=restarts, rng=rng)]
+    one = table(None, 1)
+    assert table(np.random.default_rng(0), 1) == one == table(np.random.default_rng(1), 1)
+    assert table(np.random.default_rng(0), 3)[0] <= one[0]  # never weaker than one run
+
+
 def test_examples_and_transfer(small_net: Network, small_train: tuple[np.ndarray, np.ndarray],
                                digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, labels = digits

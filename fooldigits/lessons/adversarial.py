@@ -332,7 +332,8 @@ def attack_table(net: Classifier, x: np.ndarray, labels: np.ndarray,
                  rng: np.random.Generator | None = None) -> Iterator[AttackRow]:
     """Yield one `AttackRow` per method and epsilon (the sweep `fooldigits adversarial`
     draws), in the order given; epsilon 0 is the clean score, computed once. PGD runs with
-    `loss` and `restarts` (random starts drawn from `rng`)."""
+    `loss` and `restarts` (random starts drawn from `rng`); its first run starts from the
+    digit itself, so one run (`restarts` 1) is the same for every seed, as the tutor's."""
     for method in methods:
         check_method(method, steps, loss, restarts)
     values = [check_epsilon(e) for e in epsilons]
@@ -345,7 +346,7 @@ def attack_table(net: Classifier, x: np.ndarray, labels: np.ndarray,
                                 clean.mean_confidence)
             else:
                 adv = attack(net, x, labels, epsilon, method, steps, loss=loss,
-                             restarts=restarts, rng=rng)
+                             restarts=restarts, rng=rng if restarts > 1 else None)
                 yield score(net, adv, labels, method, epsilon)
 
 
