@@ -245,9 +245,9 @@ def load_mnist(data_dir: Path | None = None, validation: int | None = None,
     validate, exactly Nielsen's split. Cached for the process.
 
     With `train_bytes`, the training images are left as bytes, (n, 784) uint8, for
-    `training.sgd`, which makes floats of each block as it gathers it: `fooldigits train`
-    then never holds a float copy of all 50,000 (157 MB, and on the machines measured
-    about 0.1 s of first-touch page faults in every run, docs/speed.md).
+    `training.sgd`, which makes floats of each mini-batch as it gathers it: `fooldigits
+    train` then never holds a float copy of all 50,000 (157 MB, and the time to fill it:
+    0.05-0.7 s in fresh processes on a busy two-core machine, docs/data.md).
     """
     raw = load_raw(data_dir)
     total = len(raw["train_images"])

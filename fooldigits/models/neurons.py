@@ -21,8 +21,9 @@ never asks "which activation was it?" again: `feedforward` calls `neuron.fn`, BP
 Two details differ from the book. The slope is written from the activation a that the
 forward pass kept, not from z: sigma'(z) = a (1 - a), relu'(z) = [a > 0]. And every `fn`
 and `delta` takes an optional `out`: `Sigmoid.fn(z)` returns a new array,
-`Sigmoid.fn(z, out=z)` overwrites z with the same numbers. Training does that about
-5,000 times an epoch, where one array fewer is time saved.
+`Sigmoid.fn(z, out=z)` overwrites z with the same numbers. Training does that once per
+layer per mini-batch (3,126 times an epoch with the shipped recipe), where one array
+fewer is time saved.
 
 Worked example: for z = [0, 2], `Sigmoid.fn(z)` is a = [0.5, 0.881], `Sigmoid.prime(a)`
 is [0.25, 0.105], and `Sigmoid.delta` turns back = [1, 1] into [0.25, 0.105] (BP2).
