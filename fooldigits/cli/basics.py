@@ -150,7 +150,7 @@ def train(
     The defaults are the recipe of the shipped model: 784-100-10 sigmoid, softmax out,
     cross-entropy, momentum 0.9, eta 0.1 decaying to 0, 15 epochs: about 98.3% of the test
     images (`fooldigits evaluate` says what the shipped model gets). With --arch linear it
-    trains softmax regression (no hidden layer): about 92.5%. With --arch conv, the
+    trains softmax regression (no hidden layer): about 92.6%. With --arch conv, the
     convolutional net of models/conv.py (docs/conv.md). With --arch generative, one
     probabilistic PCA per digit and a "not a digit" class, fitted in seconds
     (docs/generative.md); the SGD options do not apply to it.

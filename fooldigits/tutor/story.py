@@ -206,9 +206,10 @@ def _fighting(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
               "in 83-90%, and PGD misreads 92-93% of real digits. It learned to reject one "
               "search's images, not what a digit is -- as Nguyen et al. found on MNIST.")
     yield Say("`fooldigits train --adversarial 0.1` trains on attacked digits instead: it "
-              "holds 81.93% of digits under PGD with 5 restarts at epsilon 0.1 (the shipped "
-              "network: 14.98%), and the GA still fools it at 99.99% for every digit (49 of "
-              "50 runs of `fool --model fooldigits/models/robust.npz --all --count 5`).")
+              "holds 81.9% of digits under PGD with 5 restarts at epsilon 0.1 (the shipped "
+              "network: 15.0%; `fooldigits adversarial --restarts 5`), and the GA still "
+              "fools it at 99.99% for every digit (48-49 of 50 runs of `fool --model "
+              "fooldigits/models/robust.npz --all --count 5`, seeds 0-2).")
 
 
 def _meaning(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
