@@ -16,8 +16,7 @@ from fooldigits.models.conv import (
     MAX_CHANNELS,
     WEIGHTS,
     Conv,
-    Conv2D,
-    MaxPool,
+    ConvPool,
     col2im,
     im2col,
 )
@@ -77,18 +76,18 @@ def test_input_gradient_matches_finite_differences() -> None:
             assert g[row, pixel] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-8)
 
 
-def test_im2col_convolution_equals_a_direct_loop() -> None:
+def test_conv_pool_equals_a_direct_loop() -> None:
     rng = np.random.default_rng(4)
-    a = rng.standard_normal((2, 7, 6, 3))  # (n, h, w, c_in)
+    a = rng.standard_normal((2, 6, 8, 3))  # (n, h, w, c_in): 4x6 positions, pooled 2x3
     w, b = rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)  # (k, k, c_in, c_out)
-    z = Conv2D(w, b).forward(a)
-    assert z.shape == (2, 5, 4, 4)
-    for n in range(2):  # the definition: a patch times the kernel, no flip, plus the bias
-        for i in range(5):
-            for j in range(4):
-                for o in range(4):
-                    assert z[n, i, j, o] == pytest.approx(
-                        np.sum(a[n, i:i + 3, j:j + 3, :] * w[:, :, :, o]) + b[o])
+    out = ConvPool(w, b).forward(a)
+    assert out.shape == (2, 2, 3, 4)
+    z = np.zeros((2, 4, 6, 4))  # the definition: a patch times the kernel, no flip, + b
+    for n, i, j, o in np.ndindex(z.shape):
+        z[n, i, j, o] = np.sum(a[n, i:i + 3, j:j + 3, :] * w[:, :, :, o]) + b[o]
+    for n, i, j, o in np.ndindex(out.shape):  # then the max of each 2x2 block
+        block = z[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, o]
+        assert out[n, i, j, o] == pytest.approx(block.max())
 
 
 def test_im2col_makes_the_docs_example() -> None:
@@ -98,30 +97,39 @@ def test_im2col_makes_the_docs_example() -> None:
     np.testing.assert_array_equal(im2col(a, 2), expected)
 
 
-def test_col2im_is_the_adjoint_of_im2col() -> None:
-    rng = np.random.default_rng(5)
-    a, cols = rng.standard_normal((2, 6, 5, 3)), rng.standard_normal((2 * 4 * 3, 27))
-    assert im2col(a, 3).shape == cols.shape
+def test_pooling_order_puts_the_corners_of_each_block_in_four_quarters() -> None:
+    a = np.random.default_rng(15).standard_normal((2, 8, 10, 3))  # 6x8 positions
+    plain = im2col(a, 3).reshape(2, 6, 8, 27)  # row by row: (n, i, j, patch)
+    pooled = im2col(a, 3, pool=2).reshape(2, 2, 2, 3, 4, 27)  # (n, p, q, bi, bj, patch)
+    for n, p, q, bi, bj in np.ndindex(pooled.shape[:5]):
+        np.testing.assert_array_equal(pooled[n, p, q, bi, bj], plain[n, 2 * bi + p, 2 * bj + q])
+
+
+@pytest.mark.parametrize("pool", [1, 2])
+def test_col2im_is_the_adjoint_of_im2col(pool: int) -> None:
+    rng = np.random.default_rng(5)  # 3x3 patches at 4x4 positions, in either order
+    a, cols = rng.standard_normal((2, 6, 6, 3)), rng.standard_normal((2 * 4 * 4, 27))
+    assert im2col(a, 3, pool).shape == cols.shape
     # <im2col(a), cols> = <a, col2im(cols)>: backward sends each entry where it came from
-    assert np.sum(im2col(a, 3) * cols) == pytest.approx(np.sum(a * col2im(cols, a.shape, 3)))
+    assert np.sum(im2col(a, 3, pool) * cols) == pytest.approx(
+        np.sum(a * col2im(cols, a.shape, 3, pool)))
 
 
-def test_max_pool_routes_the_gradient_to_the_max() -> None:
+def test_pooling_routes_the_gradient_to_the_max() -> None:
     rng = np.random.default_rng(6)
-    a = rng.permutation(2 * 4 * 6 * 3).reshape(2, 4, 6, 3).astype(np.float64)  # no ties
-    pool = MaxPool()
-    out = pool.forward(a)
-    assert out.shape == (2, 2, 3, 3)
+    a = rng.standard_normal((2, 5, 7, 1))  # 4x6 positions of a 2x2 kernel, pooled 2x3
+    layer = ConvPool(rng.standard_normal((2, 2, 1, 3)), np.zeros(3))
+    out = layer.forward(a)
+    z = layer.quarters  # (n, 4, 2, 3, c): the four corners of every block, no ties
     delta = rng.standard_normal(out.shape)
-    back = pool.backward(delta)
-    for n, i, j, c in np.ndindex(out.shape):
-        block = a[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, c]
-        assert out[n, i, j, c] == block.max()
-        expected = np.where(block == block.max(), delta[n, i, j, c], 0.0)
-        np.testing.assert_array_equal(back[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, c], expected)
-    tie = np.ones((1, 2, 2, 1))  # four equal values share the block's gradient
-    pool.forward(tie)
-    np.testing.assert_array_equal(pool.backward(np.array([[[[2.0]]]])), np.full(tie.shape, 0.5))
+    rows = layer.nablas(delta).reshape(z.shape)  # dC/dz
+    for n, corner, i, j, c in np.ndindex(z.shape):
+        at_max = z[n, corner, i, j, c] == z[n, :, i, j, c].max()
+        assert rows[n, corner, i, j, c] == (delta[n, i, j, c] if at_max else 0.0)
+    layer.w[...] = 0  # four equal values (0) in every block share the block's gradient
+    layer.forward(a)
+    np.testing.assert_array_equal(layer.nablas(delta).reshape(z.shape),
+                                  np.broadcast_to(delta[:, None] / 4, z.shape))
 
 
 def test_default_net_shapes_and_probabilities() -> None:

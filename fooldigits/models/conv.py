@@ -37,6 +37,8 @@ derivative is written out by hand, and a test checks each with finite difference
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
@@ -59,20 +61,41 @@ WEIGHTS = ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3")  # as stored, layer b
 
 
 # -- im2col and its adjoint --------------------------------------------------------------
-def im2col(a: np.ndarray, k: int) -> np.ndarray:
+@functools.cache
+def patch_index(h: int, w: int, k: int, pool: int = 1) -> np.ndarray:
+    """Which pixel each entry of each k x k patch of an h x w image is: (h' * w' * k*k,).
+
+    Pixels are numbered row by row, i * w + j. The patch at output pixel (i, j) holds
+    pixel (i + di) * w + (j + dj) as its entry (di, dj). The patches come in *pooling
+    order*: write i = pool * bi + p, j = pool * bj + q, block (bi, bj) and corner (p, q)
+    of the pool x pool blocks; first every block's corner (0, 0), then corner (0, 1),
+    and so on, each block row by row. With pool = 1 that is plain row-by-row order.
+    h' and w' must be multiples of pool. Cached: read-only, shared by every call.
+    """
+    p, q, bi, bj, di, dj = np.meshgrid(  # six axes that broadcast to (p, q, bi, bj, di, dj)
+        *map(np.arange, (pool, pool, (h - k + 1) // pool, (w - k + 1) // pool, k, k)),
+        indexing="ij", sparse=True)
+    index = ((pool * bi + p + di) * w + pool * bj + q + dj).reshape(-1)
+    index.flags.writeable = False
+    return index
+
+
+def im2col(a: np.ndarray, k: int, pool: int = 1) -> np.ndarray:
     """Every k x k patch of every image as one row: (n, h, w, c) -> (n * h' * w', k*k*c).
 
-    h' = h - k + 1 and w' = w - k + 1 ("valid" patches, stride 1). Row (image, i, j)
-    holds a[image, i:i+k, j:j+k, :] flattened in (row, column, channel) order, the order
-    of a kernel bank's first three axes. The windows are a view; the reshape copies.
+    h' = h - k + 1 and w' = w - k + 1 ("valid" patches, stride 1). Each row holds a
+    patch a[image, i:i+k, j:j+k, :] flattened in (row, column, channel) order, the order
+    of a kernel bank's first three axes; the rows go image by image, each image's in
+    `patch_index`'s order. One gather: `np.take` copies each pixel's c channels to
+    every place `patch_index` names, for every image at once.
     """
     n, h, w, c = a.shape
-    windows = np.lib.stride_tricks.sliding_window_view(a, (k, k), axis=(1, 2))
-    # windows: (n, h', w', c, k, k), a view of a; channels last again, then one copy:
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * (h - k + 1) * (w - k + 1), k * k * c)
+    pixels = a.reshape(n, h * w, c)  # (n, h*w, c): each pixel's channels (a view)
+    cols = np.take(pixels, patch_index(h, w, k, pool), axis=1)  # (n, h'*w'*k*k, c)
+    return cols.reshape(n * (h - k + 1) * (w - k + 1), k * k * c)  # a view of that copy
 
 
-def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int) -> np.ndarray:
+def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int, pool: int = 1) -> np.ndarray:
     """The adjoint of `im2col`: add each patch row back onto the pixels it came from.
 
     (n * h' * w', k*k*c) -> `shape` (n, h, w, c). A pixel inside several patches gets
@@ -80,19 +103,32 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int) -> np.ndarray:
     """
     n, h, w, c = shape
     h_out, w_out = h - k + 1, w - k + 1
-    patches = cols.reshape(n, h_out, w_out, k, k, c)  # (n, h', w', k, k, c)
+    patches = cols.reshape(n, pool, pool, h_out // pool, w_out // pool, k, k, c)
     a = np.zeros(shape, dtype=cols.dtype)  # (n, h, w, c)
-    for i in range(k):  # each kernel offset (i, j) sends back one (n, h', w', c) slab
-        for j in range(k):
-            a[:, i:i + h_out, j:j + w_out, :] += patches[:, :, :, i, j, :]
+    for p, q, di, dj in itertools.product(range(pool), range(pool), range(k), range(k)):
+        # corner (p, q)'s patches send entry (di, dj) back to every pool-th pixel from
+        # (p + di, q + dj): one (n, h'/pool, w'/pool, c) slab of the whole batch
+        a[:, p + di:p + di + h_out:pool, q + dj:q + dj + w_out:pool] += patches[:, p, q, :, :,
+                                                                                 di, dj]
     return a
 
 
 # -- the layers, each forward beside its backward -----------------------------------------
-class Conv2D:
-    """z = w * a + b: each output pixel is a patch of a times a kernel, plus its bias."""
+class ConvPool:
+    """A convolution, 2x2 max-pooling, then the bias: Nielsen's `network3.ConvPoolLayer`.
 
-    cols: np.ndarray  # forward keeps the patch matrix (BP4 needs it) and the input's shape
+    Each output pixel of the convolution is a patch of a times a kernel; pooling keeps
+    the largest of each 2x2 block of those; then each map's bias is added. Adding it
+    after the max is exact, and 4 times fewer additions: max_i(z_i + b) = max_i(z_i) + b,
+    as b is the same for the four (and adding b keeps the order of the four numbers, in
+    floating point too). The patches come in `im2col`'s pooling order, so z is four
+    *quarter maps*, one per corner of the blocks, and pooling is the largest of four
+    whole arrays.
+    """
+
+    cols: np.ndarray  # forward keeps the patch matrix (BP4 needs it), the four quarter
+    quarters: np.ndarray  # maps and their max (to route the gradient), the input's shape
+    pooled: np.ndarray
     shape: tuple[int, ...]
 
     def __init__(self, w: np.ndarray, b: np.ndarray) -> None:
@@ -100,27 +136,37 @@ class Conv2D:
         self.nabla_w, self.nabla_b = np.zeros_like(w), np.zeros_like(b)
 
     def forward(self, a: np.ndarray) -> np.ndarray:
-        """(n, h, w, c_in) -> z (n, h', w', c_out): one matrix product for the batch."""
+        """(n, h, w, c_in) -> (n, h'/2, w'/2, c_out), with h' = h - k + 1 (even)."""
         k, _, c_in, c_out = self.w.shape
-        n, h, w, _ = a.shape
-        self.shape = a.shape
-        self.cols = im2col(a, k)  # (n * h' * w', k*k*c_in)
-        z: np.ndarray = self.cols @ self.w.reshape(k * k * c_in, c_out)  # (n * h' * w', c_out)
-        z += self.b
-        return z.reshape(n, h - k + 1, w - k + 1, c_out)  # (n, h', w', c_out)
+        n, h, w, _ = self.shape = a.shape
+        self.cols = im2col(a, k, POOL)  # 1. (n * h' * w', k*k*c_in), in pooling order
+        z = self.cols @ self.w.reshape(k * k * c_in, c_out)  # 2. (n * h' * w', c_out)
+        self.quarters = z.reshape(n, POOL * POOL, (h - k + 1) // POOL, (w - k + 1) // POOL,
+                                  c_out)  # (n, 4, h'/2, w'/2, c_out): a map per corner
+        self.pooled = self.quarters.max(axis=1)  # 3. the max of each block's four corners
+        out: np.ndarray = self.pooled + self.b  # 4. the bias, after the max
+        return out
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        """delta = dC/dz (n, h', w', c_out) -> dC/da (n, h, w, c_in); sets the nablas."""
+        """delta = dC/d(output) (n, h'/2, w'/2, c_out) -> dC/da (n, h, w, c_in); sets
+        the nablas. Backward through step 1 is `col2im`, the adjoint of `im2col`."""
         k, _, c_in, c_out = self.w.shape
-        rows = self.nablas(delta)  # (n * h' * w', c_out)
+        rows = self.nablas(delta)  # (n * h' * w', c_out): dC/dz, in pooling order
         d_cols = rows @ self.w.reshape(k * k * c_in, c_out).T  # (BP2's w.T) (n*h'*w', k*k*c_in)
-        return col2im(d_cols, self.shape, k)  # each copy back to its pixel: (n, h, w, c_in)
+        return col2im(d_cols, self.shape, k, POOL)  # each copy back to its pixel
 
     def nablas(self, delta: np.ndarray) -> np.ndarray:
-        """(BP3), (BP4) alone, all the first layer needs in training (dC/dx is not):
-        sets nabla_b, nabla_w and returns delta as a row per patch, (n * h' * w', c_out)."""
-        rows = delta.reshape(-1, self.w.shape[-1])  # (n * h' * w', c_out)
-        self.nabla_b = rows.sum(axis=0)  # (BP3) (c_out,): summed over patches and images
+        """Back through steps 4, 3, 2 only: all the first layer needs in training (dC/dx
+        is not). Sets nabla_b, nabla_w; returns dC/dz as a row per patch (n * h' * w', c_out).
+
+        Pooling's derivative is 1 for the corner that held the block's max, 0 for the
+        others; where several tie (a blank background gives four equal numbers) they
+        share the block's delta, since the max moves with each of them.
+        """
+        self.nabla_b = delta.sum(axis=(0, 1, 2))  # (BP3) (c_out,): b was added to each
+        where = (self.quarters == self.pooled[:, None]).astype(delta.dtype)  # 1 at the max
+        share = delta / where.sum(axis=1)  # (n, h'/2, w'/2, c_out): shared on a tie
+        rows: np.ndarray = (where * share[:, None]).reshape(-1, self.w.shape[-1])  # (n*h'*w', c)
         self.nabla_w = (self.cols.T @ rows).reshape(self.w.shape)  # (BP4) (k, k, c_in, c_out)
         return rows
 
@@ -131,40 +177,18 @@ class ReLU:
     a: np.ndarray  # forward keeps its output: the slope is [a > 0]
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        """Any shape -> the same shape, computed in place (z is not needed again)."""
+        """Any shape -> the same shape, computed in place (z is not needed again).
+
+        After a `ConvPool` it is applied to the pooled maps, 4 times fewer numbers than
+        before the pool, with the same result: ReLU never reverses an order (if u <= v
+        then relu(u) <= relu(v)), so relu(max(u, v)) = max(relu(u), relu(v)).
+        """
         self.a = np.maximum(z, 0, out=z)
         return self.a
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         """dC/da -> dC/dz = dC/da * relu'(z) (BP2's elementwise factor)."""
         return delta * (self.a > 0)
-
-
-class MaxPool:
-    """Keep the largest value of each 2x2 block: (n, 2h, 2w, c) -> (n, h, w, c)."""
-
-    windows: np.ndarray  # forward keeps its input as blocks, and its output
-    out: np.ndarray
-
-    def forward(self, a: np.ndarray) -> np.ndarray:
-        """The reshape makes each block two axes; the max runs over them in two steps."""
-        n, h, w, c = a.shape
-        self.windows = a.reshape(n, h // POOL, POOL, w // POOL, POOL, c)  # (n, 12, 2, 12, 2, c)
-        rows = np.maximum(self.windows[:, :, 0], self.windows[:, :, 1])  # (n, 12, 12, 2, c)
-        self.out = np.maximum(rows[:, :, :, 0], rows[:, :, :, 1])  # (n, 12, 12, c)
-        return self.out
-
-    def backward(self, delta: np.ndarray) -> np.ndarray:
-        """dC/d(out) (n, h, w, c) -> dC/da (n, 2h, 2w, c): each block's gradient goes to
-        where its max was, the other three get 0. A tie (a background block where all
-        four are the same number) shares it equally: the max moves with each of them."""
-        where: np.ndarray = self.windows == self.out[:, :, None, :, None, :]  # at the max
-        where = where.astype(delta.dtype)  # (n, 12, 2, 12, 2, c): 1 there, 0 elsewhere
-        rows = where[:, :, 0] + where[:, :, 1]  # (n, 12, 12, 2, c)
-        count = rows[:, :, :, 0] + rows[:, :, :, 1]  # (n, 12, 12, c): 1, or more on a tie
-        where *= (delta / count)[:, :, None, :, None, :]  # (n, 12, 2, 12, 2, c)
-        n, h, _, w, _, c = where.shape
-        return where.reshape(n, h * POOL, w * POOL, c)  # (n, 24, 24, c)
 
 
 class Dense:
@@ -237,13 +261,12 @@ class Conv(Trainable):
 
     def _build(self, weights: Mapping[str, np.ndarray]) -> None:
         """The layers, around the weights (shared, not copied: SGD updates them in place)."""
-        self.conv1 = Conv2D(weights["w0"], weights["b0"])
-        self.conv2 = Conv2D(weights["w1"], weights["b1"])
+        self.conv1 = ConvPool(weights["w0"], weights["b0"])
+        self.conv2 = ConvPool(weights["w1"], weights["b1"])
         self.hidden = Dense(weights["w2"], weights["b2"])
         self.last = Dense(weights["w3"], weights["b3"])
-        self.layers: list[Conv2D | ReLU | MaxPool | Dense] = [
-            self.conv1, ReLU(), MaxPool(), self.conv2, ReLU(), MaxPool(),
-            self.hidden, ReLU(), self.last]
+        self.layers: list[ConvPool | ReLU | Dense] = [
+            self.conv1, ReLU(), self.conv2, ReLU(), self.hidden, ReLU(), self.last]
         self.output = Softmax()
 
     def fresh(self, classes: int, rng: np.random.Generator) -> Self:
@@ -270,7 +293,7 @@ class Conv(Trainable):
 
     def _backward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Forward x, then delta_L = a - y (BP1) back down every layer above the first:
-        every nabla but conv 1's, and dC/dz of conv 1, (n, 24, 24, c1)."""
+        every nabla but conv 1's, and dC/d(output) of conv 1, (n, 12, 12, c1)."""
         delta = self.output.backward(self._forward(x), y)  # (n, classes)
         for layer in reversed(self.layers[1:]):
             delta = layer.backward(delta)
