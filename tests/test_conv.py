@@ -12,14 +12,8 @@ import pytest
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.files import NpzReader
-from fooldigits.models.conv import (
-    MAX_CHANNELS,
-    WEIGHTS,
-    Conv,
-    ConvPool,
-    col2im,
-    im2col,
-)
+from fooldigits.models.conv import MAX_CHANNELS, WEIGHTS, Conv
+from fooldigits.models.convlayers import ConvPool, col2im, im2col
 
 TINY = (2, 3, 5, 10)  # maps 1, maps 2, hidden, classes: a net small enough to loop over
 

@@ -265,7 +265,7 @@ CHAPTERS: list[Chapter] = [
             "Nielsen's chapter-6 network: shared 5x5 kernels, max-pooling, 99.3% of the test "
             "digits. The same genetic algorithm, breeding pixels or CPPN patterns, and the "
             "same question: is it sure of images that are not digits?",
-            "fooldigits/models/conv.py", ("conv.im2col", "conv.Conv.input_gradient",
+            "fooldigits/models/conv.py", ("convlayers.im2col", "conv.Conv.input_gradient",
                                           "cppn.CPPN"), "conv", finale.conv_chapter),
     Chapter("fighting", "9. Fighting back",
             "Two questions every student asks: can a change nobody would notice make it "
@@ -313,8 +313,8 @@ MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "st
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
            "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
-           "answers", "base", "layout", "navigation", "conv", "generative", "encodings",
-           "cppn", "finale")
+           "answers", "base", "layout", "navigation", "conv", "convlayers", "generative",
+           "encodings", "cppn", "finale")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
