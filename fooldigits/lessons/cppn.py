@@ -36,17 +36,19 @@ A connection only ever goes from a lower node index to a higher one, so the netw
 feed-forward by construction: computed in index order, every node finds its inputs
 ready. `decode` uses a coarser order that is just as safe and takes fewer steps: a
 node's *depth* is one more than that of the deepest node feeding it (inputs: 0), and
-all nodes of one depth, in every genome, are computed at once, every pixel at once:
+all nodes of one depth, in every genome of a block of `BLOCK` genomes, are computed at
+once, every pixel at once (a *stage*; the output node of each genome comes last):
 
 1. the depth of every node of every genome;
 2. every hidden and output node becomes a row of one array v (rows, 784), sorted by
-   depth, then by function;
-3. the inputs are the same for every genome, so their share of every node's z is one
+   block, depth (a stage), then function;
+3. the inputs are the same for every genome, so their share of a stage's z is one
    matrix product, (rows, 4) @ (4, 784);
-4. the connections between hidden nodes are sorted by the depth of their target;
-5. for depth 1, 2, ...: add w_ij v_i from the hidden nodes feeding this depth's nodes
-   (shallower, so already final), then apply each function once, to its block of rows;
-6. the output node's rows are the images.
+4. the connections between hidden nodes are sorted by the stage of their target;
+5. stage by stage: that product, plus w_ij v_i from the hidden nodes feeding the stage
+   (earlier stages, so already final: one gather and one product per slice of
+   connections), then each function once, on its block of rows;
+6. a block's last stage, its output nodes, is computed straight into its images.
 
 Only nodes and connections that exist are computed: a genome of h hidden nodes and c
 connections between them costs h + 1 functions and c weighted sums over its 784 pixels.
@@ -163,6 +165,13 @@ def _pick(rng: np.random.Generator, allowed: np.ndarray) -> np.ndarray:
     return np.where(allowed.any(axis=1), picked, -1)
 
 
+def _unravel(flat: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat indices into an (n, N, N) array as their g, i, j."""
+    g, ij = np.divmod(flat, N * N)
+    i, j = np.divmod(ij, N)
+    return g, i, j
+
+
 def _connections(genomes: Genomes) -> tuple[np.ndarray, ...]:
     """The connections that count, as lists sorted by genome: g, i, j (edges,) int and
     their weights w (edges,) float32 within +-W_MAX; and the nodes that exist (n, N)
@@ -180,7 +189,7 @@ def _connections(genomes: Genomes) -> tuple[np.ndarray, ...]:
     ids = genomes.fn[:, INPUTS:-1]
     if np.any(active[:, INPUTS:-1] & ((ids < 0) | (ids >= len(FUNCTIONS)))):
         raise FoolDigitsError(f"CPPN node functions must be 0..{len(FUNCTIONS) - 1}")
-    g, i, j = np.nonzero(genomes.enabled)  # (edges,) each, sorted by genome
+    g, i, j = _unravel(np.flatnonzero(genomes.enabled), N)  # (edges,) each, sorted by genome
     w = genomes.w[g, i, j].astype(np.float32)
     keep = (i < j) & (j >= INPUTS) & active[g, i] & active[g, j] & np.isfinite(w)
     return g[keep], i[keep], j[keep], np.clip(w[keep], -W_MAX, W_MAX), active
@@ -188,61 +197,74 @@ def _connections(genomes: Genomes) -> tuple[np.ndarray, ...]:
 
 def _paint(g: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray, fn: np.ndarray,
            active: np.ndarray) -> np.ndarray:
-    """Decode one block of b genomes from its connections g, i, j, w (edges,) (g counted
-    from the block's first genome), functions fn (b, N) and nodes active (b, N)."""
-    b, N = fn.shape
-    fn = fn.astype(np.int64)
+    """Decode n genomes from their connections g, i, j, w (edges,), functions fn (n, N)
+    and nodes active (n, N): the (n, 784) images."""
+    n, N = fn.shape
+    fn = fn.astype(np.intp)
     fn[:, -1] = SIGMOID  # the output squashes into [0, 1], whatever its entry says
+    inputs = i < INPUTS  # (edges,) the connections from x, y, d or the bias ...
+    g_in, i_in, j_in, w_in = g[inputs], i[inputs], j[inputs], w[inputs]
+    g, i, j, w = g[~inputs], i[~inputs], j[~inputs], w[~inputs]  # ... and from hidden nodes
     # 1. each node's depth: 1 + the depth of the deepest node feeding it (inputs: 0).
     # Raise "depth[j] >= depth[i] + 1" along every connection until it holds everywhere:
     # as connections only go forward, that ends within N rounds (usually 2 or 3). The
-    # output comes last of all, whatever its depth, so its rows end the array
-    depth = np.zeros((b, N), dtype=np.int64)
+    # output comes last of all, whatever its depth: depth N
+    depth = np.zeros((n, N), dtype=np.intp)
     depth[:, INPUTS:] = 1
     while len(short := np.flatnonzero(depth[g, i] >= depth[g, j])):
         np.maximum.at(depth, (g[short], j[short]), depth[g[short], i[short]] + 1)
-    depth[:, -1] = N + 1
-    # 2. the hidden and output nodes as rows of one array v (rows, 784), ordered by depth,
-    # then function: each (depth, function) is a contiguous block of rows
-    gg, jj = np.nonzero(active[:, INPUTS:])
+    depth[:, -1] = N
+    # 2. the hidden and output nodes as rows of one array v (rows, 784), in *stages*: the
+    # genomes go in blocks of BLOCK (whose rows stay in the CPU cache while they are
+    # computed), a stage is one depth of one block, and within it the rows go by function
+    gg, jj = np.divmod(np.flatnonzero(active[:, INPUTS:]), N - INPUTS)  # (rows,) each
     jj += INPUTS
-    key = depth[gg, jj] * len(FUNCTIONS) + fn[gg, jj]  # (rows,)
+    stage = (gg // BLOCK) * (N + 1) + depth[gg, jj]  # (rows,)
+    key = stage * len(FUNCTIONS) + fn[gg, jj]  # (rows,)
     order = np.argsort(key, kind="stable")
-    gg, jj, key = gg[order], jj[order], key[order]
-    row = np.full((b, N), -1)
-    row[gg, jj] = np.arange(len(gg))  # row[g, j]: where node j of genome g lives in v
-    # 3. the inputs' part of every node's z, one matrix product
-    inputs = i < INPUTS
-    w_in = np.zeros((len(gg), INPUTS), dtype=np.float32)  # (rows, 4)
-    w_in[row[g[inputs], j[inputs]], i[inputs]] = w[inputs]
-    v = w_in @ COORDINATES  # (rows, 4) @ (4, 784) -> (rows, 784)
-    # 4. the connections from hidden nodes, by the depth of their target, then by their
-    # rank among the connections into the same target: in one (depth, rank) slice each
-    # target row appears once, so `v[dst] += ...` adds every one of them
-    g, i, j, w = g[~inputs], i[~inputs], j[~inputs], w[~inputs]
+    gg, stage, key = gg[order], stage[order], key[order]
+    row = np.zeros((n, N), dtype=np.intp)
+    row[gg, jj[order]] = np.arange(len(gg))  # row[g, j]: where node j of genome g lives
+    # 3. each row's weights from the four inputs (rows, 4): their share of z is one
+    # matrix product with the coordinates, the same for every genome
+    w_xydb = np.zeros((len(gg), INPUTS), dtype=np.float32)
+    w_xydb[row[g_in, j_in], i_in] = w_in
+    # 4. the connections from hidden nodes, by the stage of their target, then by their
+    # rank among the connections into the same target, then by target: in one (stage,
+    # rank) slice each target row appears once, so `z[dst] += ...` adds every one of them
     src, dst = row[g, i], row[g, j]  # (edges,) each
     by_dst = np.argsort(dst, kind="stable")
     first = np.flatnonzero(np.diff(dst[by_dst], prepend=-1))  # each target's first edge
     rank = np.empty_like(by_dst)
     rank[by_dst] = np.arange(len(dst)) - np.repeat(first, np.diff(first, append=len(dst)))
-    level = depth[g, j]
-    order = np.lexsort((dst, rank, level))
-    src, dst, w, level = src[order], dst[order], w[order], level[order]
-    cut = np.flatnonzero(np.diff(level * N + rank[order], prepend=-1, append=-1))
-    level_cut = np.searchsorted(level[cut[:-1]], np.arange(N + 3))  # depth d: cuts from [d]
-    group = np.flatnonzero(np.diff(key, prepend=-1, append=-1))  # (depth, fn) blocks
-    done = 0
-    for start, stop in itertools.pairwise(group):
-        now = int(key[start]) // len(FUNCTIONS)  # the depth of these rows
-        if now > done:  # 5a. the nodes of this depth: z += w_ij v_i over hidden i < j
-            for c in range(level_cut[now], level_cut[now + 1]):
-                e = slice(cut[c], cut[c + 1])
-                terms = v[src[e]]  # (connections, 784): their sources' values
-                terms *= w[e, None]
-                v[dst[e]] += terms
-            done = now
-        FUNCTIONS[key[start] % len(FUNCTIONS)].apply(v[start:stop])  # 5b. v = f(z)
-    images: np.ndarray = v[-b:]  # 6. (b, 784): every genome's output node, the last rows
+    order = np.lexsort((dst, rank, stage[dst]))
+    src, dst, w, rank = src[order], dst[order], w[order], rank[order]
+    cut = np.flatnonzero(np.diff(stage[dst] * N + rank, prepend=-1, append=-1))
+    stages = np.flatnonzero(np.diff(stage, prepend=-1, append=-1))
+    blocks = np.flatnonzero(np.diff(key, prepend=-1, append=-1))  # (stage, function)
+    # 5. stage by stage: z = w_xydb @ coordinates + w_ij v_i over hidden i (of earlier
+    # stages, so final), then each function once, on its block of rows. A block's last
+    # stage is its output nodes, one per genome in order: their z is the block's images
+    output = stage % (N + 1) == N  # (rows,)
+    v = np.empty((len(gg), PIXELS), dtype=np.float32)  # (rows, 784), output rows unused
+    images = np.empty((n, PIXELS), dtype=np.float32)
+    c = b = 0  # the next connection slice and the next function block
+    for start, stop in itertools.pairwise(stages):
+        z = images[gg[start]:gg[stop - 1] + 1] if output[start] else v[start:stop]
+        np.matmul(w_xydb[start:stop], COORDINATES, out=z)  # 5a. (r, 4) @ (4, 784)
+        while c < len(cut) - 1 and stage[dst[cut[c]]] == stage[start]:
+            e = slice(cut[c], cut[c + 1])  # 5b. one connection into some rows of z
+            terms = v[src[e]]  # (connections, 784): their sources' values
+            terms *= w[e, None]
+            if len(terms) == len(z):  # one into every row of the stage, in order
+                z += terms
+            else:
+                z[dst[e] - start] += terms
+            c += 1
+        while blocks[b] < stop:  # 5c. v = f(z), a function block at a time
+            FUNCTIONS[key[blocks[b]] % len(FUNCTIONS)].apply(
+                z[blocks[b] - start:blocks[b + 1] - start])
+            b += 1
     return images
 
 
@@ -292,14 +314,7 @@ class CPPN:
     def decode(self, genomes: Genomes) -> np.ndarray:
         """(n, 784) float32 in [0, 1]: each genome's output node over the 28 x 28 grid."""
         g, i, j, w, active = _connections(genomes)  # (edges,) each, sorted by g; (n, N)
-        n = len(active)
-        images = np.empty((n, PIXELS), dtype=np.float32)
-        bounds = np.searchsorted(g, np.arange(0, n + BLOCK, BLOCK))  # each block's edges
-        for k, s in enumerate(range(0, n, BLOCK)):
-            e = slice(bounds[k], bounds[k + 1])
-            images[s:s + BLOCK] = _paint(g[e] - s, i[e], j[e], w[e], genomes.fn[s:s + BLOCK],
-                                         active[s:s + BLOCK])
-        return images
+        return _paint(g, i, j, w, genomes.fn, active)
 
     def crossover(self, a: Genomes, b: Genomes, rng: np.random.Generator) -> Genomes:
         """Left out (see the module docstring): the child is a copy of parent a."""
@@ -311,7 +326,7 @@ class CPPN:
         fn, active = genomes.fn.copy(), genomes.active.copy()
         n, N = fn.shape
         # 1. perturb weights: each connection with chance weight_rate
-        g, i, j = np.nonzero(enabled)  # (connections,) each
+        g, i, j = _unravel(np.flatnonzero(enabled), N)  # (connections,) each
         hit = rng.random(len(g)) < self.weight_rate
         g, i, j = g[hit], i[hit], j[hit]
         w[g, i, j] = np.clip(w[g, i, j] + rng.normal(0.0, self.weight_sigma, len(g)),
