@@ -189,8 +189,9 @@ def _connections(genomes: Genomes) -> tuple[np.ndarray, ...]:
     ids = genomes.fn[:, INPUTS:-1]
     if np.any(active[:, INPUTS:-1] & ((ids < 0) | (ids >= len(FUNCTIONS)))):
         raise FoolDigitsError(f"CPPN node functions must be 0..{len(FUNCTIONS) - 1}")
-    g, i, j = _unravel(np.flatnonzero(genomes.enabled), N)  # (edges,) each, sorted by genome
-    w = genomes.w[g, i, j].astype(np.float32)
+    flat = np.flatnonzero(genomes.enabled)  # (edges,) indices into the (n, N, N) arrays
+    g, i, j = _unravel(flat, N)  # (edges,) each, sorted by genome
+    w = np.ravel(genomes.w)[flat].astype(np.float32)
     keep = (i < j) & (j >= INPUTS) & active[g, i] & active[g, j] & np.isfinite(w)
     return g[keep], i[keep], j[keep], np.clip(w[keep], -W_MAX, W_MAX), active
 
@@ -326,11 +327,11 @@ class CPPN:
         fn, active = genomes.fn.copy(), genomes.active.copy()
         n, N = fn.shape
         # 1. perturb weights: each connection with chance weight_rate
-        g, i, j = _unravel(np.flatnonzero(enabled), N)  # (connections,) each
-        hit = rng.random(len(g)) < self.weight_rate
-        g, i, j = g[hit], i[hit], j[hit]
-        w[g, i, j] = np.clip(w[g, i, j] + rng.normal(0.0, self.weight_sigma, len(g)),
-                             -W_MAX, W_MAX)
+        flat = np.flatnonzero(enabled)  # (connections,) indices into (n, N, N)
+        flat = flat[rng.random(len(flat)) < self.weight_rate]
+        weights = w.reshape(-1)  # a view of the copy: writing it writes w
+        weights[flat] = np.clip(weights[flat] + rng.normal(0.0, self.weight_sigma, len(flat)),
+                                -W_MAX, W_MAX)
         # 2. add a node on a connection: i -> j becomes i -> k -> j for a free k, i < k < j
         who = np.flatnonzero(rng.random(n) < self.add_node)
         edge = _pick(rng, enabled[who].reshape(len(who), N * N))
