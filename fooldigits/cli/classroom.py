@@ -70,14 +70,14 @@ def tutor(
     def ask(state: nav.State) -> nav.State:
         """Wait at a pause until a key changes the state; the prompt is erased after."""
         assert keyboard is not None
-        presenter.console.print(f"[dim]{nav.PROMPTS[state.mode]}[/]")
+        presenter.prompt(nav.PROMPTS[state.mode])
         while True:
             after = nav.move(state, nav.action(keyboard.get()))
             if after.note:
-                presenter.console.print(f"[dim]{after.note}[/]")
+                presenter.prompt(f"{after.note} · {nav.PROMPTS[state.mode]}")
                 after = dataclasses.replace(after, note="")
             if after != state:
-                presenter.erase_line()
+                presenter.unprompt()
                 return after
 
     def more() -> None:  # the presenter's pager: the screen is full mid-chapter

@@ -32,20 +32,21 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
 from fooldigits.core.files import check_output
-from fooldigits.core.pieces import PIECES, Images, Say, to_json
-from fooldigits.present import render
+from fooldigits.core.pieces import PIECES, Bars, Images, Reading, Say, Table, to_json
+from fooldigits.present import pages, render
 from fooldigits.present.export import Section, write_html, write_png
 
 R = TypeVar("R")
+FIGURES = (Images, Table, Bars, Reading)  # what a sentence before them introduces
 REDRAW = 0.1  # seconds between live redraws
 
 
@@ -76,8 +77,8 @@ class Presenter:
     sections: list[Section] = field(default_factory=list)
     pager: Callable[[], None] | None = None  # asks for a key when the screen is full
     hint: str = ""  # a line under live progress (the tutor: which keys work now)
-    _lines: int = 0  # lines printed since the last heading or pause
-    _shown: int = 0  # pieces printed since then
+    _lines: int = 0  # rows printed since the last heading or pause
+    _live: Live | None = None  # the live view while an experiment runs
 
     def __post_init__(self) -> None:  # the caller ran `output.check()` before any work
         self.console = render.make_console(self.output.no_color, stderr=self.output.as_json)
@@ -88,52 +89,117 @@ class Presenter:
         """Start a section (a tutor chapter, or a command's output)."""
         self.sections.append(Section(title, text))
         if not self.output.as_json:
-            self.console.print(render.chapter_heading(title, text))
-        self._lines = 3 + len(text) // max(self.console.width, 1)
-        self._shown = 0
+            picture = render.chapter_heading(title, text, self.small)
+            self.console.print(picture)
+            self._lines = self._height(picture)
 
-    def show(self, item: object, live: Live | None = None) -> None:
-        """One piece: drawn now (unless --json), kept for --png and --html."""
+    def show(self, item: object, live: Live | None = None, keep: object = None) -> None:
+        """One piece: drawn now (unless --json), kept for --png and --html. `keep`: the
+        piece that comes next, if known (a sentence is kept on the screen of its figure)."""
+        self._record(item)
+        if not self.output.as_json:
+            self._draw(item, live, keep)
+
+    def _record(self, item: object) -> None:
         if not self.sections:
             self.sections.append(Section(self.output.title))
         self.sections[-1].pieces.append(item)
-        if self.output.as_json:
-            return
-        for part in self._screenfuls(item):
-            self._draw(part, live)
 
     def cleared(self) -> None:
         """Someone else (the quiz's questions) cleared the screen: the pager counts anew."""
-        self._lines, self._shown = 0, 0
+        self._lines = 0
 
-    def _screenfuls(self, item: object) -> list[object]:
-        """With a pager, a grid taller than the screen is shown a few rows at a time."""
-        if self.pager is None or not isinstance(item, Images):
-            return [item]
-        small = self.small
-        column = render.cell_width(item.captions, small) + 2
-        per_row = max(1, min(len(item.images), (self.console.width + 2) // column))
-        row = 8 if small else 15  # lines a row of digits takes: the art and its caption
-        rows_per_screen = max(1, (self.console.height - 8) // row)
-        step = per_row * rows_per_screen
-        if len(item.images) <= step:
-            return [item]
-        return [replace(item, title=item.title if i == 0 else f"{item.title} (continued)",
-                        images=item.images[i : i + step], captions=item.captions[i : i + step])
-                for i in range(0, len(item.images), step)]
+    def _draw(self, item: object, live: Live | None, keep: object = None) -> None:
+        """Print `item` in the rows left on the screen; with a pager, when it does not fit,
+        the largest part that does (`pages.head`), a pause, and the rest on the next screen.
+        Each part is drawn at the terminal's size when it is printed, after any pause."""
+        rest: object | None = item
+        while rest is not None:
+            piece = rest
+            picture = self._picture(piece)
+            height = self._height(picture)
+            page = self.console.height - 1  # the prompt takes the last row
+            room = page - self._lines
+            if self.pager is None or (height <= room and not (
+                    isinstance(piece, Say) and isinstance(keep, FIGURES) and self._lines
+                    and pages.keep_with(height, self._first_rows(keep), room, page))):
+                self._print(picture, height, live)
+                return
+            shown = 0 if height <= room else self._most(piece, room)
+            if shown == 0 and self._lines == 0:  # one part taller than a whole screen
+                shown = 1
+            if shown:
+                part = self._head(piece, shown)
+                self._print(self._picture(part), self._height(self._picture(part)), live)
+            rest = pages.tail(piece, shown, self.console, self.small) if shown else piece
+            if rest is not None:
+                self._pause(live)
 
-    def _draw(self, item: object, live: Live | None) -> None:
-        picture = render.piece(item, self.blocks, self.console.width, self.small)
-        height = len(self.console.render_lines(picture, pad=False)) + 1
-        if (self.pager is not None and self._shown
-                and self._lines + height > self.console.height - 2):
-            if live is not None:
-                live.update(Text(""), refresh=True)
-            self.pager()
-            self._lines, self._shown = 0, 0
+    def _most(self, item: object, room: int) -> int:
+        """The most parts of `item` (not all) that fit together in `room` rows."""
+        def rows(parts: int) -> int:
+            return self._height(self._picture(self._head(item, parts)))
+
+        return pages.largest(pages.places(item, self.console, self.small) - 1, rows, room)
+
+    def _head(self, item: object, parts: int) -> object:
+        return pages.head(item, parts, self.console, self.small)
+
+    def _picture(self, item: object) -> RenderableType:
+        if isinstance(item, pages.Pair):
+            return render.beside(self._narrow(item.left), self._narrow(item.right))
+        return render.piece(item, self.blocks, self.console.width, self.small)
+
+    def _narrow(self, item: object) -> RenderableType:
+        """A table with its title wrapped to its own width (one of a `pages.Pair`)."""
+        if isinstance(item, Table):
+            return render.table(item.title, item.columns, item.rows, self.small)
+        return render.piece(item, self.blocks, self.console.width, self.small)
+
+    def _beside(self, left: object, right: object) -> bool:
+        """Do these two consecutive pieces go side by side on this terminal?"""
+        if not (isinstance(left, pages.NARROW) and isinstance(right, pages.NARROW)):
+            return False
+        widths = (render.width_of(self._narrow(left), self.console),
+                  render.width_of(self._narrow(right), self.console))
+        return pages.beside(left, right, widths, self.console.width)
+
+    def _first_rows(self, item: object) -> int:
+        """Rows the first part of `item` would take (its title and first row, for a grid)."""
+        return self._height(self._picture(self._head(item, 1)))
+
+    def _print(self, picture: RenderableType, height: int, live: Live | None) -> None:
         (live.console if live is not None else self.console).print(picture)
         self._lines += height
-        self._shown += 1
+
+    def _pause(self, live: Live | None) -> None:
+        assert self.pager is not None
+        if live is not None:
+            live.update(Text(""), refresh=True)
+        self.pager()
+        self._lines = 0
+
+    def prompt(self, text: str) -> None:
+        """Show what the keys do on the screen's last row, the cursor after it: inside the
+        live view while an experiment runs (it is the last row), else without a newline."""
+        line = Text(text, style="dim", no_wrap=True, overflow="ellipsis")
+        if self._live is not None:
+            self._live.update(line, refresh=True)
+        else:
+            self.console.print(line, end="")
+
+    def unprompt(self) -> None:
+        """Remove the prompt (answered): what comes next is printed in its row."""
+        if self._live is not None:
+            self._live.update(Text(""), refresh=True)
+        elif self.console.is_terminal:
+            self.console.file.write("\r\x1b[2K")
+            self.console.file.flush()
+        else:
+            self.console.print()
+
+    def _height(self, picture: RenderableType) -> int:
+        return len(self.console.render_lines(picture, pad=False))
 
     @property
     def small(self) -> bool:
@@ -143,38 +209,64 @@ class Presenter:
         return self.console.is_terminal and render.small_screen(self.console.width,
                                                                 self.console.height)
 
-    def erase_line(self) -> None:
-        """Remove the line printed last (a prompt answered), on a terminal."""
-        if self.console.is_terminal:
-            self.console.file.write("\x1b[1A\x1b[2K")
-            self.console.file.flush()
+    def free_rows(self) -> int:
+        """Rows under what this screen shows, for the live progress view: it must not push
+        the top of the screen out of sight before the student has read it."""
+        return self.console.height - (self._lines if self.pager is not None else 0)
 
     # -- a whole experiment -------------------------------------------------------------
     def run(self, stream: Generator[object, None, R]) -> R:
-        """Drive one experiment to its end; return its result."""
-        progress = LiveProgress(self.console, self.blocks, self.hint)
+        """Drive one experiment to its end; return its result. With a pager, a sentence is
+        held until the next item arrives, so that it can be kept beside its figure."""
+        progress = LiveProgress(self.console, self.blocks, self.hint, self.free_rows)
         with Live(console=self.console, refresh_per_second=8, transient=True,
                   redirect_stdout=False, redirect_stderr=False) as live:
-            progress.live = live
-            while True:
-                try:
-                    item = next(stream)
-                except StopIteration as stop:
+            progress.live = self._live = live
+            try:
+                return self._drive(stream, progress, live)
+            finally:
+                self._live = None
+
+    def _drive(self, stream: Generator[object, None, R], progress: LiveProgress,
+               live: Live) -> R:
+        """The loop of `run`: each item to the screen, a sentence held for what follows."""
+        held: object = None  # a sentence or a narrow table waiting for what follows it
+        while True:
+            try:
+                item = next(stream)
+            except StopIteration as stop:
+                progress.flush()
+                if held is not None:
+                    self._draw(held, live)
+                return cast(R, stop.value)
+            try:
+                if isinstance(item, PIECES):
                     progress.flush()
-                    return cast(R, stop.value)
-                try:
-                    if isinstance(item, PIECES):
-                        progress.flush()
-                        progress.clear()
-                        self.show(item, live)
+                    progress.clear()
+                    if held is not None and self._beside(held, item):
+                        self._record(item)
+                        self._draw(pages.Pair(held, item), live)
+                        held = None
+                        continue
+                    if held is not None:
+                        self._draw(held, live, keep=item)
+                        held = None
+                    if self.pager is not None and isinstance(item, (Say, *pages.NARROW)):
+                        self._record(item)  # drawn when the next item shows what it leads to
+                        held = item
                     else:
-                        progress.update(item)
-                except KeyboardInterrupt:
-                    stream.throw(KeyboardInterrupt())  # the experiment saves what it can
-                    raise
-                except BaseException:  # e.g. the tutor left the chapter at a pause
-                    stream.close()
-                    raise
+                        self.show(item, live)
+                else:
+                    if held is not None:
+                        self._draw(held, live)
+                        held = None
+                    progress.update(item)
+            except KeyboardInterrupt:
+                stream.throw(KeyboardInterrupt())  # the experiment saves what it can
+                raise
+            except BaseException:  # e.g. the tutor left the chapter at a pause
+                stream.close()
+                raise
 
     def finish(self, result: object = None) -> None:
         """Print the JSON result and write the files asked for."""
@@ -198,10 +290,13 @@ class Presenter:
 
 
 class LiveProgress:
-    """The live region: a bar, a spinner, training or an evolving image, throttled."""
+    """The live region: a bar, a spinner, training or an evolving image, throttled, in
+    at most `room()` rows (the evolving image is left out when it would not fit)."""
 
-    def __init__(self, console: Console, blocks: bool, hint: str = "") -> None:
+    def __init__(self, console: Console, blocks: bool, hint: str = "",
+                 room: Callable[[], int] | None = None) -> None:
         self.console, self.blocks, self.hint = console, blocks, hint
+        self.room = room or (lambda: console.height)
         self.live: Live | None = None
         self.pending: object | None = None  # newest event not drawn yet
         self.drawn_at = 0.0
@@ -217,11 +312,15 @@ class LiveProgress:
         if self.pending is None or self.live is None:
             return
         width, height = self.console.size
-        picture = render.progress(self.pending, self.blocks, height,
-                                  self.console.is_terminal and render.small_screen(width, height))
+        rows = self.room()
+        hint = self.hint if rows >= 2 else ""  # a full screen: the progress line alone
+        picture = render.progress(self.pending, self.blocks, rows - (1 if hint else 0),
+                                  self.console.is_terminal and render.small_screen(width, height),
+                                  width)
         if picture is not None:
-            if self.hint:
-                picture = Group(picture, Text(self.hint, style="dim"))
+            if hint:
+                picture = Group(picture, Text(hint, style="dim", no_wrap=True,
+                                              overflow="ellipsis"))
             self.live.update(picture, refresh=True)
         self.pending, self.drawn_at = None, time.perf_counter()
 

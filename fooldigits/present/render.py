@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich import box
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -108,13 +109,13 @@ def digit_grid(
     (`small`: at half size, as many to a row as fit, captions wrapped under them)."""
     images = np.asarray(images).reshape(-1, 784)
     column = cell_width(captions or [], small)
-    per_row = max(1, min(len(images), (width + 2) // (column + 2)))
+    columns = per_row(len(images), width, small)
     grid = Table.grid(padding=(0, 2))
-    for _ in range(per_row):
+    for _ in range(columns):
         grid.add_column(width=column, no_wrap=not small)
-    for start in range(0, len(images), per_row):
+    for start in range(0, len(images), columns):
         cells: list[RenderableType] = []
-        for i in range(start, min(start + per_row, len(images))):
+        for i in range(start, min(start + columns, len(images))):
             caption = Text(captions[i] if captions else "", style="bold",
                            overflow="fold" if small else "ellipsis")
             if small:
@@ -122,6 +123,11 @@ def digit_grid(
             cells.append(Group(digit_art(images[i], blocks, signed, small), caption))
         grid.add_row(*cells)
     return Group(Text(title, style="bold underline"), grid) if title else grid
+
+
+def per_row(count: int, width: int, small: bool) -> int:
+    """How many of `count` digits `digit_grid` puts in a row `width` columns wide."""
+    return max(1, min(count, (width + 2) // (cell_width([], small) + 2)))
 
 
 def cell_width(captions: Sequence[str], small: bool) -> int:
@@ -163,11 +169,11 @@ def bar_chart(
     return table
 
 
-def colour_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
-                 ) -> Table:
+def colour_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                 compact: bool = False) -> Table:
     """A square count table (rows: true class, columns: predicted): the diagonal, where the
-    two agree, in green; other counts in red; zeros dim."""
-    t = Table(title=Text(title, style="italic"), title_justify="left")
+    two agree, in green; other counts in red; zeros dim. `compact`: see `table`."""
+    t = _frame(title, compact)
     t.add_column(columns[0], style="bold")
     for name in columns[1:]:
         t.add_column(str(name), justify="right")
@@ -188,10 +194,29 @@ def _numeric(value: object) -> bool:
     return bool(text) and (text[0].isdigit() or text in ("inf", "nan"))
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+def _frame(title: str, compact: bool) -> Table:
+    caption = Text(title, style="italic") if title else None  # "": the rest of a cut table
+    if compact:  # no outer border: two rows fewer, and four columns
+        return Table(title=caption, title_justify="left", box=box.MINIMAL_HEAVY_HEAD,
+                     show_edge=False)
+    return Table(title=caption, title_justify="left")
+
+
+def _titled(t: Table, compact: bool) -> RenderableType:
+    """A compact table's title above it, as wide as the terminal (not wrapped to the
+    table's own width, which can take four rows for a title of two)."""
+    if not compact or t.title is None:
+        return t
+    title, t.title = t.title, None
+    return Group(title, t)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+          compact: bool = False) -> Table:
     """A plain table: columns of numbers right-aligned, columns of words left-aligned;
-    on a terminal too narrow for it, cells wrap (a long name goes on in the next line)."""
-    t = Table(title=Text(title, style="italic"), title_justify="left")
+    on a terminal too narrow for it, cells wrap (a long name goes on in the next line).
+    `compact` (a small terminal): without the outer border, two rows and four columns fewer."""
+    t = _frame(title, compact)
     for i, name in enumerate(columns):
         numbers = bool(rows) and all(_numeric(r[i]) for r in rows if i < len(r))
         t.add_column(name, justify="right" if numbers and i > 0 else "left",
@@ -233,8 +258,8 @@ def piece(item: object, blocks: bool, width: int, small: bool = False) -> Render
                           small)
     if isinstance(item, pieces.Table):
         if item.diagonal:
-            return colour_table(item.title, item.columns, item.rows)
-        return table(item.title, item.columns, item.rows)
+            return _titled(colour_table(item.title, item.columns, item.rows, small), small)
+        return _titled(table(item.title, item.columns, item.rows, small), small)
     if isinstance(item, pieces.Bars):
         return bar_chart(item.title, item.labels, item.values, item.fmt)
     if isinstance(item, pieces.Reading):
@@ -252,10 +277,12 @@ def piece(item: object, blocks: bool, width: int, small: bool = False) -> Render
 TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
 
 
-def progress(event: object, blocks: bool, height: int, small: bool = False
+def progress(event: object, blocks: bool, rows: int, small: bool = False, width: int = 80
              ) -> RenderableType | None:
-    """The live line for a progress event: a `pieces.Step` bar or spinner, training, or the
-    evolving image (at half size when `small`, left out under 20 rows, so the view fits)."""
+    """The live view of a progress event in at most `rows` rows (and `width` columns): a
+    `pieces.Step` bar or spinner on one line, training, or the evolving image (at half size
+    when `small`; left out when it would not fit in `rows`, so the live view never pushes
+    what the screen shows out of sight)."""
     from fooldigits.core.pieces import BatchDone, Generation, Step
 
     if isinstance(event, BatchDone):
@@ -263,21 +290,42 @@ def progress(event: object, blocks: bool, height: int, small: bool = False
     if isinstance(event, Step):
         from rich.spinner import Spinner  # turns while the step computes
 
-        line = Text(event.label, style="bold")
-        if event.total and event.total > 1:  # one part of one: a spinner says as much
-            line.append(f"  {bar(event.done / event.total, 30)}", "green")
-            line.append(f" {event.done}/{event.total}")
+        label, count, size, total = event.label, "", 0, event.total or 1
+        if total > 1:  # one part of one: a spinner says as much
+            count = f" {event.done:,}/{total:,}"
+            size = max(10, min(30, width - 5 - len(label) - len(count)))
+        room = width - 5 - (size + 2 if size else 0) - len(count)  # spinner, gaps, bar
+        if len(label) > room:  # one line always: a long label gives way to the count
+            label = label[: max(room - 1, 1)] + "…"
+        line = Text(label, style="bold")
+        if size:
+            line.append(f"  {bar(event.done / total, size)}".ljust(size + 2), "green")
+            line.append(count)
         return Spinner("dots", line)
     if isinstance(event, Generation):
-        return evolving(event, blocks and height >= 20, small=small)
+        art = 7 if small else 14
+        return evolving(event, blocks, image=rows >= 1 + art, small=small)
     return None
 
 
-def chapter_heading(title: str, text: str) -> RenderableType:
-    """A chapter's title rule and its short explanation."""
+def chapter_heading(title: str, text: str, small: bool = False) -> RenderableType:
+    """A chapter's title rule and its short explanation (and a blank row, unless `small`)."""
     from rich.rule import Rule
 
-    return Group(Rule(f"[bold]{title}[/]"), Text(text, style="italic"), Text(""))
+    return Group(Rule(f"[bold]{title}[/]"), Text(text, style="italic"),
+                 *([] if small else [Text("")]))
+
+
+def beside(left: RenderableType, right: RenderableType) -> RenderableType:
+    """Two narrow pictures (tables, bar charts) in one row, three columns apart."""
+    grid = Table.grid(padding=(0, 3))
+    grid.add_row(left, right)
+    return grid
+
+
+def width_of(picture: RenderableType, console: Console) -> int:
+    """Columns `picture` needs at most on `console`."""
+    return Measurement.get(console, console.options, picture).maximum
 
 
 def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
