@@ -107,3 +107,36 @@ def test_pca_bad_inputs(args: list[str], fragment: str) -> None:
     result = runner.invoke(app, ["pca", *args])
     assert result.exit_code == 1 and fragment in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_knn_search_reports_every_block_and_agrees_with_knn(
+        small_train: tuple[np.ndarray, np.ndarray], mnist: Dataset) -> None:
+    from fooldigits.core.pieces import Step
+    from fooldigits.lessons.pca import compare_classifiers, knn_blocks
+
+    x, y = small_train
+    model = PCA(20).fit(x)
+    tx, ty = mnist.test_images[:1200], mnist.test_labels[:1200]
+    train_z, test_z = model.transform(x), model.transform(tx)
+    search = knn_blocks(train_z, y, test_z, 3, block=500)
+    done = []
+    while True:
+        try:
+            done.append(next(search))
+        except StopIteration as end:
+            labels = end.value
+            break
+    assert done == [500, 1000, 1200]
+    assert np.array_equal(labels, knn(train_z, y, test_z, 3, block=128))
+    steps: list[Step] = []
+    stream = compare_classifiers(model, x, y, tx, ty, 20)
+    while True:
+        try:
+            steps.append(next(stream))
+        except StopIteration as end:
+            results = end.value
+            break
+    counted = [s for s in steps if s.total == 1200]
+    assert [s.done for s in counted] == [0, 500, 1000, 1200]  # the bar moves and counts
+    assert "3-NN" in counted[0].label
+    assert results["3-nearest neighbours"][0] == float(np.mean(labels == ty))

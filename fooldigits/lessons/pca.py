@@ -27,6 +27,7 @@ The classifiers work in PCA space (all distances after `transform`):
 * **nearest class mean**: the digit whose mean is closest -- the seed's kind of result;
 * **k-nearest neighbours**: the majority label of the k closest training images,
   distances computed in blocks as |a|^2 - 2 a.b + |b|^2 (no Python loop over images);
+  `knn_blocks` yields after each block, so a long search shows how far it got;
 * **one subspace per digit**: fit a PCA to each digit's images; classify an image by
   which digit's subspace rebuilds it with the smallest error.
 
@@ -36,11 +37,12 @@ What it leaves out: randomised and incremental PCA, whitening.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Generator
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.pieces import Step
 
 
 class PCA:
@@ -114,9 +116,10 @@ def nearest_mean(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray) -
     return np.asarray(np.argmin(distances, axis=1))
 
 
-def knn(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3,
-        block: int = 500) -> np.ndarray:
-    """Majority label of the k nearest training rows (ties: the nearer wins): (m,)."""
+def knn_blocks(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3,
+               block: int = 500) -> Generator[int, None, np.ndarray]:
+    """`knn` one block of test rows at a time: yields how many rows are done after each
+    block (a progress bar for a search that takes seconds) and returns the labels (m,)."""
     if not 1 <= k <= min(1000, len(train_z)):
         raise FoolDigitsError(f"neighbours must be between 1 and {min(1000, len(train_z))}, "
                               f"got {k}")
@@ -133,7 +136,19 @@ def knn(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3
         for rank in range(labels.shape[1]):  # k is small; each vote weighs a little less
             votes[np.arange(len(q)), labels[:, rank]] += 1 - rank * 1e-3
         predictions[start : start + block] = votes.argmax(axis=1)
+        yield start + len(q)
     return predictions
+
+
+def knn(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int = 3,
+        block: int = 500) -> np.ndarray:
+    """Majority label of the k nearest training rows (ties: the nearer wins): (m,)."""
+    search = knn_blocks(train_z, train_y, test_z, k, block)
+    while True:
+        try:
+            next(search)
+        except StopIteration as done:
+            return np.asarray(done.value)
 
 
 def subspace(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
@@ -151,19 +166,33 @@ def subspace(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
 def compare_classifiers(
     model: PCA, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
     test_y: np.ndarray, k: int, neighbours: int = 3,
-) -> dict[str, tuple[float, float]]:
-    """Test accuracy and seconds of the three classifiers with k components each."""
+) -> Generator[Step, None, dict[str, tuple[float, float]]]:
+    """Test accuracy and seconds of the three classifiers with k components each. Yields
+    a `Step` as each starts, and one per block of test digits the k-NN search finishes
+    (it takes most of the time: every test digit against every training image)."""
     train_z, test_z = model.transform(train_x)[:, :k], model.transform(test_x)[:, :k]
-    methods: dict[str, Callable[[], np.ndarray]] = {
-        "nearest class mean": lambda: nearest_mean(train_z, train_y, test_z),
-        f"{neighbours}-nearest neighbours": lambda: knn(train_z, train_y, test_z, neighbours),
-        "subspace per digit": lambda: subspace(train_x, train_y, test_x, k),
-    }
+    n = len(test_z)
     results = {}
-    for name, predict in methods.items():
+    for name in ("nearest class mean", f"{neighbours}-nearest neighbours",
+                 "subspace per digit"):
         start = time.perf_counter()
-        accuracy = float(np.mean(predict() == test_y))
-        results[name] = (accuracy, time.perf_counter() - start)
+        if name == "nearest class mean":
+            yield Step(f"k = {k}: nearest class mean of {n:,} test digits")
+            predicted = nearest_mean(train_z, train_y, test_z)
+        elif name == "subspace per digit":
+            yield Step(f"k = {k}: a {k}-component PCA per digit rebuilds {n:,} test digits")
+            predicted = subspace(train_x, train_y, test_x, k)
+        else:
+            label = f"k = {k}: {neighbours}-NN among {len(train_z):,} images"
+            yield Step(label, 0, n)
+            search = knn_blocks(train_z, train_y, test_z, neighbours)
+            while True:
+                try:
+                    yield Step(label, next(search), n)
+                except StopIteration as done:
+                    predicted = done.value
+                    break
+        results[name] = (float(np.mean(predicted == test_y)), time.perf_counter() - start)
     return results
 
 
