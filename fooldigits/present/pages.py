@@ -16,8 +16,9 @@ cut only where a reader can stop (`places`):
     Say      between lines of the text, as the terminal wraps it
     others   never (a bar chart, a reading: a few rows that belong together)
 
-Two narrow pieces in a row (tables, bar charts) go side by side when the terminal is wide
-enough (`Pair`, `beside`): two short tables of four columns take the rows of one.
+Two narrow pieces in a row (tables, bar charts, a grid of two or three digits) go side by
+side when the terminal is wide enough (`Pair`, `beside`): two short tables of four
+columns take the rows of one.
 
 The rest is a piece again, drawn after the pause at the terminal's size at that moment
 (the student may have resized it while reading). A short sentence that introduces a
@@ -50,20 +51,23 @@ from fooldigits.present import render
 
 @dataclass(frozen=True)
 class Pair:
-    """Two narrow pieces (tables, bar charts) that came one after the other, drawn side by
-    side when the terminal is wide enough for both (`beside`); never cut."""
+    """Two narrow pieces (tables, bar charts, a grid of a few digits) that came one after
+    the other, drawn side by side when the terminal is wide enough for both (`beside`);
+    never cut."""
 
     left: object
     right: object
 
 
-NARROW = (Table, Bars)  # the pieces that may go side by side
+NARROW = (Table, Bars, Images)  # the pieces that may go side by side
 
 
 def beside(left: object, right: object, widths: tuple[int, int], width: int) -> bool:
-    """Draw two consecutive pieces side by side? When both are tables or bar charts (not
-    a confusion matrix) and their `widths` fit in `width` columns, three apart."""
+    """Draw two consecutive pieces side by side? When both are tables, bar charts or
+    grids, not two grids (a grid's row is as wide as it can be), not a confusion matrix,
+    and their `widths` fit in `width` columns, three apart."""
     return (isinstance(left, NARROW) and isinstance(right, NARROW)
+            and not (isinstance(left, Images) and isinstance(right, Images))
             and not getattr(left, "diagonal", False) and not getattr(right, "diagonal", False)
             and widths[0] + 3 + widths[1] <= width)
 

@@ -162,7 +162,8 @@ class Presenter:
             return False
         widths = (render.width_of(self._narrow(left), self.console),
                   render.width_of(self._narrow(right), self.console))
-        return pages.beside(left, right, widths, self.console.width)
+        return (pages.beside(left, right, widths, self.console.width) and  # on one screen
+                self._height(self._picture(pages.Pair(left, right))) < self.console.height)
 
     def _first_rows(self, item: object) -> int:
         """Rows the first part of `item` would take (its title and first row, for a grid)."""
@@ -251,7 +252,7 @@ class Presenter:
                     if held is not None:
                         self._draw(held, live, keep=item)
                         held = None
-                    if self.pager is not None and isinstance(item, (Say, *pages.NARROW)):
+                    if self.pager is not None and isinstance(item, (Say, Table, Bars)):
                         self._record(item)  # drawn when the next item shows what it leads to
                         held = item
                     else:
