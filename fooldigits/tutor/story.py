@@ -314,7 +314,7 @@ MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "st
            "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
            "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
            "answers", "base", "layout", "navigation", "conv", "convlayers", "generative",
-           "encodings", "cppn", "finale")
+           "encodings", "cppn", "finale", "pages")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
