@@ -187,7 +187,9 @@ class Presenter:
         if self._live is not None:
             self._live.update(line, refresh=True)
         else:
-            self.console.print(line, end="")
+            if self.console.is_terminal:  # a prompt already there (a note) is replaced
+                self.console.file.write("\r\x1b[2K")
+            self.console.print(line, end="", no_wrap=True, overflow="ellipsis")
 
     def unprompt(self) -> None:
         """Remove the prompt (answered): what comes next is printed in its row."""
