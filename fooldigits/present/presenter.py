@@ -20,8 +20,12 @@ Ctrl-C: an interrupt that lands while the presenter is drawing is thrown *into* 
 experiment (`generator.throw`), so the experiment decides what to save (train keeps the
 best model, fool the finished runs) whichever side of the `yield` the key arrived on.
 
-The tutor uses the same presenter with `pager` set: before a piece that would push the
-chapter's heading off the screen, it asks for a key, like the next slide of a talk.
+The tutor uses the same presenter with `pager` set: when the screen is full it asks for
+a key, like the next slide of a talk. It fills the screen first: a piece that does not
+fit is cut where a reader can stop and goes on after the key (`pages.py`), a sentence is
+held until the next item shows whether it introduces a figure (kept on one screen), and
+two narrow pieces in a row go side by side. The live view takes only the rows left under
+the screen's text (`free_rows`), and the prompt sits on the last row (`prompt`).
 
 What it leaves out: the drawing itself (`render.py` for the terminal, `export.py` for
 files) and the maths (the concept modules).
