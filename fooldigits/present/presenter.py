@@ -42,6 +42,7 @@ from typing import TypeVar, cast
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.measure import Measurement
 from rich.text import Text
 
 from fooldigits.core.files import check_output
@@ -164,8 +165,7 @@ class Presenter:
         """Do these two consecutive pieces go side by side on this terminal?"""
         if not (isinstance(left, pages.NARROW) and isinstance(right, pages.NARROW)):
             return False
-        widths = (render.width_of(self._narrow(left), self.console),
-                  render.width_of(self._narrow(right), self.console))
+        widths = (self._width(self._narrow(left)), self._width(self._narrow(right)))
         return (pages.beside(left, right, widths, self.console.width) and  # on one screen
                 self._height(self._picture(pages.Pair(left, right))) < self.console.height)
 
@@ -207,6 +207,9 @@ class Presenter:
 
     def _height(self, picture: RenderableType) -> int:
         return len(self.console.render_lines(picture, pad=False))
+
+    def _width(self, picture: RenderableType) -> int:
+        return Measurement.get(self.console, self.console.options, picture).maximum
 
     @property
     def small(self) -> bool:

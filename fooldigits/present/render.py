@@ -323,10 +323,6 @@ def beside(left: RenderableType, right: RenderableType) -> RenderableType:
     return grid
 
 
-def width_of(picture: RenderableType, console: Console) -> int:
-    """Columns `picture` needs at most on `console`."""
-    return Measurement.get(console, console.options, picture).maximum
-
 
 def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
     """Two renderables in columns on a wide terminal, stacked on a narrow one."""
