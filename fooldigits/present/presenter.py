@@ -151,14 +151,18 @@ class Presenter:
         return pages.head(item, parts, self.console, self.small)
 
     def _picture(self, item: object) -> RenderableType:
-        if isinstance(item, pages.Pair):
-            return render.beside(self._narrow(item.left), self._narrow(item.right))
+        if isinstance(item, pages.Pair):  # the left one gets the width the right leaves
+            room = self.console.width - 3 - self._width(self._narrow(item.right))
+            return render.beside(self._narrow(item.left, titled=True),
+                                 self._narrow(item.right, titled=True), room)
         return render.piece(item, self.blocks, self.console.width, self.small)
 
-    def _narrow(self, item: object) -> RenderableType:
-        """A table with its title wrapped to its own width (one of a `pages.Pair`)."""
+    def _narrow(self, item: object, titled: bool = False) -> RenderableType:
+        """One of a `pages.Pair`: a table (`titled`: its title above it, as wide as the
+        column; else inside, for measuring the table's own width), or any other piece."""
         if isinstance(item, Table):
-            return render.table(item.title, item.columns, item.rows, self.small)
+            table = render.table(item.title, item.columns, item.rows, self.small)
+            return render.titled(table) if titled else table
         return render.piece(item, self.blocks, self.console.width, self.small)
 
     def _beside(self, left: object, right: object) -> bool:

@@ -202,9 +202,9 @@ def _frame(title: str, compact: bool) -> Table:
     return Table(title=caption, title_justify="left")
 
 
-def _titled(t: Table, compact: bool) -> RenderableType:
-    """A compact table's title above it, as wide as the terminal (not wrapped to the
-    table's own width, which can take four rows for a title of two)."""
+def titled(t: Table, compact: bool = True) -> RenderableType:
+    """A (`compact`) table's title above it, as wide as the space it is given, not wrapped
+    to the table's own width (which can take four rows for a title of two)."""
     if not compact or t.title is None:
         return t
     title, t.title = t.title, None
@@ -258,8 +258,8 @@ def piece(item: object, blocks: bool, width: int, small: bool = False) -> Render
                           small)
     if isinstance(item, pieces.Table):
         if item.diagonal:
-            return _titled(colour_table(item.title, item.columns, item.rows, small), small)
-        return _titled(table(item.title, item.columns, item.rows, small), small)
+            return titled(colour_table(item.title, item.columns, item.rows, small), small)
+        return titled(table(item.title, item.columns, item.rows, small), small)
     if isinstance(item, pieces.Bars):
         return bar_chart(item.title, item.labels, item.values, item.fmt)
     if isinstance(item, pieces.Reading):
@@ -279,10 +279,9 @@ TONES = {"note": "dim", "good": "bold green", "bad": "bold red"}
 
 def progress(event: object, blocks: bool, rows: int, small: bool = False, width: int = 80
              ) -> RenderableType | None:
-    """The live view of a progress event in at most `rows` rows (and `width` columns): a
-    `pieces.Step` bar or spinner on one line, training, or the evolving image (at half size
-    when `small`; left out when it would not fit in `rows`, so the live view never pushes
-    what the screen shows out of sight)."""
+    """The live view of a progress event in `rows` rows and `width` columns: a `pieces.Step`
+    bar or spinner on one line, training, or the evolving image (half size when `small`;
+    left out when it does not fit, so the screen's text is never pushed out of sight)."""
     from fooldigits.core.pieces import BatchDone, Generation, Step
 
     if isinstance(event, BatchDone):
@@ -316,9 +315,11 @@ def chapter_heading(title: str, text: str, small: bool = False) -> RenderableTyp
                  *([] if small else [Text("")]))
 
 
-def beside(left: RenderableType, right: RenderableType) -> RenderableType:
-    """Two narrow pictures (tables, bar charts) in one row, three columns apart."""
+def beside(left: RenderableType, right: RenderableType, room: int | None = None
+           ) -> RenderableType:
+    """Two narrow pictures in one row, three columns apart; the left one `room` wide."""
     grid = Table.grid(padding=(0, 3))
+    grid.add_column(width=room)
     grid.add_row(left, right)
     return grid
 
