@@ -118,4 +118,16 @@ def interval_bound(w, b, lo, hi):
     pos, neg = np.maximum(w, 0), np.minimum(w, 0)
     return lo @ pos + hi @ neg + b, hi @ pos + lo @ neg + b
 """,
+    "ppca": """
+import numpy as np
+def ppca_log_likelihood(x, mu, w, sigma):
+    d = x - mu
+    D, q = w.shape
+    s2 = sigma ** 2
+    m = w.T @ w + s2 * np.eye(q)
+    z = d @ w
+    quad = ((d * d).sum(axis=1) - (z * np.linalg.solve(m, z.T).T).sum(axis=1)) / s2
+    log_det = np.linalg.slogdet(m)[1] + (D - q) * np.log(s2)
+    return -0.5 * (D * np.log(2 * np.pi) + log_det + quad)
+""",
 }

@@ -9,8 +9,9 @@ folder, and `check` runs the student's file in a child process (`sandbox.run_fil
 fresh temporary folder, its own session, a time limit kept by the parent, memory and
 process limits, its printed output captured), gets back only the NumPy arrays its
 functions returned, and judges them here against the project's own implementation
-(`checks`, `checks_steps`, `checks_fooling`, `reference`), case by case: which case failed, what was
-expected, what came back, and the name of the mistake when it is a common one.
+(`checks`, `checks_steps`, `checks_fooling`, `checks_generative`, `reference`), case
+by case: which case failed, what was expected, what came back, and the name of the
+mistake when it is a common one.
 `grade.grade` does the same for a whole class, one child process per student.
 
 A syntax error, an exception, an endless loop, `sys.exit()`, a missing function, a
@@ -42,7 +43,14 @@ from typing import Any
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.files import atomic_write
-from fooldigits.exercises import checks, checks_fooling, checks_steps, judge, sandbox
+from fooldigits.exercises import (
+    checks,
+    checks_fooling,
+    checks_generative,
+    checks_steps,
+    judge,
+    sandbox,
+)
 from fooldigits.exercises.answers import Run, clean
 from fooldigits.exercises.judge import Case
 
@@ -124,6 +132,9 @@ EXERCISES = {
                  "fighting", "adversarial.fgsm", checks_steps.fgsm_cases),
         Exercise("pgd", "one PGD step: up the sign, back into the ball", "fighting",
                  "adversarial.pgd", checks_steps.pgd_cases),
+        Exercise("ppca", "the score of an image under one digit's PPCA, in q dimensions",
+                 "generative", "generative.Generative.log_likelihood",
+                 checks_generative.ppca_cases),
         Exercise("interval_bound", "the interval bound of one layer: how sure can it be?",
                  "meaning", "ceiling.activation_box", checks_fooling.interval_cases),
     )

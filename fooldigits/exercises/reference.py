@@ -4,8 +4,11 @@ Where the project has a function of the same shape, the reference is a thin wrap
 it (the sigmoid, backprop, PCA, the variogram, the nearest mean); where the project does
 the step inside a larger loop (the dream, PGD, interval bounds, centring), or has no such
 code yet (the im2col convolution), it is written here in plain NumPy, and a test checks
-it against the project's loop. This is the only module of the checker that imports the
-concept modules, so when they move only these imports change.
+it against the project's loop. The PPCA score has two: `ppca_log_likelihood` (the
+q-dimensional form the student writes) and `gaussian_log_density` (the textbook formula
+with the whole (D, D) covariance, for small D); a test checks both against each other
+and against `generative.Generative.log_likelihood`. This is the only module of the
+checker that imports the concept modules, so when they move only these imports change.
 
 A student's file can neither import this module nor read it: the child refuses both
 (`child._guard`), and `sandbox.read_source` refuses a link to it or a copy of it.
@@ -18,6 +21,8 @@ import numpy as np
 from fooldigits.lessons.pca import PCA
 from fooldigits.lessons.pca import nearest_mean as _nearest_mean
 from fooldigits.lessons.stats import variogram as _variogram
+from fooldigits.models import SHIPPED, load_model
+from fooldigits.models.generative import Generative
 from fooldigits.models.network import Network
 from fooldigits.models.neurons import sigmoid as _sigmoid
 
@@ -164,3 +169,53 @@ def interval_bound(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
     """ceiling.activation_box's step 1 for one layer: the box of z = x @ w + b."""
     positive, negative = np.maximum(w, 0), np.minimum(w, 0)
     return lo @ positive + hi @ negative + b, hi @ positive + lo @ negative + b
+
+
+# -- chapter 10: a reader that knows what digits look like ----------------------------------
+LN_2PI = float(np.log(2 * np.pi))
+
+
+def ppca_log_likelihood(x: np.ndarray, mu: np.ndarray, w: np.ndarray, sigma: float
+                        ) -> np.ndarray:
+    """ln N(x; mu, C) with C = W W^T + sigma^2 I, for each row of x: (n, D) -> (n,).
+
+    Only q x q matrices (generative.py's (G4) with a general W): with M = W^T W + sigma^2 I,
+    Woodbury gives C^-1 = (I - W M^-1 W^T) / sigma^2 and the determinant lemma
+    ln det C = ln det M + (D - q) ln sigma^2.
+    """
+    d = np.atleast_2d(np.asarray(x, np.float64)) - np.asarray(mu, np.float64)  # (n, D)
+    w = np.asarray(w, np.float64)  # (D, q)
+    size, q = w.shape
+    sigma2 = float(sigma) ** 2
+    m = w.T @ w + sigma2 * np.eye(q)  # (q, q)
+    z = d @ w  # (n, q)
+    mahalanobis = ((d * d).sum(axis=1) - (z * np.linalg.solve(m, z.T).T).sum(axis=1)) / sigma2
+    log_det = np.linalg.slogdet(m)[1] + (size - q) * np.log(sigma2)
+    return np.asarray(-0.5 * (size * LN_2PI + log_det + mahalanobis))
+
+
+def gaussian_log_density(x: np.ndarray, mu: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The textbook ln N(x; mu, C) with the whole covariance C (D, D): slogdet and a solve,
+    O(D^3), for the small cases the PPCA score is checked on. (n, D) -> (n,)."""
+    d = np.atleast_2d(np.asarray(x, np.float64)) - mu  # (n, D)
+    sign, log_det = np.linalg.slogdet(c)
+    if sign <= 0:
+        raise ValueError("a covariance must be positive definite")
+    mahalanobis = (d * np.linalg.solve(c, d.T).T).sum(axis=1)
+    return np.asarray(-0.5 * (d.shape[1] * LN_2PI + log_det + mahalanobis))
+
+
+def generative_model() -> Generative:
+    """The shipped generative model (chapter 10), whose digit models the check scores."""
+    model = load_model(SHIPPED / "generative.npz")
+    if not isinstance(model, Generative):
+        raise TypeError("the shipped generative.npz is not a generative model")
+    return model
+
+
+def digit_ppca(model: Generative, k: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Digit k's model as (mu, W, sigma): W = U (Lambda - sigma^2 I)^(1/2), (G2)."""
+    sigma2 = float(model.sigma2_[k])
+    lam = model.variances_[k].astype(np.float64)  # (q,)
+    w = model.directions_[k].astype(np.float64) * np.sqrt(np.maximum(lam - sigma2, 0.0))
+    return model.mean_[k].astype(np.float64), w, float(np.sqrt(sigma2))
