@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -112,13 +113,49 @@ def shipped() -> Network:
     return load_dense()
 
 
-@pytest.fixture()
-def tiny_idx_dir(tmp_path: Path, mnist: Dataset) -> Path:
-    """A --data-dir with 300 training and 100 test images in the four standard files."""
+def write_tiny_idx(folder: Path, mnist: Dataset) -> Path:
+    """300 training and 100 test images of MNIST in the four standard files of `folder`."""
     train = (mnist.train_images[:300] * 255).round().reshape(-1, 28, 28)
     test = (mnist.test_images[:100] * 255).round().reshape(-1, 28, 28)
-    write_idx(tmp_path / "train-images-idx3-ubyte", train)
-    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", mnist.train_labels[:300], compress=True)
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", test, compress=True)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte", mnist.test_labels[:100])
-    return tmp_path
+    write_idx(folder / "train-images-idx3-ubyte", train)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", mnist.train_labels[:300], compress=True)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", test, compress=True)
+    write_idx(folder / "t10k-labels-idx1-ubyte", mnist.test_labels[:100])
+    return folder
+
+
+@pytest.fixture()
+def tiny_idx_dir(tmp_path: Path, mnist: Dataset) -> Path:
+    """A --data-dir with 300 training and 100 test images in the four standard files,
+    for a test that may change or break them."""
+    return write_tiny_idx(tmp_path, mnist)
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory, mnist: Dataset) -> Path:
+    """The same 300 + 100 images in one folder for the whole session, for the tests that
+    only read it. One folder means one entry in `load_raw`'s and `load_mnist`'s caches
+    (four entries each): a new folder per test pushed the bundled MNIST out of them, and
+    every later in-process command read and converted it again (~0.3 s CPU each). A test
+    that changes or breaks the files takes `tiny_idx_dir`."""
+    return write_tiny_idx(tmp_path_factory.mktemp("tiny-idx"), mnist)
+
+
+@pytest.fixture(scope="session")
+def pca_run(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path) -> dict[str, Any]:
+    """One `fooldigits pca` on the tiny folder with every output at once: its --json
+    report, its --html page and its --png picture. Each run fits eleven 784x784
+    covariances (the PCA, then one per digit for the subspace classifier: ~0.7 s CPU),
+    so test_pca and test_pipeline read this one instead of running it three times."""
+    from typer.testing import CliRunner
+
+    from fooldigits.cli import app
+
+    folder = tmp_path_factory.mktemp("pca-run")
+    result = CliRunner().invoke(app, [
+        "pca", "--components", "20", "--show", "4", "--data-dir", str(tiny_data_dir),
+        "--json", "--html", str(folder / "p.html"), "--png", str(folder / "p.png")])
+    assert result.exit_code == 0, result.stderr
+    return {"report": json.loads(result.stdout), "html": folder / "p.html",
+            "png": folder / "p.png", "args": ["pca", "--components", "20", "--show", "4",
+                                              "--data-dir", str(tiny_data_dir)]}

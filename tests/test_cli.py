@@ -75,13 +75,13 @@ def test_evaluate_json_of_the_shipped_model() -> None:
     assert set(report["per_digit"]) == {str(d) for d in range(10)}
 
 
-def test_train_then_evaluate(tmp_path: Path, tiny_idx_dir: Path) -> None:
+def test_train_then_evaluate(tmp_path: Path, tiny_data_dir: Path) -> None:
     model = tmp_path / "tiny.npz"
     code, out, err = run("train", "--hidden", "10", "--epochs", "2", "--out", str(model),
-                         "--data-dir", str(tiny_idx_dir), "--seed", "3")
+                         "--data-dir", str(tiny_data_dir), "--seed", "3")
     assert code == 0, err
     assert "epoch   2/2" in out and model.exists()
-    code, out, _ = run("evaluate", "--model", str(model), "--data-dir", str(tiny_idx_dir),
+    code, out, _ = run("evaluate", "--model", str(model), "--data-dir", str(tiny_data_dir),
                        "--json")
     assert code == 0 and json.loads(out)["n"] == 100
 
@@ -240,10 +240,10 @@ def test_bad_numbers_and_sizes(args: list[str], fragment: str) -> None:
     assert_clean_error(args, fragment)
 
 
-def test_diverging_training_says_so(tmp_path: Path, tiny_idx_dir: Path) -> None:
+def test_diverging_training_says_so(tmp_path: Path, tiny_data_dir: Path) -> None:
     assert_clean_error(["train", "--cost", "quadratic", "--output", "sigmoid", "--activation",
                         "relu", "--eta", "1e6", "--batch-size", "1", "--epochs", "1",
-                        "--data-dir", str(tiny_idx_dir), "--out", str(tmp_path / "x.npz")],
+                        "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "x.npz")],
                        "diverged")
 
 

@@ -48,26 +48,26 @@ def test_targeted_and_transfer(tmp_path: Path) -> None:
     assert accuracy.shape == (2, 2) and np.all(accuracy < 0.5)
 
 
-def test_retrain_one_round_on_tiny_data(tmp_path: Path, tiny_idx_dir: Path) -> None:
+def test_retrain_one_round_on_tiny_data(tmp_path: Path, tiny_data_dir: Path) -> None:
     out = tmp_path / "r.npz"
     code, text, err = run("retrain", "--rounds", "1", "--per-digit", "1", "--epochs", "1",
-                          "--max-generations", "20", "--data-dir", str(tiny_idx_dir), "--out",
+                          "--max-generations", "20", "--data-dir", str(tiny_data_dir), "--out",
                           str(out), "--json")
     assert code == 0, err
     rounds = json.loads(text)["rounds"]
     assert [r["round"] for r in rounds] == [0, 1]
     net = load_dense(out)
     assert net.sizes[-1] == 11
-    code, text, err = run("evaluate", "--model", str(out), "--data-dir", str(tiny_idx_dir),
+    code, text, err = run("evaluate", "--model", str(out), "--data-dir", str(tiny_data_dir),
                           "--json")
     assert code == 0, err
     assert "not a digit" in json.loads(text)["per_digit"]
 
 
 def test_train_adversarial_reports_attacked_accuracy(tmp_path: Path,
-                                                     tiny_idx_dir: Path) -> None:
+                                                     tiny_data_dir: Path) -> None:
     code, text, err = run("train", "--adversarial", "0.1", "--epochs", "1", "--hidden", "10",
-                          "--data-dir", str(tiny_idx_dir), "--out", str(tmp_path / "m.npz"),
+                          "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "m.npz"),
                           "--json")
     assert code == 0, err
     epoch = json.loads(text)["epochs"][0]

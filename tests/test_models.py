@@ -47,10 +47,10 @@ def test_the_shipped_linear_model(mnist: Dataset) -> None:
 
 
 def test_train_linear_records_a_command_that_remakes_it(tmp_path: Path,
-                                                        tiny_idx_dir: Path) -> None:
+                                                        tiny_data_dir: Path) -> None:
     out = tmp_path / "lin.npz"
     args = ["train", "--arch", "linear", "--epochs", "2", "--no-shift", "--seed", "3",
-            "--data-dir", str(tiny_idx_dir), "--out", str(out)]
+            "--data-dir", str(tiny_data_dir), "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     model = load_model(out)
@@ -76,10 +76,10 @@ def test_train_linear_refuses_the_dense_options_in_one_sentence(flags: list[str]
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_dense_is_still_the_default_arch(tmp_path: Path, tiny_idx_dir: Path) -> None:
+def test_dense_is_still_the_default_arch(tmp_path: Path, tiny_data_dir: Path) -> None:
     out = tmp_path / "d.npz"
     result = runner.invoke(app, ["train", "--hidden", "5", "--epochs", "1", "--data-dir",
-                                 str(tiny_idx_dir), "--out", str(out)])
+                                 str(tiny_data_dir), "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     assert isinstance(load_model(out), Network)
     assert "--hidden 5 " in load_model(out).meta["command"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -80,13 +81,12 @@ def test_bad_component_counts() -> None:
 runner = CliRunner()
 
 
-def test_pca_json_and_reconstruct(tiny_idx_dir: Path) -> None:
-    """The command's JSON (on 300 training and 100 test digits: the accuracies on the
-    whole set are held to the docs by `test_classifiers_beat_stated_accuracy`)."""
-    small = ["--data-dir", str(tiny_idx_dir)]
-    result = runner.invoke(app, ["pca", "--components", "20", "--json", "--show", "4", *small])
-    assert result.exit_code == 0, result.stderr
-    report = json.loads(result.stdout)
+def test_pca_json_and_reconstruct(pca_run: dict[str, Any], tiny_data_dir: Path) -> None:
+    """The command's JSON (conftest's run on 300 training and 100 test digits: the
+    accuracies on the whole set are held to the docs by
+    `test_classifiers_beat_stated_accuracy`)."""
+    small = ["--data-dir", str(tiny_data_dir)]
+    report = pca_run["report"]
     assert len(report["explained_variance_ratio"]) == 20 and report["components"] == 20
     assert set(report["accuracy"]) == {"nearest class mean", "3-nearest neighbours",
                                        "subspace per digit"}

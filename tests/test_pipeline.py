@@ -9,6 +9,7 @@ import json
 import math
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -77,7 +78,6 @@ MODEL = str(Path(__file__).parent.parent / "fooldigits" / "models" / "default.np
 COMMANDS = [
     (["show", "--count", "3"], 1),
     (["evaluate"], 0),
-    (["pca", "--components", "5", "--show", "4"], 1),
     (["pca", "--components", "5,10", "--reconstruct", "0"], 1),
     (["dream", "--digit", "3", "--steps", "50"], 1),
     (["fool", "--digit", "8", "--count", "2", "--mean"], 2),
@@ -94,16 +94,27 @@ COMMANDS = [
 @pytest.mark.parametrize(("args", "pictures"), COMMANDS, ids=[" ".join(a[:2]) for a, _ in
                                                                COMMANDS])
 def test_every_command_writes_json_and_a_page(args: list[str], pictures: int,
-                                              tmp_path: Path, tiny_idx_dir: Path) -> None:
-    small = ["--data-dir", str(tiny_idx_dir)] if args[0] == "pca" else []  # a fast fit
+                                              tmp_path: Path, tiny_data_dir: Path) -> None:
+    small = ["--data-dir", str(tiny_data_dir)] if args[0] == "pca" else []  # a fast fit
     result = runner.invoke(app, [*args, *small, "--json", "--html", str(tmp_path / "p.html")])
     assert result.exit_code == 0, result.stderr + result.stdout
     json.loads(result.stdout)  # the whole stdout is one JSON document
-    page = read_page(tmp_path / "p.html")
+    check_page(tmp_path / "p.html", pictures)
+
+
+def check_page(path: Path, pictures: int) -> None:
+    page = read_page(path)
     assert page.pictures == pictures
     for image in page.images:  # a digit (28 x 28, shown at 112 px) or a reading
         assert image.format == "PNG" and image.width >= 28 and image.height >= 28
     assert all(rows > 0 for rows in page.table_rows)
+
+
+def test_pca_writes_json_a_page_and_a_png_at_once(pca_run: dict[str, Any]) -> None:
+    """`pca`'s row of the table above, from conftest's one run with every output."""
+    assert pca_run["report"]["components"] == 20  # the --json report
+    check_page(pca_run["html"], 1)
+    assert Image.open(pca_run["png"]).format == "PNG"
 
 
 def test_the_readme_says_which_commands_have_json_and_html() -> None:
@@ -134,12 +145,12 @@ def test_classify_json_list_and_page(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "c.png").height > 2 * 224
 
 
-def test_png_carries_captions_and_the_signed_map(tmp_path: Path, tiny_idx_dir: Path) -> None:
-    plain, signed = tmp_path / "plain.png", tmp_path / "signed.png"
-    for path, extra in ((plain, []), (signed, ["--signed"])):
-        result = runner.invoke(app, ["pca", "--components", "5", "--show", "4", "--png",
-                                     str(path), "--data-dir", str(tiny_idx_dir), *extra])
-        assert result.exit_code == 0, result.stderr
+def test_png_carries_captions_and_the_signed_map(tmp_path: Path, pca_run: dict[str, Any]
+                                                 ) -> None:
+    """The same `pca` as conftest's run (its PNG is the plain one), with --signed."""
+    plain, signed = pca_run["png"], tmp_path / "signed.png"
+    result = runner.invoke(app, [*pca_run["args"], "--png", str(signed), "--signed"])
+    assert result.exit_code == 0, result.stderr
     a, b = np.asarray(Image.open(plain)), np.asarray(Image.open(signed))
     assert a.shape == b.shape and not np.array_equal(a, b)
     red, blue = b[..., 0].astype(int) - b[..., 2], b[..., 2].astype(int) - b[..., 0]
