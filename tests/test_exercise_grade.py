@@ -33,8 +33,10 @@ def make_class(folder: Path, pids: Path) -> None:
     (folder / "bob.py").write_text(  # wrong: forgot the clip
         "import numpy as np\ndef fgsm(x, gradient, epsilon):\n"
         "    return x + epsilon * np.sign(gradient)\n")
-    (folder / "carol.py").write_text("def fgsm(x, gradient, epsilon):\n    while True:\n"
-                                     "        pass\n")  # loops
+    # loops, asleep: the same time-out as `while True: pass` (test_exercises runs that one)
+    # without burning the second of CPU the grading waits
+    (folder / "carol.py").write_text("import time\ndef fgsm(x, gradient, epsilon):\n"
+                                     "    while True:\n        time.sleep(0.05)\n")
     (folder / "dave").mkdir()  # a folder; hostile: kills its parent, prints escapes
     (folder / "dave" / "fgsm.py").write_text(
         "import os, signal\nprint('\\x1b]0;pwned\\x07 [red]x[/]')\n"

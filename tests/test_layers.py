@@ -13,6 +13,7 @@ the layers; a cycle is looked for among the imports that run).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "fooldigits"
@@ -36,10 +37,16 @@ def type_only(tree: ast.Module) -> set[int]:
     return found
 
 
-def imports(path: Path, runtime_only: bool = False) -> set[str]:
+@functools.cache  # parsed once: the three tests read every module
+def parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def imports(path: Path, runtime_only: bool = False) -> frozenset[str]:
     """Every fooldigits module `path` imports, anywhere in it, as full dotted names;
     with `runtime_only`, leaving out the imports for type annotations only."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     skip = type_only(tree) if runtime_only else set()
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(
         ".")[0]
@@ -56,7 +63,8 @@ def imports(path: Path, runtime_only: bool = False) -> set[str]:
                                  *([base] if base else [])])
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}  # may be modules
-    return {name for name in found if name == "fooldigits" or name.startswith("fooldigits.")}
+    return frozenset(name for name in found
+                     if name == "fooldigits" or name.startswith("fooldigits."))
 
 
 def modules(runtime_only: bool = False) -> dict[str, set[str]]:
