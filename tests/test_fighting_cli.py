@@ -51,7 +51,7 @@ def test_targeted_and_transfer(tmp_path: Path) -> None:
 def test_retrain_one_round_on_tiny_data(tmp_path: Path, tiny_data_dir: Path) -> None:
     out = tmp_path / "r.npz"
     code, text, err = run("retrain", "--rounds", "1", "--per-digit", "1", "--epochs", "1",
-                          "--max-generations", "20", "--data-dir", str(tiny_data_dir), "--out",
+                          "--max-generations", "5", "--data-dir", str(tiny_data_dir), "--out",
                           str(out), "--json")
     assert code == 0, err
     rounds = json.loads(text)["rounds"]
