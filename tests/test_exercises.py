@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from fooldigits import FoolDigitsError, exercises
 from fooldigits.cli import app
-from fooldigits.exercises import reference
+from fooldigits.exercises import child, reference
+from fooldigits.exercises.answers import Answers, UnreadableError
 from tests.exercise_solutions import SOLUTIONS
 
 runner = CliRunner()
@@ -180,6 +181,16 @@ def test_forged_answers_are_refused_and_never_unpickled(tmp_path: Path) -> None:
     assert code == 1 and not report["passed"]
     assert "could not read back" in messages(report) or "ended the checking" in messages(report)
     assert not marker.exists()
+
+
+def test_a_frame_and_garbage_in_one_read_keep_the_frame() -> None:
+    """The race behind the forged-answers test's rare "failed to start": the child's
+    "ready" and the student's forged bytes reach the parent in one read. The frame
+    before the garbage still counts (the check started), then the garbage is refused."""
+    heard = Answers()
+    with pytest.raises(UnreadableError, match="not a frame"):
+        heard.feed(child.frame({"kind": "ready"}) + b"FDX1" + b"\x80\x04forged" * 4)
+    assert [m["kind"] for m in heard.messages] == ["ready"]
 
 
 def test_a_crash_and_a_memory_error_are_sentences(tmp_path: Path) -> None:

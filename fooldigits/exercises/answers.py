@@ -187,18 +187,23 @@ class Answers:
         self.messages: list[dict[str, Any]] = []  # each head, arrays rebuilt in "arrays"
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
-        """Take in `data`; return the messages it completed. UnreadableError if garbled."""
+        """Take in `data`; return the messages it completed. UnreadableError if garbled,
+        after keeping the messages that came whole before the garbage in the same read
+        (the child's "ready", say, then a student's forged bytes: the check did start)."""
         self.received += len(data)
         if self.received > self.limit:
             raise UnreadableError(f"more than {self.limit // 2**20} MB")
         self.buffer += data
         try:
-            frames = child.split(self.buffer, self.limit)
-        except ValueError as err:
-            raise UnreadableError(str(err)) from None
-        new = [self._message(head, body) for head, body in frames]
-        self.messages += new
-        return new
+            frames, garbled = child.split(self.buffer, self.limit), None
+        except child.GarbledError as err:
+            frames, garbled = err.frames, err
+        start = len(self.messages)
+        for head, body in frames:
+            self.messages.append(self._message(head, body))
+        if garbled is not None:
+            raise UnreadableError(str(garbled))
+        return self.messages[start:]
 
     @staticmethod
     def _message(head: bytes, body: bytes) -> dict[str, Any]:

@@ -106,16 +106,25 @@ def frame(head: dict[str, Any], arrays: list[ndarray] | None = None) -> bytes:
     return HEADER.pack(MAGIC, len(text), offset) + text + b"".join(blobs)
 
 
+class GarbledError(ValueError):
+    """Bytes that are not a frame, after the complete `frames` taken off before them."""
+
+    def __init__(self, frames: list[tuple[bytes, bytes]]) -> None:
+        super().__init__("not a frame of the checker's")
+        self.frames = frames
+
+
 def split(buffer: bytearray, limit: int) -> list[tuple[bytes, bytes]]:
     """Take every complete frame off the front of `buffer`: (head, arrays) bytes each.
 
-    Raises ValueError for anything that is not a frame or is larger than `limit` bytes.
+    Raises GarbledError (a ValueError holding the frames before it) for anything that is
+    not a frame or is larger than `limit` bytes: a frame and garbage may come in one read.
     """
-    frames = []
+    frames: list[tuple[bytes, bytes]] = []
     while len(buffer) >= HEADER.size:
         magic, head, body = HEADER.unpack_from(buffer)
         if magic != MAGIC or head > MAX_HEAD or head + body > limit:
-            raise ValueError("not a frame of the checker's")
+            raise GarbledError(frames)
         end = HEADER.size + head + body
         if len(buffer) < end:
             break
