@@ -222,6 +222,10 @@ class LocalPrior:
         # with zeros to a flat (784,) image; the padded and wrapping places get weight 0
         self.dx = np.pad(np.abs(x[:, 1:] - x[:, :-1]).mean(axis=0), (0, 1))
         self.dy = np.pad(np.abs(x[:, 28:] - x[:, :-28]).mean(axis=0), (0, 28))
+        # the three references repeated for a block of CHUNK images (3.8 MB), so that the
+        # penalty subtracts them as one long row from another: NumPy's fastest case, where
+        # a (784,) row broadcast over the block's rows takes 1.5-1.7 times as long
+        self.blocks = [np.tile(ref, (CHUNK, 1)) for ref in (self.mean, self.dx, self.dy)]
 
     def _pick(self, rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
         """Each pixel's entry of the pool (a byte, or a float) from a random real digit:
@@ -248,10 +252,11 @@ class LocalPrior:
         out = np.empty(len(x), dtype=np.float32)
         for first in range(0, len(x), CHUNK):  # blocks that stay in the CPU cache
             block = x[first:first + CHUNK]  # (k, 784)
-            d = np.subtract(block, self.mean)  # one (k, 784) array, reused in place
+            mean, dx, dy = (ref[:len(block)] for ref in self.blocks)  # each (k, 784)
+            d = np.subtract(block, mean)  # one (k, 784) array, reused in place
             np.abs(d, out=d)
             total = d @ _EVERY_PIXEL  # the mean over the 784 pixels, as a product
-            for shift, ref in ((1, self.dx), (28, self.dy)):
+            for shift, ref in ((1, dx), (28, dy)):
                 _abs_differences(block, shift, out=d)
                 d -= ref
                 np.abs(d, out=d)
