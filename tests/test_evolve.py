@@ -96,6 +96,35 @@ def test_elites_are_the_best_and_survive_unchanged(small_net: Network) -> None:
     assert len(seen) == 4  # generations 0..3
 
 
+
+def test_only_new_genomes_are_judged_and_the_record_is_the_network_s(
+        small_net: Network, small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    """An elite keeps the scores it had: a run of g generations sends population +
+    g * (population - elite) images through the network, and the images, confidences
+    and penalties it reports are what the network and the prior say of them now."""
+    from fooldigits.lessons.stats import LocalPrior
+
+    class Counting(Network):
+        """The same network, counting the images it is asked about."""
+
+        seen = 0
+
+        def probabilities(self, x: np.ndarray) -> np.ndarray:
+            Counting.seen += len(x)
+            return super().probabilities(x)
+
+    net = Counting.from_arrays(small_net.arrays(), {})
+    prior = LocalPrior(small_train[0][small_train[1] == 5][:50])
+    config = GAConfig(population=20, elite=3, parents=6, target=0.999, min_generations=4,
+                      max_generations=12, slots=2)
+    result = result_of(evolve(net, 5, 3, config, np.random.default_rng(4), prior=prior))
+    judged = Counting.seen
+    assert judged == int((20 + result.generations * (20 - 3)).sum())
+    np.testing.assert_allclose(net.probabilities(result.images)[:, 5], result.confidences,
+                               rtol=1e-5)
+    np.testing.assert_allclose(prior.penalty(result.images), result.penalties, rtol=1e-5)
+
+
 class Grey:
     """A toy encoding: a genome is one grey level and a row of 784 pixel weights; its
     image is their product (a test that evolve needs nothing but the protocol)."""

@@ -14,7 +14,8 @@ default. One generation of each run is six steps:
        cost = -log10(p / (1 - p)) + prior_weight * prior.penalty(image)
    where p is the network's confidence in the wanted digit. The log-odds make the climb
    from 99% to 99.99% count as much as the one from 1% to 50%, so a prior's penalty can
-   never drown the confidence at either end. Without a prior the ranking is p's.
+   never drown the confidence at either end. Without a prior the ranking is p's. An
+   elite (step 3) keeps the cost it had: only the new genomes are judged.
 3. **Selection**: sort by cost. The best `elite` genomes are kept as they are (elitism:
    the best cost can never get worse); the best `parents` genomes breed.
 4. **Crossover**: each child has two random parents among the best, and takes every gene
