@@ -34,8 +34,10 @@ def finish(generator: Generator[object, None, R]) -> R:
 
 def ga_floor(net: Network, config: GAConfig, result: FoolResult) -> None:
     """The forward passes alone of a GA run: as many images as it judged (a population
-    per generation per run), in batches of the population of all its slots."""
-    images = int(((result.generations + 1) * config.population).sum())
+    at the start of each run, then the population less its elites, which are judged
+    once, every generation), in batches of the population of all its slots."""
+    children = config.population - config.elite
+    images = int((config.population + result.generations * children).sum())
     references.forward_floor(net.w, net.b, images, config.slots * config.population,
                              np.random.default_rng(0))
 
