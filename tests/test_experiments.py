@@ -24,6 +24,7 @@ from fooldigits.core.pieces import (
     BatchDone,
     Experiment,
     Generation,
+    Images,
     Table,
     to_json,
 )
@@ -189,12 +190,16 @@ def test_ctrl_c_during_fooling_saves_the_finished_runs(small_net: Network,
 
 
 # -- the tutor and the CLI: one experiment, so the same numbers ----------------------------
-def first_table(stream: Experiment[Any], title: str) -> Table:
-    """The first table whose title starts with `title`; the rest of the stream is skipped."""
+def first_table(stream: Experiment[Any], title: str) -> Table | tuple[str, list[str]]:
+    """The first table whose title starts with `title` (or a grid's title and captions);
+    the rest of the stream is skipped."""
     for event in stream:
         if isinstance(event, Table) and event.title.startswith(title):
             stream.close()
             return event
+        if isinstance(event, Images) and event.title.startswith(title):
+            stream.close()
+            return event.title, list(event.captions)
     raise AssertionError(f"no table {title!r}")
 
 
@@ -203,9 +208,9 @@ def first_table(stream: Experiment[Any], title: str) -> Table:
     ("drawings", lambda data, seed: drawn.scramble(
         load_model(), data.test_images[:1000], data.test_labels[:1000],
         [0.0, 0.1, 0.3, 0.5], make_rng(seed)), "background noise"),
-    # `fooldigits dream --seed 5`
+    # `fooldigits dream --seed 5`: the grid (the tutor's table also has the tiny-step run)
     ("dream", lambda data, seed: fooling.dream(load_model(), range(10), DreamConfig(),
-                                               make_rng(seed)), "confidence per digit"),
+                                               make_rng(seed)), "dreamed digits"),
     # `fooldigits adversarial --count 300 --epsilons 0,0.05,0.1,0.2 --show 5`
     ("fighting", lambda data, seed: fighting.adversarial(
         load_model(), data, [0.0, 0.05, 0.1, 0.2], count=300), "300 real test digits"),

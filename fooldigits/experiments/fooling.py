@@ -58,9 +58,58 @@ def dream(net: Classifier, digits: Sequence[int], config: DreamConfig,
     """Gradient steps on the pixels from noise, weights frozen, until the network is sure;
     a threshold above the confidence ceiling is refused first. `invert` draws the images
     dark on light."""
+    from fooldigits.lessons.dream import sparkline
+
+    report, trace = yield from _dream_run(net, digits, config, rng, invert)
+    rows = report.digits
+    yield Table(f"confidence per digit over {len(trace) - 1} steps (▁ 0% .. █ 100%)",
+                ["digit", "confidence", "steps", "over the steps", "more steps needed"],
+                [(str(x["digit"]), f"{100 * x['confidence']:.2f}%", x["steps"],
+                  sparkline(trace[:, i], 16), _to_go(trace[:, i], config.threshold))
+                 for i, x in enumerate(rows)])
+    yield from _dream_verdict(report, trace, config)
+    return report
+
+
+def dreams(net: Classifier, digits: Sequence[int], configs: Sequence[DreamConfig],
+           rng: np.random.Generator) -> Experiment[list[DreamReport]]:
+    """`dream` with several settings, one after the other (the tutor: a large step, then a
+    tiny one): each run's grid, then one table with every run's columns side by side, so
+    that a digit's confidence and curve under each setting sit in one row."""
+    from fooldigits.lessons.dream import sparkline
+
+    runs = []
+    for config in configs:
+        runs.append((yield from _dream_run(net, digits, config, rng)))
+    columns = ["digit"]
+    for config in configs:
+        columns += [f"lr {config.lr}", "steps"]
+    columns.append("more steps needed")
+    last_trace = runs[-1][1]
+    table = []
+    for i, d in enumerate(digits):
+        row: list[object] = [str(d)]
+        for report, trace in runs:
+            x = report.digits[i]
+            row += [f"{100 * x['confidence']:.2f}% {sparkline(trace[:, i], 8)}", x["steps"]]
+        row.append(_to_go(last_trace[:, i], configs[-1].threshold))
+        table.append(row)
+    yield Table("confidence per digit, and over the steps (▁ 0% .. █ 100%); more steps: the "
+                f"last run (lr {configs[-1].lr})",
+                columns, table)
+    for (report, trace), config in zip(runs, configs, strict=True):
+        yield from _dream_verdict(report, trace, config, f"lr {config.lr}: ")
+    return [report for report, _ in runs]
+
+
+def _dream_run(net: Classifier, digits: Sequence[int], config: DreamConfig,
+               rng: np.random.Generator, invert: bool = False
+               ) -> Experiment[tuple[DreamReport, np.ndarray]]:
+    """One dream run: the progress, the grid of images (a sparkline under each), and the
+    report with the confidence trace (steps + 1, digits)."""
     from fooldigits.lessons.ceiling import check_reachable
     from fooldigits.lessons.dream import dream as dream_images
-    from fooldigits.lessons.dream import sparkline, steps_to_go, trend
+    from fooldigits.lessons.dream import sparkline, trend
 
     config.check()
     check_reachable(net, digits, config.threshold, "threshold")
@@ -78,25 +127,30 @@ def dream(net: Classifier, digits: Sequence[int], config: DreamConfig,
     yield Images(f"dreamed digits (lr {config.lr}, prior {config.prior})", shown,
                  [f"'{x['digit']}' {100 * x['confidence']:.1f}% {line}"
                   for x, line in zip(rows, lines, strict=True)])
-    yield Table(f"confidence per digit over {len(r.trace) - 1} steps (▁ 0% .. █ 100%)",
-                ["digit", "confidence", "steps", "over the steps", "more steps needed"],
-                [(str(x["digit"]), f"{100 * x['confidence']:.2f}%", x["steps"],
-                  sparkline(r.trace[:, i], 16), _to_go(r.trace[:, i], config.threshold))
-                 for i, x in enumerate(rows)])
+    report = DreamReport(rows, config.lr, config.threshold, config.prior, r.images)
+    return report, r.trace
+
+
+def _dream_verdict(report: DreamReport, trace: np.ndarray, config: DreamConfig,
+                   label: str = "") -> Experiment[None]:
+    """What the numbers show, in words: which digits were still climbing when the steps ran
+    out (and how many more they would need), which were stuck, or that all arrived."""
+    from fooldigits.lessons.dream import steps_to_go
+
+    rows = report.digits
     climbing = [x for x in rows if x["trend"] == "still climbing"]
     stuck = [str(x["digit"]) for x in rows if x["trend"] == "stuck"]
     if climbing:
-        need = [steps_to_go(r.trace[:, rows.index(x)], config.threshold) for x in climbing]
-        yield Say(f"Not at {config.threshold} when the {config.steps} steps ran out, and still "
-                  f"climbing: {', '.join(str(x['digit']) for x in climbing)}. At the pace of "
-                  "their last quarter of steps (in log-odds) they would need about "
+        need = [steps_to_go(trace[:, rows.index(x)], config.threshold) for x in climbing]
+        yield Say(f"{label}Not at {config.threshold} when the {config.steps} steps ran out, and "
+                  f"still climbing: {', '.join(str(x['digit']) for x in climbing)}. At the pace "
+                  "of their last quarter of steps (in log-odds) they would need about "
                   f"{min(need):,.0f} to {max(need):,.0f} more steps ('more steps needed').")
     if stuck:
-        yield Say(f"Stuck (no higher over the last quarter of the steps): {', '.join(stuck)}.",
-                  "bad")
+        yield Say(f"{label}Stuck (no higher over the last quarter of the steps): "
+                  f"{', '.join(stuck)}.", "bad")
     if all(x["converged"] for x in rows):
-        yield Say(f"every digit reached {config.threshold}", "good")
-    return DreamReport(rows, config.lr, config.threshold, config.prior, r.images)
+        yield Say(f"{label}every digit reached {config.threshold}", "good")
 
 
 def _to_go(trace: np.ndarray, threshold: float) -> str:

@@ -130,14 +130,12 @@ def _pca(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
 
 
 def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.experiments.fooling import dream
+    from fooldigits.experiments.fooling import dreams
     from fooldigits.lessons.dream import DreamConfig
 
     net = load_model()
-    yield Say("Ten images the network is sure about, dreamed from noise:")
-    yield from dream(net, range(10), DreamConfig(), rng)
-    yield Say("Now the same with a tiny step (lr 0.01, 100 steps):")
-    yield from dream(net, range(10), DreamConfig(steps=100, lr=0.01), rng)
+    yield Say("From noise, with a large step (lr 1.0), then a tiny one (lr 0.01, 100 steps):")
+    yield from dreams(net, range(10), [DreamConfig(), DreamConfig(steps=100, lr=0.01)], rng)
     yield Say("The sparklines show each digit's confidence step by step: slow is not the "
               "same as stuck.", "note")
 
