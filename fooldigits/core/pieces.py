@@ -95,6 +95,7 @@ class Images:
     captions: Sequence[str]
     signed: bool = False
     columns: int = 10  # per row in a PNG or web page
+    packed: bool = False  # a small terminal draws them at quarter size, `columns` to a row
 
     def __post_init__(self) -> None:
         _inert(self, "title", "captions")

@@ -99,10 +99,10 @@ def framing(net: Classifier, two: np.ndarray) -> Experiment[FramingResult]:
             image = normalise(pixels, raw=raw)
             p = net.probabilities(image[None])[0]
             shown.append(image)
-            captions.append(f"{name}, {'raw' if raw else 'normalised'}: "
+            captions.append(f"{name}, {'raw' if raw else 'MNIST'}: "
                             f"{class_name(int(p.argmax()))} {100 * p.max():.1f}%")
     yield Images("one '2' drawn to the edges and small, each shrunk raw (as the seed did) "
-                 "or prepared as MNIST was", np.stack(shown), captions)
+                 "or prepared as MNIST was (MNIST)", np.stack(shown), captions)
     return FramingResult(captions)
 
 
@@ -162,7 +162,7 @@ def scramble(net: Classifier, x: np.ndarray, y: np.ndarray, levels: Sequence[flo
         if net.classes > NOT_A_DIGIT:  # a model that can say "not a digit": how often
             results[-1]["rejected"] = float(np.mean(net.predict(noisy) == NOT_A_DIGIT))
         shown.append(noisy[:examples])
-        captions += [f"noise {level:.0%}: says {class_name(d)}"
+        captions += [f"{level:.0%}: says {class_name(d)}"
                      for d in net.predict(noisy[:examples])]
     if examples:
         yield Images("the same digits under more and more background noise",

@@ -330,8 +330,8 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
              for i in range(DIGITS)]
     yield Images("the last round's model: one image per digit from GA noise, GA blank "
                  "and dream (rows)", np.stack(picks),
-                 [f"{name} '{d}'" for name in ("GA noise", "GA blank", "dream")
-                  for d in range(DIGITS)])
+                 [f"{name} {d}" for name in ("noise", "blank", "dream") for d in range(DIGITS)],
+                 packed=True)
     saved = [path for row in rows for path in row["saved"]]
     if saved:
         yield Say(f"saved {len(saved)} files for every round to {save}", "good")

@@ -75,7 +75,7 @@ def beside(left: object, right: object, widths: tuple[int, int], width: int) -> 
 def places(item: object, console: Console, small: bool) -> int:
     """Into how many parts `item` can be cut at the console's width (1: kept whole)."""
     if isinstance(item, Images):
-        return -(-len(item.images) // render.per_row(len(item.images), console.width, small))
+        return -(-len(item.images) // render.grid_row(item, console.width, small))
     if isinstance(item, Table) and not item.diagonal:  # a confusion matrix stays square
         return max(len(item.rows), 1)
     if isinstance(item, Say):
@@ -88,7 +88,7 @@ def head(item: object, parts: int, console: Console, small: bool) -> object:
     if parts >= places(item, console, small):
         return item
     if isinstance(item, Images):
-        n = parts * render.per_row(len(item.images), console.width, small)
+        n = parts * render.grid_row(item, console.width, small)
         return replace(item, images=item.images[:n], captions=list(item.captions[:n]))
     if isinstance(item, Table):
         return replace(item, rows=list(item.rows[:parts]))
@@ -102,7 +102,7 @@ def tail(item: object, parts: int, console: Console, small: bool) -> object | No
     if parts >= places(item, console, small):
         return None
     if isinstance(item, Images):
-        n = parts * render.per_row(len(item.images), console.width, small)
+        n = parts * render.grid_row(item, console.width, small)
         return replace(item, title="", images=item.images[n:], captions=list(item.captions[n:]))
     if isinstance(item, Table):
         return replace(item, title="", rows=list(item.rows[parts:]))

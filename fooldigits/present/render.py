@@ -69,12 +69,22 @@ def half_size(pixels: np.ndarray) -> np.ndarray:
     return np.asarray(np.asarray(pixels).reshape(14, 2, 14, 2).mean(axis=(1, 3)))
 
 
+def quarter_size(pixels: np.ndarray) -> np.ndarray:
+    """(28, 28) -> (8, 7): each pixel the mean of a 4 x 4 block, and a blank last row (so
+    that the rows pair up into half blocks): a row of ten digits in 80 columns."""
+    small = np.asarray(pixels).reshape(7, 4, 7, 4).mean(axis=(1, 3))
+    return np.vstack([small, np.zeros((1, 7))])
+
+
 def digit_art(image: np.ndarray, blocks: bool = True, signed: bool = False,
-              small: bool = False) -> Text:
+              small: bool = False, quarter: bool = False) -> Text:
     """One image (784,) as 14 lines of 28 cells; `signed` expects values in [-1, 1].
-    `small` draws it at half size, 7 lines of 14 cells, for a small terminal."""
+    `small` draws it at half size, 7 lines of 14 cells, for a small terminal; `quarter`
+    at quarter size, 4 lines of 7 cells."""
     pixels = np.asarray(image, dtype=np.float64).reshape(28, 28)
-    if small:
+    if quarter:
+        pixels = quarter_size(pixels)
+    elif small:
         pixels = half_size(pixels)
     side = len(pixels)
     text = Text(no_wrap=True, overflow="crop")
@@ -104,13 +114,16 @@ def digit_grid(
     width: int = 120,
     title: str | None = None,
     small: bool = False,
+    quarter: bool = False,
 ) -> RenderableType:
     """Many images (n, 784) in rows that fit `width` columns, a caption under each
-    (`small`: at half size, as many to a row as fit, captions wrapped under them)."""
+    (`small`: at half size, as many to a row as fit, captions wrapped under them;
+    `quarter`: at quarter size)."""
     images = np.asarray(images).reshape(-1, 784)
-    column = cell_width(captions or [], small)
-    columns = per_row(len(images), width, small)
-    grid = Table.grid(padding=(0, 2))
+    column = QUARTER if quarter else cell_width(captions or [], small)
+    columns = max(1, min(len(images), (width + 1) // (QUARTER + 1))) if quarter else \
+        per_row(len(images), width, small)
+    grid = Table.grid(padding=(0, 1 if quarter else 2))
     for _ in range(columns):
         grid.add_column(width=column, no_wrap=not small)
     for start in range(0, len(images), columns):
@@ -120,9 +133,28 @@ def digit_grid(
                            overflow="fold" if small else "ellipsis")
             if small:
                 caption.truncate(2 * column, overflow="ellipsis")  # at most two lines
-            cells.append(Group(digit_art(images[i], blocks, signed, small), caption))
+            cells.append(Group(digit_art(images[i], blocks, signed, small, quarter), caption))
         grid.add_row(*cells)
     return Group(Text(title, style="bold underline"), grid) if title else grid
+
+
+QUARTER = 7  # columns of a digit at quarter size
+
+
+def quartered(item: object, width: int, small: bool) -> bool:
+    """Draw this grid (`pieces.Images`) at quarter size? When it asks to be `packed` on a
+    small terminal and its `columns` do not fit a row at half size."""
+    return (small and bool(getattr(item, "packed", False))
+            and per_row(len(getattr(item, "images", [])), width, small)
+            < min(getattr(item, "columns", 0), len(getattr(item, "images", []))))
+
+
+def grid_row(item: object, width: int, small: bool) -> int:
+    """How many digits of the grid `item` (`pieces.Images`) go in a row."""
+    count = len(getattr(item, "images", []))
+    if quartered(item, width, small):
+        return max(1, min(count, (width + 1) // (QUARTER + 1)))
+    return per_row(count, width, small)
 
 
 def per_row(count: int, width: int, small: bool) -> int:
@@ -255,7 +287,7 @@ def piece(item: object, blocks: bool, width: int, small: bool = False) -> Render
 
     if isinstance(item, pieces.Images):
         return digit_grid(item.images, item.captions, blocks, item.signed, width, item.title,
-                          small)
+                          small, quartered(item, width, small))
     if isinstance(item, pieces.Table):
         if item.diagonal:
             return titled(colour_table(item.title, item.columns, item.rows, small), small)
