@@ -51,16 +51,18 @@ def conv_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
               f"of {len(y):,} test digits; the dense 784-100-10, "
               f"{100 * dense.accuracy(x, y):.2f}%.")
     digits = range(sizes.conv_digits)
-    for encoding, what in (("direct", "noise, a gene per pixel"),
-                           ("cppn", "CPPN patterns, painted by a small network of x and y")):
+    found = []  # each encoding's runs in words, said under both grids
+    for encoding, what, name in (
+            ("direct", "noise, a gene per pixel", "Noise"),
+            ("cppn", "CPPN patterns, painted by a small network of x and y", "CPPN")):
         report = yield from evolve_runs(conv, digits, 1, GAConfig(), rng, encoding=encoding)
         reached = sum(row["reached"] for row in report.results)
         gens = [g for row in report.results for g in row["generations"]]
         yield from samples(report, conv, SHOWN, f"the conv net fooled by {what}")
-        yield Say(f"{reached} of {len(gens)} runs reached 99.99%, median "
-                  f"{int(np.median(gens))} generations.")
-        if encoding == "cppn":
-            yield from smoothness(report)
+        found.append(f"{name}: {reached} of {len(gens)} runs reached 99.99%, median "
+                     f"{int(np.median(gens))} generations")
+    yield Say("; ".join(found) + ".")
+    yield from smoothness(report)  # the CPPN's
     nets = [(name, load_model(SHIPPED / file)) for name, file in
             (("dense", "default.npz"), ("linear", "linear.npz"), ("conv", "conv.npz"))]
     yield Say("Do the images bred against one network fool the others?")

@@ -260,9 +260,8 @@ CHAPTERS: list[Chapter] = [
             "fooldigits/lessons/stats.py", ("stats.StatsPrior", "stats.LocalPrior"), "stats",
             _prior),
     Chapter("conv", "8. Does a bigger, convolutional network help?",
-            "Nielsen's chapter-6 network: shared 5x5 kernels, max-pooling, 99.3% of the test "
-            "digits. The same genetic algorithm, breeding pixels or CPPN patterns, and the "
-            "same question: is it sure of images that are not digits?",
+            "Nielsen's chapter-6 network: shared 5x5 kernels and max-pooling. The same "
+            "genetic algorithm, breeding pixels or CPPN patterns: is it sure of noise too?",
             "fooldigits/models/conv.py", ("convlayers.im2col", "conv.Conv.input_gradient",
                                           "cppn.CPPN"), "conv", finale.conv_chapter),
     Chapter("fighting", "9. Fighting back",
