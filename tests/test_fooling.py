@@ -267,3 +267,29 @@ def test_generations_to_target_are_counted_apart_from_the_minimum(small_net: Net
     plain = result_of(evolve(small_net, 3, 6, GAConfig(target=0.9, max_generations=200),
                              np.random.default_rng(2)))
     assert np.array_equal(plain.generations_to_target(), plain.generations)
+
+
+def test_two_dream_runs_share_one_table_and_keep_each_result(small_net: Network) -> None:
+    """The tutor's dream chapter: each run's grid, then one row per digit with every run's
+    confidence, curve and steps, and the reports the `dream` command would return."""
+    from fooldigits.core.pieces import Images, Table
+    from fooldigits.experiments.fooling import dream as dream_command
+    from fooldigits.experiments.fooling import dreams
+
+    configs = [DreamConfig(steps=40), DreamConfig(steps=5, lr=0.01)]
+    events, reports = events_and_result(dreams(small_net, [3, 5], configs,
+                                               np.random.default_rng(0)))
+    grids = [e for e in events if isinstance(e, Images)]
+    (table,) = [e for e in events if isinstance(e, Table)]
+    assert [g.title for g in grids] == ["dreamed digits (lr 1.0, prior none)",
+                                        "dreamed digits (lr 0.01, prior none)"]
+    assert table.columns == ["digit", "lr 1.0", "steps", "lr 0.01", "steps",
+                             "more steps needed"]
+    assert [row[0] for row in table.rows] == ["3", "5"]
+    for i, report in enumerate(reports):
+        for row, x in zip(table.rows, report.digits, strict=True):
+            assert str(row[1 + 2 * i]).startswith(f"{100 * x['confidence']:.2f}% ")  # + sparkline
+            assert row[2 + 2 * i] == x["steps"]
+    _, alone = events_and_result(dream_command(small_net, [3, 5], configs[0],
+                                               np.random.default_rng(0)))
+    assert alone.digits == reports[0].digits  # the same run as the command's

@@ -49,3 +49,17 @@ def test_a_step_of_one_part_is_a_spinner_without_a_count() -> None:
     one = lines(render.progress(Step("classifying", 0, 1), False, 24))
     assert "0/1" not in one[0] and "classifying" in one[0]
     assert "3/8" in lines(render.progress(Step("noise", 3, 8), False, 24))[0]
+
+
+def test_a_packed_grid_puts_its_columns_in_a_row_at_quarter_size() -> None:
+    """The retraining grid (30 images, ten to a row) on a small terminal: three rows of
+    ten at quarter size, 7 x 4 cells each, no wider than 80 columns; elsewhere as usual."""
+    captions = [f"blank {d}" for d in range(10)] * 3
+    grid = Images("thirty", np.ones((30, 784)), captions, packed=True)
+    small = lines(render.piece(grid, False, 80, True))
+    assert len(small) == 1 + 3 * (4 + 1) and max(len(row) for row in small) <= 80
+    assert all(f"blank {d}" in " ".join(small) for d in range(10))
+    assert render.grid_row(grid, 80, True) == 10 and render.grid_row(grid, 160, False) == 5
+    assert render.quarter_size(np.ones((28, 28))).shape == (8, 7)
+    unpacked = Images("thirty", np.ones((30, 784)), captions)
+    assert len(lines(render.piece(unpacked, False, 80, True))) > 2 * len(small)
