@@ -1,10 +1,11 @@
 """The whole tutor at 80 x 24 in at most 35 key presses.
 
 The real `tutor` command, every chapter computed (`--quick` sizes; and the full story's
-six quiz questions, `as_shown_in_full`), drawn on an 80 x 24 terminal the test can read, with a student who presses Enter at every pause and answers
-every quiz question: the keyboard is the only stand-in (`pad.keys.Keyboard` reads a real
-terminal; tests/test_tutor_keys.py types into one). Each key the student presses is one
-press: the pages of every chapter, the pause at each chapter's end, and the quiz.
+six quiz questions, `as_shown_in_full`), drawn on an 80 x 24 terminal the test can read,
+with a student who presses Enter at every pause and answers every quiz question: the
+keyboard is the only stand-in (`pad.keys.Keyboard` reads a real terminal;
+tests/test_tutor_keys.py types into one). Each key the student presses is one press: the
+pages of every chapter, the pause at each chapter's end, and the quiz.
 """
 
 from __future__ import annotations
