@@ -82,15 +82,22 @@ def _title(pad: Pad, now: float) -> Piece:
                 f"score {g.total}", "1;33")
 
 
-def _panel(pad: Pad, state: str) -> list[list[Piece]]:
-    """The right panel: 30 rows of pieces."""
-    title, image, p = f"the network sees ({VIEWS[pad.large]}):", None, pad.large_p
+def _shown(pad: Pad, title: str) -> tuple[str, list[str], np.ndarray | None]:
+    """What the large view shows: its title, the picture's rows and the probabilities.
+    The network's input in the chosen view, or a special image (an example) instead."""
+    image, p = None, pad.large_p
     if pad.inputs is not None:
         image = pad.inputs[pad.large]
     if pad.special is not None:
         title, image, p = pad.special
     picture = half_blocks(np.zeros((28, 28)) if image is None else image.reshape(28, 28),
                           pad.blocks)
+    return title, picture, p
+
+
+def _panel(pad: Pad, state: str) -> list[list[Piece]]:
+    """The right panel: 30 rows of pieces."""
+    title, picture, p = _shown(pad, f"the network sees ({VIEWS[pad.large]}):")
     side = [text(row, "1;32") for row in big_digit(None if p is None else
                                                     int(np.argmax(p)))] + [text("")]
     side += [text("draw", "1"), text("something", "1")] if p is None else [
@@ -125,14 +132,7 @@ def _compact(pad: Pad, now: float, state: str) -> list[str]:
     left += [f"{edge}│\x1b[0m{row}{edge}│\x1b[0m" for row in half_blocks(half, pad.blocks,
                                                                       mark)]
     left.append(f"{edge}└{'─' * side}┘\x1b[0m")
-    title, image, p = f"the network sees ({VIEWS[pad.large]}; n: other view)", None, \
-        pad.large_p
-    if pad.inputs is not None:
-        image = pad.inputs[pad.large]
-    if pad.special is not None:
-        title, image, p = pad.special
-    picture = half_blocks(np.zeros((28, 28)) if image is None else image.reshape(28, 28),
-                          pad.blocks)
+    title, picture, p = _shown(pad, f"the network sees ({VIEWS[pad.large]}; n: other view)")
     beside = [*bar_lines(p, "probabilities", False), text("")]
     beside += [text("draw something", "1")] if p is None else [
         text(f"reads {int(np.argmax(p))}", "1;32"),
