@@ -12,7 +12,7 @@ from fooldigits.core.pieces import Generation
 from fooldigits.lessons.encodings import Direct, InkNoise, Pixels
 from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve, join, take
 from fooldigits.models.network import Network
-from tests.conftest import result_of
+from tests.conftest import events_and_result, result_of
 
 
 @dataclass
@@ -95,6 +95,25 @@ def test_elites_are_the_best_and_survive_unchanged(small_net: Network) -> None:
     assert confidences == sorted(confidences)  # elitism: the best never gets worse
     assert len(seen) == 4  # generations 0..3
 
+
+
+def test_each_generation_shows_the_image_its_confidence_belongs_to(shipped: Network) -> None:
+    """The best images are kept from the judged batches, not decoded again: the image
+    shown live at every generation, and every run's result, must be the image whose
+    confidence is reported, with runs ending at different times, their slots refilled
+    and then closed (the slots' arrays shrink), over several seeds. (Not shrinking the
+    kept images with the slots shows a wrong image at seed 5.)"""
+    config = GAConfig(population=12, elite=2, parents=4, target=0.99, max_generations=15,
+                      slots=4)
+    for seed in range(6):
+        events, result = events_and_result(evolve(shipped, 3, 7, config,
+                                                  np.random.default_rng(seed)))
+        shown = [e for e in events if isinstance(e, Generation)]
+        images = np.array([e.best_image for e in shown])  # as they are now, at the end
+        np.testing.assert_allclose(shipped.probabilities(images)[:, 3],
+                                   [e.best_confidence for e in shown], rtol=1e-5)
+        np.testing.assert_allclose(shipped.probabilities(result.images)[:, 3],
+                                   result.confidences, rtol=1e-5)
 
 
 def test_only_new_genomes_are_judged_and_the_record_is_the_network_s(

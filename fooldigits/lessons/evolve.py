@@ -206,13 +206,13 @@ def evolve(
     size, elite, parents = config.population, config.elite, config.parents
     weight = config.prior_weight if prior is not None else 0.0
 
-    def judge(genomes: Any) -> np.ndarray:
+    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray]:
         """Step 2 for genomes not judged before: (3, n), the confidence, penalty and cost
-        of each. Their images (n, 784) are decoded once, for the network and the prior."""
+        of each, and their images (n, 784), decoded once for the network and the prior."""
         images = encoding.decode(genomes)  # (n, 784), every run at once
         p = model.probabilities(images)[:, digit].astype(np.float64)
         penalty = prior.penalty(images) if prior is not None and weight else np.zeros(len(p))
-        return np.stack([p, penalty, cost(p, penalty, weight)])
+        return np.stack([p, penalty, cost(p, penalty, weight)]), images
 
     def next_generation(population: Any, ranked: np.ndarray, new: np.ndarray
                         ) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -256,6 +256,7 @@ def evolve(
     generations = np.zeros(slots, dtype=np.int64)  # of each slot's run
     first = np.full(slots, -1, dtype=np.int64)  # when each slot's run first reached it
     ranked = np.zeros((slots, size), dtype=np.int64)  # rows of each slot's members, best first
+    best_images = np.zeros((slots, PIXELS), dtype=np.float32)  # each slot's best so far
     population: Any = None
     scores = np.zeros((3, 0))  # confidence, penalty, cost of each row of the population
     started, finished = slots, 0
@@ -265,12 +266,19 @@ def evolve(
             # step 2: an elite keeps the scores it had (the same genome would score the
             # same again); the genomes after the elites are judged in one forward pass
             newcomers = take(population, slice(len(elites), None))
-            scores = np.hstack([scores[:, elites], judge(newcomers)])
+            judged, images = judge(newcomers)
+            scores = np.hstack([scores[:, elites], judged])
             confidence, penalty, costs = scores  # each (n,), by row of the population
             generations = np.where(new, 0, generations + 1)
             order = np.argsort(costs[members], axis=1, kind="stable")  # step 3: best first
             ranked = members[np.arange(len(members))[:, None], order]  # (slots, size)
             best = ranked[:, 0]  # each slot's best row
+            # its image: a newcomer's was just decoded; an elite that stays best is the
+            # slot's best of the last generation (it came first among the elites, and the
+            # stable sort keeps it ahead of any tie), whose image is kept already
+            newly = np.flatnonzero(best >= len(elites))
+            best_images[newly] = images[best[newly] - len(elites)]
+            del images  # the batch goes before the next one is made (it is 5 MB)
             there = confidence[best] >= config.target
             first = np.where(new, -1, first)  # a run that starts now has not reached it
             first = np.where(there & (first < 0), generations, first)
@@ -278,12 +286,12 @@ def evolve(
                 generations >= config.max_generations)
             yield Generation(digit, int(generations[0]), float(confidence[best[0]]),
                              float(np.median(confidence[members[0]])),
-                             encoding.decode(take(population, best[:1]))[0], finished, count)
+                             best_images[0].copy(), finished, count)
             new[:] = False
             if not done.any():
                 continue
             ended, runs = np.flatnonzero(done), run_of[done]  # step 6: record finished runs
-            out_images[runs] = encoding.decode(take(population, best[ended]))
+            out_images[runs] = best_images[ended]
             out_conf[runs], out_pen[runs] = confidence[best[ended]], penalty[best[ended]]
             out_gen[runs], out_done[runs] = generations[ended], True
             out_first[runs] = first[ended]
@@ -296,8 +304,9 @@ def evolve(
                 if done.all():
                     break
                 kept = np.flatnonzero(~done)
-                ranked, generations, run_of, new, first = (
-                    ranked[kept], generations[kept], run_of[kept], new[kept], first[kept])
+                ranked, generations, run_of, new, first, best_images = (
+                    ranked[kept], generations[kept], run_of[kept], new[kept], first[kept],
+                    best_images[kept])
     except KeyboardInterrupt as stop:  # Ctrl-C: hand back the runs that finished
         kept = out_done.copy()
         raise Interrupted(str(stop), partial=FoolResult(
