@@ -72,37 +72,37 @@ def test_input_gradient_matches_finite_differences() -> None:
 
 def test_conv_pool_equals_a_direct_loop() -> None:
     rng = np.random.default_rng(4)
-    a = rng.standard_normal((2, 6, 8, 3))  # (n, h, w, c_in): 4x6 positions, pooled 2x3
+    a = rng.standard_normal((3, 6, 8, 2))  # (c_in, h, w, n): 4x6 positions, pooled 2x3
     w, b = rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)  # (k, k, c_in, c_out)
     out = ConvPool(w, b).forward(a)
-    assert out.shape == (2, 2, 3, 4)
-    z = np.zeros((2, 4, 6, 4))  # the definition: a patch times the kernel, no flip, + b
-    for n, i, j, o in np.ndindex(z.shape):
-        z[n, i, j, o] = np.sum(a[n, i:i + 3, j:j + 3, :] * w[:, :, :, o]) + b[o]
-    for n, i, j, o in np.ndindex(out.shape):  # then the max of each 2x2 block
-        block = z[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, o]
-        assert out[n, i, j, o] == pytest.approx(block.max())
+    assert out.shape == (4, 2, 3, 2)
+    z = np.zeros((4, 4, 6, 2))  # the definition: a patch times the kernel, no flip, + b
+    for o, i, j, n in np.ndindex(z.shape):
+        z[o, i, j, n] = np.sum(a[:, i:i + 3, j:j + 3, n] * w[:, :, :, o].transpose(2, 0, 1))
+        z[o, i, j, n] += b[o]
+    for o, i, j, n in np.ndindex(out.shape):  # then the max of each 2x2 block
+        assert out[o, i, j, n] == pytest.approx(z[o, 2 * i:2 * i + 2, 2 * j:2 * j + 2, n].max())
 
 
 def test_im2col_makes_the_docs_example() -> None:
     a = np.arange(1, 13).reshape(1, 3, 4, 1)  # docs/conv.md: a 3x4 image, 2x2 patches
     expected = [[1, 2, 5, 6], [2, 3, 6, 7], [3, 4, 7, 8],
                 [5, 6, 9, 10], [6, 7, 10, 11], [7, 8, 11, 12]]
-    np.testing.assert_array_equal(im2col(a, 2), expected)
+    np.testing.assert_array_equal(im2col(a, 2), np.transpose(expected))  # a patch a column
 
 
 def test_pooling_order_puts_the_corners_of_each_block_in_four_quarters() -> None:
-    a = np.random.default_rng(15).standard_normal((2, 8, 10, 3))  # 6x8 positions
-    plain = im2col(a, 3).reshape(2, 6, 8, 27)  # row by row: (n, i, j, patch)
-    pooled = im2col(a, 3, pool=2).reshape(2, 2, 2, 3, 4, 27)  # (n, p, q, bi, bj, patch)
-    for n, p, q, bi, bj in np.ndindex(pooled.shape[:5]):
-        np.testing.assert_array_equal(pooled[n, p, q, bi, bj], plain[n, 2 * bi + p, 2 * bj + q])
+    a = np.random.default_rng(15).standard_normal((3, 8, 10, 2))  # 6x8 positions
+    plain = im2col(a, 3).reshape(27, 6, 8, 2)  # row by row: (patch, i, j, n)
+    pooled = im2col(a, 3, pool=2).reshape(27, 2, 2, 3, 4, 2)  # (patch, p, q, bi, bj, n)
+    for p, q, bi, bj in np.ndindex(2, 2, 3, 4):
+        np.testing.assert_array_equal(pooled[:, p, q, bi, bj], plain[:, 2 * bi + p, 2 * bj + q])
 
 
 @pytest.mark.parametrize("pool", [1, 2])
 def test_col2im_is_the_adjoint_of_im2col(pool: int) -> None:
     rng = np.random.default_rng(5)  # 3x3 patches at 4x4 positions, in either order
-    a, cols = rng.standard_normal((2, 6, 6, 3)), rng.standard_normal((2 * 4 * 4, 27))
+    a, cols = rng.standard_normal((3, 6, 6, 2)), rng.standard_normal((27, 4 * 4 * 2))
     assert im2col(a, 3, pool).shape == cols.shape
     # <im2col(a), cols> = <a, col2im(cols)>: backward sends each entry where it came from
     assert np.sum(im2col(a, 3, pool) * cols) == pytest.approx(
@@ -111,15 +111,15 @@ def test_col2im_is_the_adjoint_of_im2col(pool: int) -> None:
 
 def test_pooling_routes_the_gradient_to_the_max() -> None:
     rng = np.random.default_rng(6)
-    a = rng.standard_normal((2, 5, 7, 1))  # 4x6 positions of a 2x2 kernel, pooled 2x3
+    a = rng.standard_normal((1, 5, 7, 2))  # 4x6 positions of a 2x2 kernel, pooled 2x3
     layer = ConvPool(rng.standard_normal((2, 2, 1, 3)), np.zeros(3))
     out = layer.forward(a)
-    z = layer.quarters  # (n, 4, 2, 3, c): the four corners of every block, no ties
+    z = layer.quarters  # (c, 4, 2, 3, n): the four corners of every block, no ties
     delta = rng.standard_normal(out.shape)
-    rows = layer.nablas(delta).reshape(z.shape)  # dC/dz
-    for n, corner, i, j, c in np.ndindex(z.shape):
-        at_max = z[n, corner, i, j, c] == z[n, :, i, j, c].max()
-        assert rows[n, corner, i, j, c] == (delta[n, i, j, c] if at_max else 0.0)
+    d_z = layer.nablas(delta).reshape(z.shape)  # dC/dz
+    for c, corner, i, j, n in np.ndindex(z.shape):
+        at_max = z[c, corner, i, j, n] == z[c, :, i, j, n].max()
+        assert d_z[c, corner, i, j, n] == (delta[c, i, j, n] if at_max else 0.0)
     layer.w[...] = 0  # four equal values (0) in every block share the block's gradient
     layer.forward(a)
     np.testing.assert_array_equal(layer.nablas(delta).reshape(z.shape),

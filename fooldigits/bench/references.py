@@ -138,21 +138,24 @@ def input_gradients(w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray,
 def conv_gemm_floor(arrays: dict[str, np.ndarray], images: int, batch: int,
                     rng: np.random.Generator) -> float:
     """The matrix products alone of the conv net's forward pass (`models/conv.py`), on
-    patch matrices made once: conv 1 as (batch * 24 * 24, 25) @ (25, c1), conv 2 as
-    (batch * 8 * 8, 25 * c1) @ (25 * c1, c2), then the two dense layers; `batch` images a
-    pass, as many passes as `images` needs. Whatever the net pays above this is im2col's
-    copies, ReLU, pooling and softmax. Returns a checksum so the work cannot be skipped."""
+    patch matrices made once, a patch a column as `convlayers.im2col` makes them: conv 1
+    as (c1, 25) @ (25, batch * 24 * 24), conv 2 as (c2, 25 * c1) @ (25 * c1, batch * 8 *
+    8), then the two dense layers; `batch` images a pass, as many passes as `images`
+    needs. Whatever the net pays above this is im2col's copies, ReLU, pooling and
+    softmax. Returns a checksum so the work cannot be skipped."""
     w0, w1, w2, w3 = (arrays[k] for k in ("w0", "w1", "w2", "w3"))
     k = w0.shape[0]
     side1 = 28 - k + 1  # 24: conv 1's output side; pooled 12, conv 2's output 8
     side2 = side1 // 2 - k + 1
-    cols1 = rng.random((batch * side1 * side1, k * k * w0.shape[2]), dtype=np.float32)
-    cols2 = rng.random((batch * side2 * side2, k * k * w1.shape[2]), dtype=np.float32)
+    kernels1 = w0.transpose(3, 2, 0, 1).reshape(w0.shape[-1], -1)  # a kernel a row
+    kernels2 = w1.transpose(3, 2, 0, 1).reshape(w1.shape[-1], -1)
+    cols1 = rng.random((kernels1.shape[1], batch * side1 * side1), dtype=np.float32)
+    cols2 = rng.random((kernels2.shape[1], batch * side2 * side2), dtype=np.float32)
     flat = rng.random((batch, w2.shape[0]), dtype=np.float32)
     total = 0.0
     for _ in range(max(images // batch, 1)):
-        z1 = cols1 @ w0.reshape(-1, w0.shape[-1])
-        z2 = cols2 @ w1.reshape(-1, w1.shape[-1])
+        z1 = kernels1 @ cols1
+        z2 = kernels2 @ cols2
         z3 = flat @ w2
         total += float(z1[0, 0] + z2[0, 0] + (z3 @ w3)[0, 0])
     return total

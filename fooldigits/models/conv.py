@@ -37,7 +37,7 @@ import numpy as np
 from fooldigits import FoolDigitsError
 from fooldigits.core.files import NpzReader
 from fooldigits.models.base import Trainable
-from fooldigits.models.convlayers import POOL, ConvPool, Dense, ReLU, Softmax
+from fooldigits.models.convlayers import POOL, ConvPool, Dense, Flatten, ReLU, Softmax
 
 SIZES = (20, 40, 100, 10)  # feature maps of conv 1 and 2, hidden neurons, classes
 KERNEL, SIDE = 5, 28  # 5x5 kernels (and POOL: 2x2 pooling), 28x28 images
@@ -81,8 +81,8 @@ class Conv(Trainable):
         self.conv2 = ConvPool(weights["w1"], weights["b1"])
         self.hidden = Dense(weights["w2"], weights["b2"])
         self.last = Dense(weights["w3"], weights["b3"])
-        self.layers: list[ConvPool | ReLU | Dense] = [
-            self.conv1, ReLU(), self.conv2, ReLU(), self.hidden, ReLU(), self.last]
+        self.layers: list[ConvPool | ReLU | Flatten | Dense] = [
+            self.conv1, ReLU(), self.conv2, ReLU(), Flatten(), self.hidden, ReLU(), self.last]
         self.output = Softmax()
 
     def fresh(self, classes: int, rng: np.random.Generator) -> Self:
@@ -102,14 +102,14 @@ class Conv(Trainable):
     # -- forward and backward ----------------------------------------------------------
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """(n, 784) -> probabilities (n, classes), every layer keeping what backward needs."""
-        a = x.reshape(len(x), SIDE, SIDE, 1)  # (n, 28, 28, 1): rows of pixels, one channel
+        a = x.T.reshape(1, SIDE, SIDE, len(x))  # (1, 28, 28, n): one channel, batch last
         for layer in self.layers:
             a = layer.forward(a)
         return self.output.forward(a)  # (n, classes)
 
     def _backward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Forward x, then delta_L = a - y (BP1) back down every layer above the first:
-        every nabla but conv 1's, and dC/d(output) of conv 1, (n, 12, 12, c1)."""
+        every nabla but conv 1's, and dC/d(output) of conv 1, (c1, 12, 12, n)."""
         delta = self.output.backward(self._forward(x), y)  # (n, classes)
         for layer in reversed(self.layers[1:]):
             delta = layer.backward(delta)
@@ -146,9 +146,10 @@ class Conv(Trainable):
         if len(targets) != len(x) or np.any((targets < 0) | (targets >= self.classes)):
             raise FoolDigitsError(f"targets must be {len(x)} classes in 0..{self.classes - 1}")
         y = np.eye(self.classes, dtype=self.dtype)[targets]  # (n, classes), one-hot
-        parts = [self.conv1.backward(self._backward(x[rows], y[rows]))  # (m, 28, 28, 1)
+        parts = [self.conv1.backward(self._backward(x[rows], y[rows]))  # (1, 28, 28, m)
                  for rows in self._passes(len(x))]
-        return np.concatenate(parts).reshape(len(x), SIDE * SIDE)
+        return np.ascontiguousarray(np.concatenate([p.reshape(SIDE * SIDE, -1).T
+                                                    for p in parts]))  # (n, 784)
 
     # -- training (the generic SGD loop calls these) -----------------------------------
     def parameters(self) -> list[tuple[np.ndarray, bool]]:

@@ -2,23 +2,27 @@
 
 What this module teaches
 ------------------------
-*im2col*: copy every k x k patch of a batch of images into one row of a matrix, and a
-convolution of the whole batch is one matrix product with the kernels, one a column,
-`z = cols @ w`: `network.py`'s `z = a @ w`. Backward is the same algebra (BP4 with `cols`
-for `a`) plus *col2im*, which adds each row of patch gradients back onto its pixels.
-`ConvPool` is a convolution and its 2x2 max-pooling, as Nielsen's `network3.py` has them:
-pool, then add the bias, then (the next layer) the ReLU. That is the function of conv ->
-ReLU -> pool on a quarter of the numbers, since adding a map's bias and the ReLU never
-reorder a block's four numbers. Maps are *channels last*, (n, height, width, channels);
-a kernel bank is (k, k, c_in, c_out), inputs first as `network.py`'s (n_in, n_out); it
-computes cross-correlation (no flip), as every library does. Each layer's `forward(a)`
-keeps what its `backward(delta)` needs; backward takes dC/d(output), returns
-dC/d(input) and sets the nablas (micrograd style).
+*im2col*, "image to columns": copy every k x k patch of a batch of feature maps into one
+column of a matrix, the patch matrix; then the convolution of the whole batch is one
+matrix product, `z = w @ cols`, one kernel a row of w. Backward is the same algebra
+(BP4's `delta @ cols.T`), plus *col2im*, which adds each column of patch gradients back
+onto the pixels it was copied from. `ConvPool` is a convolution and its 2x2 max-pooling,
+as Nielsen's `network3.py` has them: pool, then add the bias, then (the next layer) the
+ReLU: the function of conv -> ReLU -> pool on a quarter of the numbers, since adding a
+map's bias and the ReLU never reorder a block's four numbers.
 
-Worked example: a 3x4 image, 2x2 patches. `im2col(np.arange(1, 13).reshape(1, 3, 4, 1),
-2)` is the (6, 4) matrix whose rows are [1 2 5 6], [2 3 6 7], [3 4 7 8], [5 6 9 10],
-[6 7 10 11], [7 8 11 12]: the 2x3 patches, each read row by row. With `pool=2` the rows
-come corner by corner of the 2x2 blocks of positions (see `patch_index`).
+The layout: a batch of feature maps is (channels, height, width, n), *the batch last*,
+so every pixel of a map is a run of n numbers, one per image, and im2col copies whole
+runs. The kernel bank is stored as (k, k, c_in, c_out); `ConvPool.kernels` is it as the
+(c_out, c_in*k*k) matrix. `Flatten` turns the last maps into one row per image for the
+dense layers, which are `network.py`'s. It computes cross-correlation (no flip), as
+every library does. Each layer's `forward(a)` keeps what its `backward(delta)` needs;
+backward takes dC/d(output), returns dC/d(input) and sets the nablas (micrograd style).
+
+Worked example: one 3x4 image, 2x2 patches. `im2col(np.arange(1, 13).reshape(1, 3, 4,
+1), 2)` is the (4, 6) matrix whose columns are the 2x3 patches, each read row by row:
+[1 2 5 6], [2 3 6 7], [3 4 7 8], [5 6 9 10], [6 7 10 11], [7 8 11 12]. With `pool=2` the
+columns come corner by corner of the 2x2 blocks of positions (see `patch_index`).
 
 What it leaves out: padding, strides other than 1, and pooling other than max over
 non-overlapping blocks; `conv.py` fixes k = 5 and pool = 2.
@@ -27,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 
 import numpy as np
 
@@ -37,15 +40,16 @@ POOL = 2  # 2x2 max-pooling
 # -- im2col and its adjoint --------------------------------------------------------------
 @functools.cache
 def patch_index(h: int, w: int, k: int, pool: int = 1) -> np.ndarray:
-    """Which pixel each entry of each k x k patch of an h x w image is: (h' * w' * k*k,).
+    """Which pixel each entry of each k x k patch of an h x w map is: (k*k * h' * w',).
 
     Pixel (i, j) is number i * w + j; entry (di, dj) of the patch at (i, j) is pixel
-    (i + di, j + dj). *Pooling order*: with i = pool * bi + p, j = pool * bj + q (block
-    (bi, bj), corner (p, q)), every block's corner (0, 0) comes first, then (0, 1), ...;
-    pool = 1 is plain row-by-row order. Cached, so read-only.
+    (i + di, j + dj). Entry by entry, and within an entry position by position, in
+    *pooling order*: with i = pool * bi + p, j = pool * bj + q (block (bi, bj), corner
+    (p, q)), every block's corner (0, 0) first, then (0, 1), ...; pool = 1 is plain
+    row-by-row order. Cached, so read-only.
     """
-    p, q, bi, bj, di, dj = np.meshgrid(  # six axes that broadcast to (p, q, bi, bj, di, dj)
-        *map(np.arange, (pool, pool, (h - k + 1) // pool, (w - k + 1) // pool, k, k)),
+    di, dj, p, q, bi, bj = np.meshgrid(  # six axes that broadcast to (di, dj, p, q, bi, bj)
+        *map(np.arange, (k, k, pool, pool, (h - k + 1) // pool, (w - k + 1) // pool)),
         indexing="ij", sparse=True)
     index = ((pool * bi + p + di) * w + pool * bj + q + dj).reshape(-1)
     index.flags.writeable = False
@@ -53,33 +57,32 @@ def patch_index(h: int, w: int, k: int, pool: int = 1) -> np.ndarray:
 
 
 def im2col(a: np.ndarray, k: int, pool: int = 1) -> np.ndarray:
-    """Every k x k patch of every image as one row: (n, h, w, c) -> (n * h' * w', k*k*c).
+    """Every k x k patch of every map as one column: (c, h, w, n) -> (c*k*k, h' * w' * n).
 
-    h' = h - k + 1, w' = w - k + 1 ("valid" patches, stride 1; multiples of pool). A row
-    is a[image, i:i+k, j:j+k, :] flattened in (row, column, channel) order, a kernel
-    bank's order; rows go image by image, each in `patch_index`'s order. One gather.
+    h' = h - k + 1, w' = w - k + 1 ("valid" patches, stride 1; multiples of pool). Rows
+    are (channel, di, dj), a kernel's entries; columns (position, image), positions in
+    `patch_index`'s order. One gather: `np.take` copies each pixel's run of n numbers.
     """
-    n, h, w, c = a.shape
-    pixels = a.reshape(n, h * w, c)  # (n, h*w, c): each pixel's channels (a view)
-    cols = np.take(pixels, patch_index(h, w, k, pool), axis=1)  # (n, h'*w'*k*k, c)
-    return cols.reshape(n * (h - k + 1) * (w - k + 1), k * k * c)  # a view of that copy
+    c, h, w, n = a.shape
+    pixels = a.reshape(c, h * w, n)  # (c, h*w, n): each pixel a run of n numbers
+    cols = np.take(pixels, patch_index(h, w, k, pool), axis=1)  # (c, k*k*h'*w', n)
+    return cols.reshape(c * k * k, (h - k + 1) * (w - k + 1) * n)  # a view of that copy
 
 
 def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int, pool: int = 1) -> np.ndarray:
-    """The adjoint of `im2col`: add each patch row back onto the pixels it came from.
+    """The adjoint of `im2col`: add each patch column back onto the pixels it came from.
 
-    (n * h' * w', k*k*c) -> `shape` (n, h, w, c). A pixel inside several patches gets
+    (c*k*k, h' * w' * n) -> `shape` (c, h, w, n). A pixel inside several patches gets
     the sum of its entries: that is the chain rule, since it fed every one of them.
     """
-    n, h, w, c = shape
+    c, h, w, n = shape
     h_out, w_out = h - k + 1, w - k + 1
-    patches = cols.reshape(n, pool, pool, h_out // pool, w_out // pool, k, k, c)
-    a = np.zeros(shape, dtype=cols.dtype)  # (n, h, w, c)
-    for p, q, di, dj in itertools.product(range(pool), range(pool), range(k), range(k)):
-        # corner (p, q)'s entries (di, dj) go back to every pool-th pixel from (p + di,
-        # q + dj): one (n, h'/pool, w'/pool, c) slab of the whole batch
-        slab = patches[:, p, q, :, :, di, dj]
-        a[:, p + di:p + di + h_out:pool, q + dj:q + dj + w_out:pool] += slab
+    patches = cols.reshape(c, k, k, pool, pool, h_out // pool, w_out // pool, n)
+    a = np.zeros(shape, dtype=cols.dtype)  # (c, h, w, n)
+    for di, dj, p, q in itertools.product(range(k), range(k), range(pool), range(pool)):
+        # entry (di, dj) of corner (p, q)'s patches goes back to every pool-th pixel from
+        # (p + di, q + dj): one (c, h'/pool, w'/pool, n) slab of the whole batch
+        a[:, p + di:p + di + h_out:pool, q + dj:q + dj + w_out:pool] += patches[:, di, dj, p, q]
     return a
 
 
@@ -98,41 +101,48 @@ class ConvPool:
     shape: tuple[int, ...]
 
     def __init__(self, w: np.ndarray, b: np.ndarray) -> None:
-        self.w, self.b = w, b  # (k, k, c_in, c_out), (c_out,)
+        self.w, self.b = w, b  # (k, k, c_in, c_out), (c_out,): as stored
         self.nabla_w, self.nabla_b = np.zeros_like(w), np.zeros_like(b)
 
-    def forward(self, a: np.ndarray) -> np.ndarray:
-        """(n, h, w, c_in) -> (n, h'/2, w'/2, c_out), with h' = h - k + 1 (even)."""
+    def kernels(self) -> np.ndarray:
+        """w as a matrix, a kernel a row, its entries in im2col's (channel, di, dj) order:
+        (c_out, c_in*k*k). A small copy, made each pass: SGD changes w in place."""
         k, _, c_in, c_out = self.w.shape
-        n, h, w, _ = self.shape = a.shape
-        self.cols = im2col(a, k, POOL)  # 1. (n * h' * w', k*k*c_in), in pooling order
-        z = self.cols @ self.w.reshape(k * k * c_in, c_out)  # 2. (n * h' * w', c_out)
-        self.quarters = z.reshape(n, POOL * POOL, (h - k + 1) // POOL, (w - k + 1) // POOL,
-                                  c_out)  # (n, 4, h'/2, w'/2, c_out): a map per corner
+        return self.w.transpose(3, 2, 0, 1).reshape(c_out, c_in * k * k)
+
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        """(c_in, h, w, n) -> (c_out, h'/2, w'/2, n), with h' = h - k + 1 (even)."""
+        k, _, _, c_out = self.w.shape
+        _, h, w, n = self.shape = a.shape
+        self.cols = im2col(a, k, POOL)  # 1. (c_in*k*k, h'*w'*n), in pooling order
+        z = self.kernels() @ self.cols  # 2. (c_out, h'*w'*n)
+        self.quarters = z.reshape(c_out, POOL * POOL, (h - k + 1) // POOL,
+                                  (w - k + 1) // POOL, n)  # a map per corner
         self.pooled = self.quarters.max(axis=1)  # 3. the max of each block's four corners
-        out: np.ndarray = self.pooled + self.b  # 4. the bias, after the max
+        out: np.ndarray = self.pooled + self.b[:, None, None, None]  # 4. the bias, after
         return out
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        """delta = dC/d(output) (n, h'/2, w'/2, c_out) -> dC/da (n, h, w, c_in); sets
-        the nablas. Backward through step 1 is `col2im`, the adjoint of `im2col`."""
-        k, _, c_in, c_out = self.w.shape
-        rows = self.nablas(delta)  # (n * h' * w', c_out): dC/dz, in pooling order
-        d_cols = rows @ self.w.reshape(k * k * c_in, c_out).T  # (BP2's w.T) (n*h'*w', k*k*c_in)
-        return col2im(d_cols, self.shape, k, POOL)  # each copy back to its pixel
+        """delta = dC/d(output) (c_out, h'/2, w'/2, n) -> dC/da (c_in, h, w, n); sets the
+        nablas. Backward through step 1 is `col2im`, the adjoint of `im2col`."""
+        d_z = self.nablas(delta)  # (c_out, h'*w'*n): dC/dz, in pooling order
+        d_cols = self.kernels().T @ d_z  # (BP2's w.T) (c_in*k*k, h'*w'*n)
+        return col2im(d_cols, self.shape, self.w.shape[0], POOL)  # each copy to its pixel
 
     def nablas(self, delta: np.ndarray) -> np.ndarray:
         """Back through steps 4, 3, 2 only (training's first layer needs no dC/dx): sets
-        nabla_b, nabla_w; returns dC/dz as a row per patch (n * h' * w', c_out). Pooling's
-        derivative is 1 at the corner that held the block's max, 0 at the others; tied
-        corners (four equal numbers of a blank background) share it: the max moves with each.
+        nabla_b, nabla_w; returns dC/dz (c_out, h' * w' * n). Pooling's derivative is 1
+        at the corner that held the block's max, 0 at the others; tied corners (four
+        equal numbers of a blank background) share it: the max moves with each.
         """
-        self.nabla_b = delta.sum(axis=(0, 1, 2))  # (BP3) (c_out,): b was added to each
+        k, _, c_in, c_out = self.w.shape
+        self.nabla_b = delta.sum(axis=(1, 2, 3))  # (BP3) (c_out,): b was added to each
         where = (self.quarters == self.pooled[:, None]).astype(delta.dtype)  # 1 at the max
-        share = delta / where.sum(axis=1)  # (n, h'/2, w'/2, c_out): shared on a tie
-        rows: np.ndarray = (where * share[:, None]).reshape(-1, self.w.shape[-1])  # (n*h'*w', c)
-        self.nabla_w = (self.cols.T @ rows).reshape(self.w.shape)  # (BP4) (k, k, c_in, c_out)
-        return rows
+        share = delta / where.sum(axis=1)  # (c_out, h'/2, w'/2, n): shared on a tie
+        d_z: np.ndarray = (where * share[:, None]).reshape(c_out, -1)  # (c_out, h'*w'*n)
+        nabla = d_z @ self.cols.T  # (BP4) (c_out, c_in*k*k), as `kernels`
+        self.nabla_w = nabla.reshape(c_out, c_in, k, k).transpose(2, 3, 1, 0)  # as w
+        return d_z
 
 
 class ReLU:
@@ -153,30 +163,45 @@ class ReLU:
         return delta * (self.a > 0)
 
 
-class Dense:
-    """z = a @ w + b, `network.py`'s layer; a batch of feature maps is flattened first."""
+class Flatten:
+    """The last feature maps as one row per image, (c, h, w, n) -> (n, h*w*c): a dense
+    layer's input, each row in (row, column, channel) order as the stored weights are."""
 
-    a: np.ndarray  # forward keeps its input, flat (BP4 needs it), and the input's shape
     shape: tuple[int, ...]
+
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        """(c, h, w, n) -> (n, h*w*c): one small copy (640 numbers an image by default)."""
+        c, h, w, n = self.shape = a.shape
+        return a.transpose(3, 1, 2, 0).reshape(n, h * w * c)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        """dC/d(rows) (n, h*w*c) -> dC/d(maps) (c, h, w, n): the same numbers, put back."""
+        c, h, w, n = self.shape
+        return delta.reshape(n, h, w, c).transpose(3, 1, 2, 0)
+
+
+class Dense:
+    """z = a @ w + b, `network.py`'s layer, on one row per image."""
+
+    a: np.ndarray  # forward keeps its input (BP4 needs it)
 
     def __init__(self, w: np.ndarray, b: np.ndarray) -> None:
         self.w, self.b = w, b  # (n_in, n_out), (n_out,)
         self.nabla_w, self.nabla_b = np.zeros_like(w), np.zeros_like(b)
 
     def forward(self, a: np.ndarray) -> np.ndarray:
-        """(n, ...) -> z (n, n_out); the input is kept flat as (n, n_in)."""
-        self.shape = a.shape
-        self.a = a.reshape(len(a), math.prod(a.shape[1:]))  # (n, 4, 4, 40) -> (n, 640)
-        z: np.ndarray = self.a @ self.w  # (n, n_out)
+        """(n, n_in) -> z (n, n_out)."""
+        self.a = a
+        z: np.ndarray = a @ self.w  # (n, n_out)
         z += self.b
         return z
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        """delta = dC/dz (n, n_out) -> dC/da in the input's shape; sets the nablas."""
+        """delta = dC/dz (n, n_out) -> dC/da (n, n_in); sets the nablas."""
         self.nabla_b = delta.sum(axis=0)  # (BP3) (n_out,)
         self.nabla_w = self.a.T @ delta  # (BP4) (n_in, n_out)
         back: np.ndarray = delta @ self.w.T  # (BP2's delta @ w.T) (n, n_in)
-        return back.reshape(self.shape)  # (n, ...), as the input came
+        return back
 
 
 class Softmax:
