@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
+from fooldigits.core.data import Dataset
 from fooldigits.core.files import NpzReader
+from fooldigits.models import SHIPPED, load_model
 from fooldigits.models.conv import MAX_CHANNELS, WEIGHTS, Conv
 from fooldigits.models.convlayers import ConvPool, col2im, im2col
 
@@ -168,6 +170,25 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(twin.probabilities(x), net.probabilities(x))
     for (a, _), (b, _) in zip(net.parameters(), twin.parameters(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_shipped_file_gives_the_definitions_probabilities(mnist: Dataset) -> None:
+    # models/conv.npz was written before the maps went batch last; the same arrays must
+    # still mean the same net: a float64 loop-free definition, each map (n, h, w, c)
+    net = load_model(SHIPPED / "conv.npz")
+    w = {key: a.astype(np.float64) for key, a in net.arrays().items()}
+    x = mnist.test_images[:30]
+    a = x.reshape(-1, 28, 28, 1).astype(np.float64)
+    for kernels, b in ((w["w0"], w["b0"]), (w["w1"], w["b1"])):  # (k, k, c_in, c_out)
+        patches = np.lib.stride_tricks.sliding_window_view(a, (5, 5), axis=(1, 2))
+        z = np.einsum("nijcde,deco->nijo", patches, kernels)
+        n, h, width, c = z.shape  # convolve, ReLU, pool 2x2, as in the diagram
+        a = np.maximum(z + b, 0).reshape(n, h // 2, 2, width // 2, 2, c).max(axis=(2, 4))
+    hidden = np.maximum(a.reshape(len(x), -1) @ w["w2"] + w["b2"], 0)  # (row, column, map)
+    z = hidden @ w["w3"] + w["b3"]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(net.probabilities(x), p / p.sum(axis=1, keepdims=True),
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize(("change", "message"), [

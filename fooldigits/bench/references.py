@@ -137,12 +137,13 @@ def input_gradients(w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray,
 
 def conv_gemm_floor(arrays: dict[str, np.ndarray], images: int, batch: int,
                     rng: np.random.Generator) -> float:
-    """The matrix products alone of the conv net's forward pass (`models/conv.py`), on
-    patch matrices made once, a patch a column as `convlayers.im2col` makes them: conv 1
-    as (c1, 25) @ (25, batch * 24 * 24), conv 2 as (c2, 25 * c1) @ (25 * c1, batch * 8 *
-    8), then the two dense layers; `batch` images a pass, as many passes as `images`
-    needs. Whatever the net pays above this is im2col's copies, ReLU, pooling and
-    softmax. Returns a checksum so the work cannot be skipped."""
+    """The matrix products alone of the conv net's forward pass (`models/conv.py`), in the
+    net's own layout (maps batch last, a patch a column, as `convlayers.im2col` makes
+    them), on patch matrices made once: conv 1 as kernels (c1, 25) @ cols (25, batch *
+    24 * 24), conv 2 as (c2, 25 * c1) @ (25 * c1, batch * 8 * 8), then the two dense
+    layers; `batch` images a pass, as many passes as `images` needs. The same products
+    in the same orientation, so the ratio measures only what the net adds: im2col's
+    copies, ReLU, pooling and softmax. Returns a checksum so the work cannot be skipped."""
     w0, w1, w2, w3 = (arrays[k] for k in ("w0", "w1", "w2", "w3"))
     k = w0.shape[0]
     side1 = 28 - k + 1  # 24: conv 1's output side; pooled 12, conv 2's output 8

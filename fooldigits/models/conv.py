@@ -16,11 +16,12 @@ layer, which pools, then adds the bias, then the ReLU follows: the same function
 quarter of the numbers. This module strings them together, runs large batches in
 passes, and reads and checks model files.
 
-Worked example, n images through `Conv(rng=rng)`: conv 1's `im2col` makes (n * 576, 25),
-24x24 patches of 5x5x1 an image; `@ w0` (5, 5, 1, 20) gives four quarter maps (n, 4, 12,
-12, 20), pooled to (n, 12, 12, 20). Conv 2: (n * 64, 500), `@ w1` (5, 5, 20, 40), (n, 4,
-4, 4, 40), pooled to (n, 4, 4, 40) = (n, 640); dense (n, 100); softmax (n, 10). 85,670
-weights and biases (dense 784-100-10: 79,510).
+Worked example, n images through `Conv(rng=rng)`, the maps batch last (`convlayers.py`
+says why): x (n, 784) is (1, 28, 28, n); conv 1's `im2col` makes (25, 576 * n), a 5x5x1
+patch a column, 24x24 of them an image; the kernels (20, 25) `@` it give four quarter
+maps (20, 4, 12, 12, n), pooled to (20, 12, 12, n). Conv 2: (500, 64 * n), kernels (40,
+500), (40, 4, 4, 4, n), pooled to (40, 4, 4, n), flattened to (n, 640); dense (n, 100);
+softmax (n, 10). 85,670 weights and biases (dense 784-100-10: 79,510).
 
 What it leaves out: padding and strides other than 1, other kernel and pool sizes (5
 and 2, fixed), dropout, batch normalisation, and automatic differentiation: every

@@ -11,13 +11,17 @@ as Nielsen's `network3.py` has them: pool, then add the bias, then (the next lay
 ReLU: the function of conv -> ReLU -> pool on a quarter of the numbers, since adding a
 map's bias and the ReLU never reorder a block's four numbers.
 
-The layout: a batch of feature maps is (channels, height, width, n), *the batch last*,
-so every pixel of a map is a run of n numbers, one per image, and im2col copies whole
-runs. The kernel bank is stored as (k, k, c_in, c_out); `ConvPool.kernels` is it as the
-(c_out, c_in*k*k) matrix. `Flatten` turns the last maps into one row per image for the
-dense layers, which are `network.py`'s. It computes cross-correlation (no flip), as
-every library does. Each layer's `forward(a)` keeps what its `backward(delta)` needs;
-backward takes dC/d(output), returns dC/d(input) and sets the nablas (micrograd style).
+The layout: a batch of feature maps is (channels, height, width, n), *the batch last*.
+Why: every pixel of a map is then a run of n numbers, one per image, so im2col's one
+gather copies whole runs (with channels last, conv 1's single channel made it copy one
+float at a time), and `kernels @ cols`, (c_out, positions * n), is already the next
+layer's maps, with no transpose. The kernel bank is stored as (k, k, c_in, c_out), as
+before; `ConvPool.kernels` is it as the (c_out, c_in*k*k) matrix. `Flatten` turns the
+last maps into one row per image, in the (row, column, channel) order the stored dense
+weights have, for the dense layers, which are `network.py`'s: model files are the same.
+It computes cross-correlation (no flip), as every library does. Each layer's
+`forward(a)` keeps what its `backward(delta)` needs; backward takes dC/d(output),
+returns dC/d(input) and sets the nablas (micrograd style).
 
 Worked example: one 3x4 image, 2x2 patches. `im2col(np.arange(1, 13).reshape(1, 3, 4,
 1), 2)` is the (4, 6) matrix whose columns are the 2x3 patches, each read row by row:
