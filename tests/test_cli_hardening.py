@@ -154,3 +154,29 @@ def test_one_blas_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     one_blas_thread()
     assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "2"
+
+
+def test_an_output_never_replaces_a_shipped_model(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README shows `--model fooldigits/models/conv.npz`; the same path given to
+    # `fool --out` once put fooling images where the model was, and every command failed.
+    from fooldigits.core import files
+    from fooldigits.models import DEFAULT_MODEL
+
+    code, _, err = run("fool", "--digit", "2", "--slots", "1", "--png", str(DEFAULT_MODEL))
+    assert code == 1 and "default.npz ships with fooldigits" in err  # checked, not written
+    monkeypatch.setattr(files, "PACKAGE", tmp_path)  # a package of our own to damage
+    (tmp_path / "models").mkdir()
+    shipped = tmp_path / "models" / "default.npz"
+    shipped.write_bytes(DEFAULT_MODEL.read_bytes())
+    for args in (["fool", "--digit", "2", "--slots", "1", "--out", str(shipped)],
+                 ["train", "--arch", "linear", "--epochs", "1", "--out", str(shipped)]):
+        code, out, err = run(*args)
+        assert code == 1 and "default.npz ships with fooldigits" in err and "my-default.npz" \
+            in err and "Traceback" not in out + err, err
+    assert shipped.read_bytes() == DEFAULT_MODEL.read_bytes()
+
+
+def test_make_model_alone_may_replace_the_shipped_models() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    assert "model: export FOOLDIGITS_REPLACE_SHIPPED = 1" in makefile

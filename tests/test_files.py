@@ -171,6 +171,36 @@ def test_check_output_refuses_read_only_folders_and_files() -> None:
         shutil.rmtree(folder)
 
 
+def test_the_shipped_models_and_data_are_never_replaced(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # `fool --out fooldigits/models/default.npz` (the README names that path for --model)
+    # once replaced the shipped model with fooling images, and every command then failed.
+    from fooldigits.core import files
+    from fooldigits.models import DEFAULT_MODEL
+
+    before = DEFAULT_MODEL.read_bytes()
+    with pytest.raises(FoolDigitsError, match=r"default\.npz ships with fooldigits.*will not "
+                       r"replace it.*my-default\.npz"):
+        check_output(DEFAULT_MODEL, ".npz")
+    monkeypatch.setattr(files, "PACKAGE", tmp_path)  # a package of our own to damage
+    (tmp_path / "models").mkdir()
+    (tmp_path / "mnist").mkdir()
+    for shipped in (tmp_path / "models" / "m.npz", tmp_path / "mnist" / "t.gz"):
+        shipped.write_bytes(b"shipped")
+        link = tmp_path / f"link{shipped.suffix}"
+        link.symlink_to(shipped)
+        for path in (shipped, link):
+            with pytest.raises(FoolDigitsError, match="ships with fooldigits"):
+                atomic_write(path, lambda f: f.write(b"worse"))
+        link.unlink()
+        assert shipped.read_bytes() == b"shipped"
+    atomic_write(tmp_path / "models" / "new.npz", lambda f: f.write(b"mine"))  # a new file
+    monkeypatch.setenv("FOOLDIGITS_REPLACE_SHIPPED", "1")  # what `make model` sets
+    atomic_write(tmp_path / "models" / "m.npz", lambda f: f.write(b"remade"))
+    assert (tmp_path / "models" / "m.npz").read_bytes() == b"remade"
+    assert DEFAULT_MODEL.read_bytes() == before
+
+
 def test_check_input_names_what_the_path_really_is(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "loop").symlink_to("loop")

@@ -55,6 +55,9 @@ KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
          (stat.S_ISSOCK, "a socket"))
 MAX_NPZ_ARRAYS = 256  # a model holds 2 per layer plus a few strings
+PACKAGE = Path(__file__).resolve().parents[1]  # the fooldigits folder, with its data
+SHIPPED = ("models", "mnist")  # its folders of files every command reads
+REPLACE_SHIPPED = "FOOLDIGITS_REPLACE_SHIPPED"  # `make model` sets it to 1 to remake them
 
 
 def describe(mode: int) -> str:
@@ -308,7 +311,26 @@ def _target(path: Path) -> Path:
                               "regular files")
     if not os.access(real, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
         raise FoolDigitsError(f"{shown} is read-only; fooldigits will not replace it")
+    if _shipped(real):
+        raise FoolDigitsError(f"{shown} ships with fooldigits and every command reads it, so "
+                              "fooldigits will not replace it: pick a name of your own, e.g. "
+                              f"my-{real.stem}{real.suffix}")
     return real
+
+
+def _shipped(real: Path) -> bool:
+    """Whether `real` is a file fooldigits ships (a model, MNIST), unless `make model` asks.
+
+    `fool --out fooldigits/models/default.npz` would otherwise put fooling images where
+    the default model was, and every command after it would fail.
+    """
+    if os.environ.get(REPLACE_SHIPPED) == "1":
+        return False
+    try:
+        folder = real.resolve().parent
+    except (OSError, RuntimeError):
+        return False
+    return any(folder == PACKAGE.resolve() / name for name in SHIPPED)
 
 
 def _folder(path: Path, real: Path) -> Path:
