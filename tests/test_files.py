@@ -85,7 +85,7 @@ def test_atomic_write_writes_through_a_symlink(tmp_path: Path) -> None:
     with pytest.raises(FoolDigitsError, match="symlink loop"):
         check_output(tmp_path / "a.npz", ".npz")
     (tmp_path / "c.npz").symlink_to("models/m.npz/inside.npz")  # through a file
-    with pytest.raises(FoolDigitsError, match=r"folder .*m\.npz is not a folder"):
+    with pytest.raises(FoolDigitsError, match=r"m\.npz is a file, not a folder"):
         check_output(tmp_path / "c.npz", ".npz")
     assert _leftovers(tmp_path) == [] and _leftovers(tmp_path / "models") == []
 
@@ -142,7 +142,7 @@ def test_check_output_says_what_is_wrong_before_the_work(tmp_path: Path) -> None
     cases = [
         (tmp_path / "m.txt", "--out wants a file name ending in .npz"),
         (tmp_path / "nowhere" / "m.npz", "folder .*nowhere does not exist"),
-        (tmp_path / "file" / "m.npz", "folder .*file is not a folder"),
+        (tmp_path / "file" / "m.npz", "file is a file, not a folder"),
     ]
     (tmp_path / "file").write_text("x")
     for path, pattern in cases:

@@ -336,9 +336,10 @@ def _shipped(real: Path) -> bool:
 def _folder(path: Path, real: Path) -> Path:
     folder = real.parent if str(real.parent) else Path(".")
     if not folder.is_dir():
-        problem = "is not a folder" if folder.exists() else "does not exist"
-        raise FoolDigitsError(f"cannot write {path}: folder {folder} {problem}; pick a file "
-                              "in an existing folder")
+        problem = f"{folder} is a file, not a folder" if folder.exists() else \
+            f"folder {folder} does not exist"
+        raise FoolDigitsError(f"cannot write {path}: {problem}; pick a file in an existing "
+                              "folder")
     return folder
 
 
