@@ -25,6 +25,7 @@ from fooldigits.core.pieces import (
     Experiment,
     Generation,
     Images,
+    Say,
     Table,
     to_json,
 )
@@ -264,3 +265,14 @@ def test_the_commands_read_their_defaults_from_the_settings() -> None:
                                              "epochs", "seeds")] == [
         retrain.rounds, retrain.per_digit, retrain.max_generations, retrain.epochs,
         retrain.seeds]
+
+
+def test_the_adversarial_summary_names_the_attack_once(tiny: Dataset,
+                                                      linear: Classifier) -> None:
+    # It read "... at 91.3% confidence (PGD; PGD: 40 steps)" in the tutor.
+    for methods, said in ((("pgd",), "confidence (PGD: 2 steps)."),
+                          (("fgsm",), "confidence (FGSM).")):
+        events, _ = events_and_result(fighting.adversarial(
+            linear, tiny, [0.0, 0.1], methods, steps=2, show=0, count=20))
+        summary = [e.text for e in events if isinstance(e, Say) and "epsilon 0.10" in e.text]
+        assert len(summary) == 1 and summary[0].endswith(said), summary

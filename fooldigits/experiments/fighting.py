@@ -128,8 +128,7 @@ def adversarial(net: Classifier, data: Dataset, epsilons: Sequence[float],
                   f"of the way from black to white -- {worst['method'].upper()} leaves "
                   f"{_pct(worst['accuracy'])} of the digits read right, and the wrong "
                   f"answers come at {_pct(worst['wrong_confidence'])} confidence "
-                  f"({worst['method'].upper()}"
-                  f"{'; ' + strength if worst['method'] == 'pgd' else ''}).")
+                  f"({strength if worst['method'] == 'pgd' else worst['method'].upper()}).")
     return AdversarialResult(len(x), rows, smallest, model, strength)
 
 
