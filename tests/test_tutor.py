@@ -58,6 +58,14 @@ def test_read_lists_topics_and_rejects_unknown() -> None:
     assert result.exit_code == 0 and "pca" in result.stdout
     result = runner.invoke(app, ["read", "astrology"])
     assert result.exit_code == 1 and "topics: adversarial, ceiling" in result.stderr
+    result = runner.invoke(app, ["read", "x" * 5000])  # one line, not a page of x's
+    assert result.exit_code == 1 and len(result.stderr) < 500 and "x…'" in result.stderr
+
+
+def test_read_takes_a_topic_as_a_student_would_type_it() -> None:
+    for topic in ("PCA", "pca.md", " Pca "):
+        result = runner.invoke(app, ["read", topic, "--no-color", "--no-pager"])
+        assert result.exit_code == 0 and "eigen-digits" in result.stdout, (topic, result.stderr)
 
 
 def _code_lines(screen: str) -> list[str]:

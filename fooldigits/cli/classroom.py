@@ -183,8 +183,12 @@ def read(
                  .lstrip("# ")) for name in known]
         console.print(table("docs chapters: fooldigits read TOPIC", ["topic", "title"], rows))
         return
+    asked, topic = topic, topic.strip().lower().removesuffix(".md")  # PCA, pca.md: pca
     if topic not in known:
-        raise FoolDigitsError(f"unknown topic {topic!r}; topics: {', '.join(known)}")
+        from fooldigits.core.files import printable
+
+        raise FoolDigitsError(f"unknown topic '{printable(asked, 60)}'; topics: "
+                              f"{', '.join(known)}")
     text = (story.docs_dir() / f"{topic}.md").read_text()
     sources = []
     for name in story.references(text):
