@@ -277,6 +277,12 @@ def test_start_and_check_say_what_to_type(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["exercise", "start", "sigmoid", "/dev/full"])
     assert result.exit_code == 1 and "/dev/full is not a folder" in result.stderr
+    (tmp_path / "model.npz").write_bytes(b"not a folder")  # `start` would refuse it too
+    for wrong in (tmp_path / "model.npz", Path("/dev/null")):
+        result = runner.invoke(app, ["exercise", "check", "sigmoid", str(wrong)])
+        words = " ".join(result.stderr.split())
+        assert result.exit_code == 1 and f"{wrong} is neither a folder nor a .py file" in words
+        assert "exercise start" not in words, words
     assert "File exists" not in result.stderr
     with pytest.raises(FoolDigitsError, match="force=True"):
         exercises.start("sigmoid", tmp_path / "mywork")

@@ -219,6 +219,9 @@ def check(name: str, path: Path, timeout: float = TIMEOUT, memory_mb: int = MEMO
     exercise = get(name)
     check_timeout(timeout)
     target = student_file(name, path)
+    if target.parent.exists() and not target.parent.is_dir():
+        raise FoolDigitsError(f"{shown(target.parent)} is neither a folder nor a .py file: "
+                              f"give your work folder (holding {name}.py) or your .py file")
     if not os.path.lexists(target):
         raise FoolDigitsError(f"{shown(target)} does not exist; `fooldigits exercise start "
                               f"{name} {shown(path)}` writes the stub there to start from")
