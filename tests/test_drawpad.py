@@ -275,3 +275,31 @@ def test_a_game_quit_at_once_says_so_and_its_json_names_the_student(
     pieces, _ = events_and_result(summary(pad, 3, "shipped", tmp_path / "scores.json", "Ada"))
     assert Say("no challenge was finished, so there is no score", "note") in pieces
     assert json.loads((tmp_path / "scores.json").read_text())["name"] == "Ada"
+
+
+def test_every_game_line_shows_at_80_columns(shipped: Network) -> None:
+    # At 80 x 24 the prompts of challenges 2 and 3 and the help line with "0-9: the digit
+    # you mean" were longer than the screen, and a line too long was left blank.
+    from fooldigits.pad.game import CHALLENGES, Game
+    from fooldigits.pad.screen import join, text
+
+    assert ESCAPES.sub("", join([text("x" * 100, "1")], 80)) == "x" * 79 + "…"
+    game = Game.new(np.random.default_rng(0), now=0.0)
+    pad = Pad(shipped, game=game)
+    pad.compact = True
+    for index in range(len(CHALLENGES)):
+        game.index, game.target = index, 8  # 'an 8': the longest prompt
+        shown = [ESCAPES.sub("", line) for line in pad.lines(8.0)]
+        assert max(map(len, shown)) <= SMALL[0], shown
+        words = " ".join(" ".join(shown).split())
+        assert game.prompt() in words and "1:52 left" in words and "score 0" in words
+        assert game.keys() in words and "q: quit" in words, shown
+        pad.compact = False  # the full layout, from 100 columns
+        shown = [ESCAPES.sub("", line)[:WIDTH] for line in pad.lines(8.0)]
+        words = " ".join(" ".join(shown).split())
+        assert game.prompt() in words and "1:52 left" in words and "score 0" in words
+        assert f"{game.keys()} · q: quit" in words and "n: swap views" in words, shown
+        pad.compact = True
+    game.message = ("0 points: time is up: the network reads a 3 at 45.2%; the 8 is at "
+                    "12.3%, it needs 90%")  # 86 characters: cut, not blank
+    assert "0 points: time is up" in " ".join(ESCAPES.sub("", line) for line in pad.lines(9.0))

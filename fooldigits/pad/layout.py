@@ -42,10 +42,9 @@ HELP = ("mouse: drag draws, right button erases · arrows/hjkl: move · space: p
         "x: eraser · +/-: brush · u: undo · c: clear · n: swap views · s: save PNG · q: quit")
 SMALL_HELP = ("drag: draw · right button: erase · arrows/hjkl: move · space: pen · x: eraser",
               "+/-: brush · u: undo · c: clear · n: other view · s: save PNG · q: quit")
-SMALL_GAME_HELP = ("drag: draw · right: erase · arrows/hjkl, space: pen · x · +/- · u · c",
-                   "n: other view · q: quit · ")
-GAME_HELP = ("mouse draws (right: erases) · arrows/hjkl move, space pen · x eraser · +/- brush "
-             "· u undo · c clear", "n: swap views · q: quit · ")
+SMALL_GAME_HELP = "drag: draw · right: erase · arrows/hjkl, space: pen · x · +/- · u · c · q: quit"
+GAME_HELP = "mouse: draw (right: erase) · arrows/hjkl, space: pen · x · +/- · u undo · c clear · " \
+    "n: swap views"  # and the game's keys on a line of their own, then "q: quit"
 
 
 def screen(pad: Pad, now: float) -> list[str]:
@@ -67,19 +66,26 @@ def screen(pad: Pad, now: float) -> list[str]:
                for row, panel in zip(left, right, strict=True)]
     message = pad.message if pad.game is None else pad.game.message or pad.message
     out.append(join([text(message, "1;36")], WIDTH + 40))
-    help_lines = HELP if pad.game is None else (
-        GAME_HELP[0], GAME_HELP[1] + pad.game.keys())
+    help_lines = HELP if pad.game is None else (GAME_HELP, pad.game.keys() + " · q: quit")
     return out + [join([text(h, "2")], WIDTH + 40) for h in help_lines]
 
 
-def _title(pad: Pad, now: float) -> Piece:
+def _title(pad: Pad, now: float, clock: bool = True) -> Piece:
+    """The top line: in a game, the challenge (and with `clock`, the time and score)."""
     if pad.game is None:
         return text("fooldigits draw · the network reads your drawing as you draw", "1")
     g = pad.game
-    left = g.left(now)
-    clock = f"{int(left) // 60}:{int(left) % 60:02d} left · " if g.phase == "draw" else ""
-    return text(f"challenge {g.index + 1}/{len(CHALLENGES)}: {g.prompt()}  {clock}"
-                f"score {g.total}", "1;33")
+    return text(f"challenge {g.index + 1}/{len(CHALLENGES)}: {g.prompt()}"
+                + (f"  {_clock(pad, now)}" if clock else ""), "1;33")
+
+
+def _clock(pad: Pad, now: float) -> str:
+    """'1:52 left · score 100' in a game ('score 100' between challenges), else ''."""
+    if pad.game is None:
+        return ""
+    left = pad.game.left(now)
+    clock = f"{int(left) // 60}:{int(left) % 60:02d} left · " if pad.game.phase == "draw" else ""
+    return f"{clock}score {pad.game.total}"
 
 
 def _shown(pad: Pad, title: str) -> tuple[str, list[str], np.ndarray | None]:
@@ -114,11 +120,11 @@ def _panel(pad: Pad, state: str) -> list[list[Piece]]:
     return rows
 
 
-def _where(pad: Pad, state: str) -> str:
-    """The status line: pen, brush, and the cursor as row and column."""
+def _where(pad: Pad, state: str, clock: str = "") -> str:
+    """The status line: pen, brush, and the cursor as row and column (or the `clock`)."""
     return (f"{'pen ' + state if state != 'eraser' else 'eraser'} · brush "
-            f"{BRUSHES[pad.canvas.brush]:g} · row {pad.cursor[0]}, column "
-            f"{pad.cursor[1]}")
+            f"{BRUSHES[pad.canvas.brush]:g} · " + (clock or f"row {pad.cursor[0]}, column "
+                                                   f"{pad.cursor[1]}"))
 
 
 def _compact(pad: Pad, now: float, state: str) -> list[str]:
@@ -139,12 +145,12 @@ def _compact(pad: Pad, now: float, state: str) -> list[str]:
         text(f"{percent(float(np.max(p)))} sure")]
     right: list[list[Piece]] = [[text(title, "1")]]
     right += [[(line, 28), text(" "), *beside[i:i + 1]] for i, line in enumerate(picture)]
-    right.append([text(_where(pad, state), "2")])
-    out = [join([_title(pad, now)], width)]
+    # in a game the clock and score go here: the challenge alone fills the top line
+    right.append([text(_where(pad, state, _clock(pad, now)), "2")])
+    out = [join([_title(pad, now, clock=False)], width)]
     out += [join([(row, side + 2), text(" "), *panel], width)
                for row, panel in zip(left, right, strict=True)]
     message = pad.message if pad.game is None else pad.game.message or pad.message
     out.append(join([text(message, "1;36")], width))
-    help_lines = SMALL_HELP if pad.game is None else (
-        SMALL_GAME_HELP[0], SMALL_GAME_HELP[1] + pad.game.keys())
+    help_lines = SMALL_HELP if pad.game is None else (SMALL_GAME_HELP, pad.game.keys())
     return out + [join([text(h, "2")], width) for h in help_lines]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import signal
 from types import FrameType, TracebackType
 
@@ -61,15 +62,36 @@ def text(s: str, style: str = "") -> Piece:
 
 
 def join(pieces: list[Piece], width: int) -> str:
-    """Pieces side by side, cut at `width` columns (only plain text is ever cut)."""
+    """Pieces side by side, cut at `width` columns: the piece that does not fit ends in
+    '…' (`cut`), so a sentence too long for the terminal is shortened, never blank."""
     out, used = [], 0
     for s, n in pieces:
         if used + n > width:
-            if "\x1b" not in s:
-                out.append(s[: width - used])
+            if width - used > 0:
+                out.append(cut(s, width - used))
             break
         out.append(s)
         used += n
+    return "".join(out)
+
+
+ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def cut(s: str, columns: int) -> str:
+    """The first `columns` columns of `s`, the last one '…', its escape sequences kept
+    (a style is reset after the cut). One column per character: what `text` counts."""
+    out, used, at = [], 0, 0
+    for match in [*ESCAPE.finditer(s), None]:
+        plain = s[at:match.start() if match else len(s)]
+        if used + len(plain) >= columns:
+            out.append(plain[: columns - used - 1] + "…")
+            return "".join(out) + ("\x1b[0m" if "\x1b" in s else "")
+        out.append(plain)
+        used += len(plain)
+        if match:
+            out.append(match.group())
+            at = match.end()
     return "".join(out)
 
 
