@@ -3,6 +3,8 @@ exist. (The exercises are tested in test_exercises.py.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -117,3 +119,26 @@ def test_read_shows_every_code_line_whole(columns: int, topic: str) -> None:
         for line in source.splitlines():
             whole = "".join(line.split())
             assert not whole or whole in shown, (topic, columns, line)
+
+
+def test_the_path_hint_is_the_shorter_of_relative_and_absolute(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    # From /tmp/h5 it said "type ../../work/x/.venv/bin/fooldigits instead of fooldigits".
+    import sys
+
+    from fooldigits.cli import classroom
+
+    script = Path(sys.executable).parent / "fooldigits"
+    if not script.is_file():
+        pytest.skip("no fooldigits script beside this Python")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    inside = tmp_path / "a" / "b" / "c"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    hint = classroom._path_hint()
+    assert f"type {script.resolve()} instead" in hint or f"type {script} instead" in hint
+    assert "../" not in hint
+    monkeypatch.chdir(script.parent.parent.parent)  # the folder holding .venv
+    assert f"type {Path(script.parent.parent.name) / 'bin' / 'fooldigits'} instead" in \
+        classroom._path_hint()

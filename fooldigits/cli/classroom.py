@@ -150,9 +150,12 @@ def _path_hint() -> str:
     found = shutil.which("fooldigits")
     if not script.is_file() or (found and Path(found).resolve() == script.resolve()):
         return ""
+    def shown(path: Path) -> str:  # .venv/bin/fooldigits, not ../../work/x/.venv/bin/...
+        return min(os.path.relpath(path), str(path), key=len)
+
     activate = script.parent / "activate"
-    return (f"To run the commands the tutor names, type {os.path.relpath(script)} instead of "
-            "fooldigits" + (f", or first: source {os.path.relpath(activate)}"
+    return (f"To run the commands the tutor names, type {shown(script)} instead of "
+            "fooldigits" + (f", or first: source {shown(activate)}"
                             if activate.is_file() else "") + ".")
 
 
