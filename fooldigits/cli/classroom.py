@@ -151,7 +151,10 @@ def _path_hint() -> str:
     if not script.is_file() or (found and Path(found).resolve() == script.resolve()):
         return ""
     def shown(path: Path) -> str:  # .venv/bin/fooldigits, not ../../work/x/.venv/bin/...
-        return min(os.path.relpath(path), str(path), key=len)
+        try:
+            return min(os.path.relpath(path), str(path), key=len)
+        except (OSError, ValueError):  # the working folder was deleted
+            return str(path)
 
     activate = script.parent / "activate"
     return (f"To run the commands the tutor names, type {shown(script)} instead of "
