@@ -367,9 +367,17 @@ def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out")
     except OSError as err:
         if err.errno == errno.ENAMETOOLONG:
             raise FoolDigitsError(f"cannot write {path}: the name is too long") from None
+        if err.errno == errno.ENOENT:
+            raise FoolDigitsError(f"cannot write {path}: {_gone(folder)}") from None
         raise FoolDigitsError(f"cannot write {path}: folder {folder} is not writable "
                               f"({err.strerror or err})") from None
     return path
+
+
+def _gone(folder: Path) -> str:
+    """Why a folder that passed is_dir() cannot hold a new file: it was deleted in use."""
+    which = "the current folder" if str(folder) == "." else f"folder {folder}"
+    return f"{which} no longer exists (deleted while in use?)"
 
 
 def beside(path: Path) -> Path:
@@ -411,7 +419,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name[:200]}.", suffix=".tmp", dir=folder)
     except OSError as err:
         _hold_signals(False, old_mask)
-        raise FoolDigitsError(f"cannot write {path}: {err.strerror or err}") from None
+        problem = _gone(folder) if err.errno == errno.ENOENT else err.strerror or err
+        raise FoolDigitsError(f"cannot write {path}: {problem}") from None
     try:
         _hold_signals(False, old_mask)  # a signal now lands in here, where it is cleaned up
         with os.fdopen(fd, "wb") as f:  # step 3
