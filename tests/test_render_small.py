@@ -4,6 +4,7 @@ wrapped, never cut."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from rich.console import Console
 
 from fooldigits.core.pieces import Images, Step
@@ -63,3 +64,12 @@ def test_a_packed_grid_puts_its_columns_in_a_row_at_quarter_size() -> None:
     assert render.quarter_size(np.ones((28, 28))).shape == (8, 7)
     unpacked = Images("thirty", np.ones((30, 784)), captions)
     assert len(lines(render.piece(unpacked, False, 80, True))) > 2 * len(small)
+
+
+def test_columns_zero_still_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With COLUMNS=0, `fooldigits show` printed nothing and exited 0.
+    monkeypatch.setenv("COLUMNS", "0")
+    console = render.make_console(no_color=True)
+    with console.capture() as capture:
+        console.print(render.table("t", ["digit", "share"], [(1, "50%")]))
+    assert console.width == 80 and "digit" in capture.get()

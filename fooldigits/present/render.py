@@ -44,7 +44,11 @@ CELL = 30  # columns one digit takes in a grid, with its gap
 
 def make_console(no_color: bool = False, stderr: bool = False) -> Console:
     """A Console; colour off if asked, if NO_COLOR is set, or if not on a terminal."""
-    return Console(no_color=no_color or "NO_COLOR" in os.environ, stderr=stderr, highlight=False)
+    console = Console(no_color=no_color or "NO_COLOR" in os.environ, stderr=stderr,
+                      highlight=False)
+    if console.width < 1:  # COLUMNS=0 in the environment: Rich would print nothing at all
+        console.width = 80
+    return console
 
 
 def uses_blocks(console: Console) -> bool:
