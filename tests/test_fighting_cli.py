@@ -48,6 +48,12 @@ def test_targeted_and_transfer(tmp_path: Path) -> None:
     assert accuracy.shape == (2, 2) and np.all(accuracy < 0.5)
 
 
+def test_models_without_transfer_is_refused() -> None:
+    # `adversarial --models m.npz` attacked the shipped model and ignored m.npz.
+    code, out, err = run("adversarial", "--models", MODEL, "--count", "10", "--show", "0")
+    assert code == 1 and "--models names the networks --transfer compares" in err, out + err
+
+
 def test_retrain_one_round_on_tiny_data(tmp_path: Path, tiny_data_dir: Path) -> None:
     out = tmp_path / "r.npz"
     code, text, err = run("retrain", "--rounds", "1", "--per-digit", "1", "--epochs", "1",

@@ -105,6 +105,9 @@ def adversarial(
     if transfer and model is not None:
         raise FoolDigitsError("--transfer compares several models: name them with --models "
                               "(repeat it) instead of --model")
+    if models and not transfer:
+        raise FoolDigitsError("--models names the networks --transfer compares: add "
+                              "--transfer, or attack one network with --model")
     out = output(no_color, as_json, png, html, "adversarial digits")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments import fighting
