@@ -22,7 +22,9 @@ up here. Adding a kind touches its own module, its docs chapter, its tests and o
    each must be real numbers (never text, complex, dates or objects);
 4. then the arrays are read, as float32, and must be finite;
 5. the text metadata is made printable (control characters escaped, at most
-   `META_CHARS`).
+   `META_CHARS`);
+6. the model reads a blank, a grey and a white image and must give finite probabilities:
+   finite weights of 3e38 still overflow to inf - inf = NaN.
 
 What it leaves out: converting other frameworks' files; a model is always made by
 `fooldigits train`.
@@ -99,6 +101,12 @@ def load_model(path: Path | None = None) -> Classifier:
                                   "numbers too large for float32)")
     model = _naming(path, cls.from_arrays, arrays, texts)
     model.meta = meta
+    probe = np.repeat(np.array([[0.0], [0.5], [1.0]], np.float32), 784, axis=1)  # (3, 784)
+    with np.errstate(all="ignore"):  # step 6: finite weights can still overflow
+        p = model.probabilities(probe)
+    if not np.all(np.isfinite(p)):
+        raise FoolDigitsError(f"{path} holds weights so large that its outputs overflow "
+                              "(NaN) on a blank, a grey or a white image")
     return model
 
 
