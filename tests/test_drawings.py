@@ -277,3 +277,19 @@ def test_load_for_network_reads_every_kind(tmp_path: Path, mnist: Dataset) -> No
                            (Path("/dev/zero"), "is a character device")):
         with pytest.raises(FoolDigitsError, match=fragment):
             load_for_network(path)
+
+
+def test_a_phone_photo_is_read_upright(tmp_path: Path) -> None:
+    # A phone stores a portrait photo sideways with an EXIF orientation tag; read as
+    # stored, a '1' photographed upright lay on its side and was read as something else.
+    paper = np.full((20, 40), 255, np.uint8)  # stored 40 wide, 20 tall
+    paper[8:12, 4:36] = 0  # a stroke along the stored width
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(paper).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    pixels = load_image(tmp_path / "photo.jpg")  # light ink on dark, as displayed
+    assert pixels.shape == (40, 20)
+    assert pixels[4:36, 8:12].mean() > 0.8 and pixels[:, :6].max() < 0.2  # a standing '1'
+    exif[0x0112] = 99  # a damaged tag: the picture as stored, not an error
+    Image.fromarray(paper).save(tmp_path / "odd.jpg", exif=exif, quality=95)
+    assert load_image(tmp_path / "odd.jpg").shape == (20, 40)

@@ -23,7 +23,8 @@ noise, and the network answers '5' at 99.9%. A small, centred '2' is recognised.
 it takes to move a 98% network.
 
 Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white, 16-bit
-grey kept at full depth; Pillow reads files and nothing else, the resizing is NumPy); a
+grey kept at full depth, a photo turned upright by its EXIF orientation; Pillow reads
+files and nothing else, the resizing is NumPy); a
 text grid of '#' (ink) and '.' (background), one row per line; `.npz` files of 28x28
 images (from `fooldigits fool --out`) are used as they are. `load_for_network` takes any
 of them to the network's (n, 784). A picture over `MAX_PIXELS`, or over `MAX_SIDE` on
@@ -117,7 +118,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
                 _check_size(*image.size, name)
                 image.seek(0)
-                grey = _grey(image)
+                grey = _grey(_upright(image))
     except FoolDigitsError:
         raise
     except UnidentifiedImageError:  # Pillow could not even read the header
@@ -135,6 +136,17 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise FoolDigitsError(f"{name} is a damaged {kind} file ({reason})") from None
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return 1.0 - grey if np.median(border) > 0.5 else grey  # dark ink on light: invert
+
+
+def _upright(image: Any) -> Any:
+    """The picture as it is meant to be seen: a phone stores a portrait photo sideways
+    and says so in its EXIF orientation tag. A damaged tag: the picture as stored."""
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # any EXIF damage only costs the turn
+        return image
 
 
 def _grey(image: Any) -> np.ndarray:
