@@ -154,3 +154,12 @@ def test_the_tutor_runs_in_a_deleted_folder(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("PATH", "/nonexistent")  # so the tutor gives its path hint
     result = runner.invoke(app, ["tutor", "--chapter", "meaning", "--no-pause", "--quick"])
     assert result.exit_code == 0, result.output
+
+
+def test_without_keys_the_quiz_does_not_ask_to_type() -> None:
+    # The saved web page (tutor --no-pause --html) said "Type the digit you see".
+    result = runner.invoke(app, ["tutor", "--chapter", "meaning", "--no-pause", "--quick",
+                                 "--no-color"])
+    words = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "Type the digit you see" not in words
+    assert "`fooldigits quiz` asks you first" in words

@@ -130,7 +130,9 @@ def _quiz(presenter: Presenter, keyboard: Keyboard | None, count: int, seed: int
     from fooldigits.core.pieces import Say
 
     presenter.show(Say(f"Now you: {count} images. Type the digit you see, or n for \"not a "
-                       "digit\"; then your answers beside every network's."))
+                       "digit\"; then your answers beside every network's." if keyboard else
+                       f"The quiz: {count} images and what each network said of them; "
+                       "`fooldigits quiz` asks you first."))
     read = None
     if keyboard is not None:
         def read() -> str:
