@@ -144,3 +144,16 @@ def test_the_tutor_ends_with_the_quiz_at_a_terminal() -> None:
     terminal.finish(30)
     text = terminal.screen.decode(errors="replace")
     assert "you" in text and "generative" in text  # the student's column beside the models'
+
+
+def test_the_web_page_names_the_student(tmp_path: Path) -> None:
+    # --name went into the JSON only: thirty students' pages were all "fooldigits quiz".
+    from typer.testing import CliRunner
+
+    from fooldigits.cli import app
+
+    page = tmp_path / "ada.html"
+    result = CliRunner().invoke(app, ["quiz", "--count", "1", "--no-pause", "--name",
+                                      "Ada <L>", "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "<title>fooldigits quiz: Ada &lt;L&gt;</title>" in page.read_text()

@@ -28,7 +28,8 @@ MAX_COUNT = 200
 def quiz(
     count: Annotated[int, typer.Option(help="How many images to answer.", min=1,
                                        max=MAX_COUNT)] = 12,
-    name: Annotated[str, typer.Option(help="The student's name, for the teacher's JSON.")] = "",
+    name: Annotated[str, typer.Option(
+        help="The student's name, for the teacher's JSON and web page.")] = "",
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="Also write every question, answer and model's answer to this JSON "
         "file (for a teacher).", show_default=False)] = None,
@@ -55,7 +56,8 @@ def quiz(
 
     if json_path is not None:
         check_output(json_path, ".json", "--json")
-    view = output(no_color, False, None, html, "fooldigits quiz")
+    view = output(no_color, False, None, html,  # a teacher collects one page per student
+                  f"fooldigits quiz: {printable(name, 100)}" if name else "fooldigits quiz")
     presenter = Presenter(view)
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and (
         sys.stdout is not None and sys.stdout.isatty())
