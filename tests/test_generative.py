@@ -197,6 +197,13 @@ def test_bad_arguments_get_one_sentence(mnist: Dataset) -> None:
         Generative(20).fit(x, y, x, y)  # about ten images a digit for 20 directions
     with pytest.raises(FoolDigitsError, match="784 pixels"):
         Generative(5).fit(x[:, :700], y, x, y)
+    # a --data-dir of 3 training images left none to validate on: it said "fit needs a
+    # label 0..9 for every image, and validation images"
+    with pytest.raises(FoolDigitsError, match="needs validation images to set its "
+                       "temperature and its 'not a digit' threshold; there are none"):
+        Generative(5).fit(x, y, x[:0], y[:0])
+    with pytest.raises(FoolDigitsError, match=r"a label 0\.\.9 for every image"):
+        Generative(5).fit(x, y + 10, x, y)
 
 
 def test_bytes_are_read_as_pixels(model: Generative, mnist: Dataset) -> None:

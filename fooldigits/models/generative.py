@@ -117,10 +117,13 @@ class Generative(Classifier):
         labels, v_labels = np.asarray(labels), np.asarray(validation_labels)
         if x.ndim != 2 or x.shape[1] != D:
             raise FoolDigitsError(f"images must be rows of {D} pixels, got shape {x.shape}")
-        if len(labels) != len(x) or len(v_labels) != len(v) or len(v) == 0 or any(
+        if len(v) == 0:  # e.g. a --data-dir with too few training images to split
+            raise FoolDigitsError("the generative model needs validation images to set its "
+                                  "temperature and its 'not a digit' threshold; there are none")
+        if len(labels) != len(x) or len(v_labels) != len(v) or any(
                 np.any((y < 0) | (y >= DIGITS)) for y in (labels, v_labels)):
-            raise FoolDigitsError("fit needs a label 0..9 for every image, and validation "
-                                  "images")
+            raise FoolDigitsError("fit needs a label 0..9 for every image and every "
+                                  "validation image")
         top = self.components[-1]
         means, vectors, values = [], [], []
         for k in range(DIGITS):  # step 1, one digit's images in float64 at a time
