@@ -185,7 +185,8 @@ def test_the_shipped_models_and_data_are_never_replaced(tmp_path: Path,
     monkeypatch.setattr(files, "PACKAGE", tmp_path)  # a package of our own to damage
     (tmp_path / "models").mkdir()
     (tmp_path / "mnist").mkdir()
-    for shipped in (tmp_path / "models" / "m.npz", tmp_path / "mnist" / "t.gz"):
+    for shipped in (tmp_path / "models" / "conv.npz", tmp_path / "mnist" / "t.gz",
+                    tmp_path / "models" / "network.py"):  # `exercise start --force` there
         shipped.write_bytes(b"shipped")
         link = tmp_path / f"link{shipped.suffix}"
         link.symlink_to(shipped)
@@ -194,11 +195,20 @@ def test_the_shipped_models_and_data_are_never_replaced(tmp_path: Path,
                 atomic_write(path, lambda f: f.write(b"worse"))
         link.unlink()
         assert shipped.read_bytes() == b"shipped"
-    atomic_write(tmp_path / "models" / "new.npz", lambda f: f.write(b"mine"))  # a new file
+    for _ in range(2):  # a model of your own beside them: written, then replaced
+        atomic_write(tmp_path / "models" / "my.npz", lambda f: f.write(b"mine"))
     monkeypatch.setenv("FOOLDIGITS_REPLACE_SHIPPED", "1")  # what `make model` sets
-    atomic_write(tmp_path / "models" / "m.npz", lambda f: f.write(b"remade"))
-    assert (tmp_path / "models" / "m.npz").read_bytes() == b"remade"
+    atomic_write(tmp_path / "models" / "conv.npz", lambda f: f.write(b"remade"))
+    assert (tmp_path / "models" / "conv.npz").read_bytes() == b"remade"
     assert DEFAULT_MODEL.read_bytes() == before
+
+
+def test_the_shipped_models_are_the_ones_files_protects() -> None:
+    from fooldigits.core import files
+    from fooldigits.models import SHIPPED, SHIPPED_NAMES
+
+    assert set(files.SHIPPED_MODELS) == set(SHIPPED_NAMES)
+    assert {p.stem for p in SHIPPED.glob("*.npz")} == set(files.SHIPPED_MODELS)
 
 
 def test_check_input_names_what_the_path_really_is(tmp_path: Path) -> None:

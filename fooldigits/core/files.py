@@ -56,7 +56,7 @@ KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
          (stat.S_ISSOCK, "a socket"))
 MAX_NPZ_ARRAYS = 256  # a model holds 2 per layer plus a few strings
 PACKAGE = Path(__file__).resolve().parents[1]  # the fooldigits folder, with its data
-SHIPPED = ("models", "mnist")  # its folders of files every command reads
+SHIPPED_MODELS = ("default", "robust", "linear", "conv", "generative")  # models/NAME.npz
 REPLACE_SHIPPED = "FOOLDIGITS_REPLACE_SHIPPED"  # `make model` sets it to 1 to remake them
 
 
@@ -319,18 +319,21 @@ def _target(path: Path) -> Path:
 
 
 def _shipped(real: Path) -> bool:
-    """Whether `real` is a file fooldigits ships (a model, MNIST), unless `make model` asks.
+    """Whether `real` is a file fooldigits ships, unless `make model` asks: a shipped model
+    (`SHIPPED_MODELS`), an MNIST file, or the package's own code.
 
     `fool --out fooldigits/models/default.npz` would otherwise put fooling images where
-    the default model was, and every command after it would fail.
+    the default model was, and every command after it would fail. A file of your own in
+    the same folder (`train --out fooldigits/models/my.npz`) may be replaced.
     """
     if os.environ.get(REPLACE_SHIPPED) == "1":
         return False
     try:
-        folder = real.resolve().parent
-    except (OSError, RuntimeError):
+        inside = real.resolve().relative_to(PACKAGE.resolve())
+    except (OSError, RuntimeError, ValueError):  # ValueError: outside the package
         return False
-    return any(folder == PACKAGE.resolve() / name for name in SHIPPED)
+    return (inside.suffix == ".py" or inside.parts[0] == "mnist"
+            or inside in {Path("models", f"{name}.npz") for name in SHIPPED_MODELS})
 
 
 def _folder(path: Path, real: Path) -> Path:
