@@ -120,7 +120,8 @@ class GAConfig:
         if self.population < 2:
             raise FoolDigitsError("population must be at least 2 (a child needs two parents)")
         if self.population > MAX_POPULATION:
-            raise FoolDigitsError(f"population must be at most {MAX_POPULATION:,}")
+            raise FoolDigitsError(f"population must be at most {MAX_POPULATION:,}, got "
+                                  f"{self.population:,}")
         if not 0 <= self.mutation_rate <= 1:
             raise FoolDigitsError(f"mutation_rate must be in [0, 1], got {self.mutation_rate}")
         if not 0 < self.target < 1:
@@ -129,8 +130,12 @@ class GAConfig:
             raise FoolDigitsError("max_generations and slots must be positive")
         if not 0 <= self.min_generations <= self.max_generations:
             raise FoolDigitsError("min_generations must be between 0 and max_generations")
-        if not 0 <= self.elite < self.population or not 2 <= self.parents <= self.population:
-            raise FoolDigitsError("need 0 <= elite < population and 2 <= parents <= population")
+        if not 0 <= self.elite < self.population:
+            raise FoolDigitsError(f"elite must be 0 to {self.population - 1} (fewer than the "
+                                  f"population of {self.population}), got {self.elite}")
+        if not 2 <= self.parents <= self.population:
+            raise FoolDigitsError(f"parents must be 2 to {self.population} (the population), "
+                                  f"got {self.parents}")
 
 
 PRIOR_GENERATIONS = 50  # with a prior, runs evolve at least this long (stats.with_prior_rule)
