@@ -155,7 +155,8 @@ def targeted(net: Classifier, data: Dataset, digit: int, target: int, method: st
         if not 0 <= value <= 9:
             raise FoolDigitsError(f"{name} must be a digit 0..9, got {value}")
     if target == digit:
-        raise FoolDigitsError("target must differ from digit", "target")
+        raise FoolDigitsError(f"target must differ from the digit attacked ({digit})",
+                              "target")
     n = min(count, len(data.test_labels))
     x = data.test_images[:n][data.test_labels[:n] == digit][:per_digit]
     if len(x) == 0:
