@@ -163,3 +163,37 @@ def test_without_keys_the_quiz_does_not_ask_to_type() -> None:
     words = " ".join(result.stdout.split())
     assert result.exit_code == 0 and "Type the digit you see" not in words
     assert "`fooldigits quiz` asks you first" in words
+
+
+def test_read_with_a_missing_pager_still_shows_the_chapter(tmp_path: Path) -> None:
+    # PAGER=/nonexistent/less on a terminal: "/bin/sh: 1: /nonexistent/less: not found",
+    # no chapter, and exit 0.
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PAGER": "/nonexistent/less", "COLUMNS": "80", "LINES": "24"}
+    env.pop("MANPAGER", None)
+    process = subprocess.Popen([sys.executable, "-m", "fooldigits", "read", "pca"],
+                               stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path)
+    os.close(slave)
+    output = b""
+    while True:
+        if select.select([master], [], [], 30)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the program ended and closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        else:
+            break
+    os.close(master)
+    assert process.wait(timeout=30) == 0
+    text = output.decode(errors="replace")
+    assert "not found" not in text and "is not a program here" in text, text[-500:]
+    assert "eigen-digits by hand" in text

@@ -213,7 +213,7 @@ def read(
             f"has {width})\n")
     view = Group(markdown(hint + text) if hint else markdown(text), *sources) if width < 140 \
         else side_by_side(markdown(text), Group(*sources), width)
-    if pager if pager is not None else console.is_terminal:
+    if (pager if pager is not None else console.is_terminal) and not _broken_pager():
         import os
 
         os.environ.setdefault("LESS", "R")  # less shows colours, not escape codes
@@ -221,6 +221,29 @@ def read(
             console.print(view)
     else:
         console.print(view)
+
+
+def _broken_pager() -> bool:
+    """True (and one line saying so) when PAGER or MANPAGER names a program that is not
+    there: Python's pager would hand the chapter to it, and show nothing at all."""
+    import os
+    import shlex
+    import shutil
+
+    command = os.environ.get("MANPAGER") or os.environ.get("PAGER")
+    if not command:
+        return False
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if program and shutil.which(program):
+        return False
+    from fooldigits.cli import say
+
+    say(f"[warning] the pager {command[:80]!r} (PAGER) is not a program here: the chapter "
+        "is shown without it")
+    return True
 
 
 exercise_app = typer.Typer(help="Classroom exercises that check themselves: list, start, "
