@@ -234,3 +234,15 @@ def test_help_reads_well_at_80_columns() -> None:
             words = body.split()
             if len(words) == 1 and line.startswith(" ") and not line.startswith(" │"):
                 assert body.endswith((".", ":", ")")) or body.startswith("-"), repr(line)
+
+
+def test_a_web_page_aligns_words_left_and_numbers_right() -> None:
+    # The class report's "the named mistake" sentences were right-aligned on the page.
+    from fooldigits.core.pieces import Table
+    from fooldigits.present.export import piece_html
+
+    page = piece_html(Table("exercise sigmoid", ["student", "result", "checks", "mistake"],
+                            [("ada", "fail", "0/4", "expected an array of shape (4, 5)"),
+                             ("bob", "pass", "4/4", "")]))
+    assert "<th class=words>result</th><th>checks</th><th class=words>mistake</th>" in page
+    assert "<td>ada</td><td class=words>fail</td><td>0/4</td><td class=words>expected" in page

@@ -224,7 +224,7 @@ table { border-collapse: collapse; margin: 1em 0; font-family: 'DejaVu Sans Mono
 caption { text-align: left; font-weight: bold; padding-bottom: 0.3em;
           font-family: Georgia, serif; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, th.words, td.words { text-align: left; }
 td.diag { background: #dff0df; } td.bar { text-align: left; width: 320px; }
 span.bar { display: inline-block; height: 0.8em; background: #4a7; }
 ul.toc { columns: 2; list-style: none; padding-left: 0; }
@@ -232,14 +232,22 @@ ul.toc { columns: 2; list-style: none; padding-left: 0; }
 
 
 def _table_html(piece: Table) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in piece.columns)
+    """As in the terminal (`render.table`): columns of numbers right-aligned, of words left."""
+    from fooldigits.present.render import numeric
+
+    words = [j > 0 and not all(numeric(r[j]) for r in piece.rows if j < len(r))
+             for j in range(len(piece.columns))]
+    head = "".join(f"<th{' class=words' if words[j] else ''}>{html.escape(str(c))}</th>"
+                   for j, c in enumerate(piece.columns))
     body = []
     for i, row in enumerate(piece.rows):
         cells = []
         for j, value in enumerate(row):
             text = f"{value:.4f}" if isinstance(value, float) else str(value)
             diagonal = piece.diagonal and j == i + 1
-            cells.append(f"<td{' class=diag' if diagonal else ''}>{html.escape(text)}</td>")
+            kind = " class=diag" if diagonal else " class=words" if j < len(words) and \
+                words[j] else ""
+            cells.append(f"<td{kind}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table><caption>{text_html(piece.title)}</caption><thead><tr>{head}</tr>"
             f"</thead><tbody>{''.join(body)}</tbody></table>")

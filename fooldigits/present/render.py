@@ -220,7 +220,7 @@ def colour_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obj
     return t
 
 
-def _numeric(value: object) -> bool:
+def numeric(value: object) -> bool:
     """True for numbers and for text like '98.26%', '-0.5', '1.2 s' (right-aligned)."""
     if isinstance(value, int | float | np.number):
         return True
@@ -254,7 +254,7 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
     `compact` (a small terminal): without the outer border, two rows and four columns fewer."""
     t = _frame(title, compact)
     for i, name in enumerate(columns):
-        numbers = bool(rows) and all(_numeric(r[i]) for r in rows if i < len(r))
+        numbers = bool(rows) and all(numeric(r[i]) for r in rows if i < len(r))
         t.add_column(name, justify="right" if numbers and i > 0 else "left",
                      overflow="fold")  # a narrow terminal wraps a cell, never cuts it
     for row in rows:
