@@ -111,3 +111,16 @@ def test_submissions_and_bad_folders(tmp_path: Path) -> None:
         grade.grade("poetry", tmp_path)
     with pytest.raises(FoolDigitsError, match="timeout must be"):
         grade.grade("fgsm", tmp_path, timeout=0)
+
+
+def test_grading_an_empty_folder_fails(tmp_path: Path) -> None:
+    # A wrong folder printed an empty table and exited 0, as if the class had been graded.
+    from typer.testing import CliRunner
+
+    from fooldigits.cli import app
+
+    (tmp_path / "notes.txt").write_text("not a student")
+    result = CliRunner().invoke(app, ["exercise", "grade", "fgsm", str(tmp_path)])
+    words = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "no students' files in" in words
+    assert "one folder holding fgsm.py, per student" in words and "┏" not in result.stdout

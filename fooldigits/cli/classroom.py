@@ -339,7 +339,8 @@ def exercise_grade(
 
     A student is a file STUDENT.py, or a folder STUDENT/ holding NAME.py (or one .py
     file). A looping or hostile file costs its own timeout and its own row, never the
-    others'. Exits 0 once the report is written, whoever passed.
+    others'. Exits 0 once the report is written, whoever passed; 1 if the folder holds no
+    student's file.
     """
     from rich.markup import escape
 
@@ -357,6 +358,12 @@ def exercise_grade(
                                 f"[dim]({row.seconds:.1f} s)[/]")
 
     report = grade(name, folder, timeout, progress=said)
+    if not report.grades:  # the wrong folder, most likely: no report, and a failing exit
+        from fooldigits import FoolDigitsError
+        from fooldigits.exercises import shown
+
+        raise FoolDigitsError(f"no students' files in {shown(folder)}: the class is one .py "
+                              f"file, or one folder holding {name}.py, per student")
     rows = [(g.student, "pass" if g.passed else "fail" if g.checked else "not checked",
              f"{g.checks_passed}/{g.checks}" if g.checked else "-", f"{g.seconds:.1f}",
              g.mistake) for g in report.grades]
@@ -364,7 +371,5 @@ def exercise_grade(
                          ["student", "result", "checks", "seconds", "the named mistake"],
                          rows))
     passed = sum(g.passed for g in report.grades)
-    presenter.show(Say(f"{passed} of {len(report.grades)} students pass" if report.grades
-                       else "no students' files found: a .py file, or a folder holding "
-                       f"{name}.py, per student", "note"))
+    presenter.show(Say(f"{passed} of {len(report.grades)} students pass", "note"))
     presenter.finish(report)
