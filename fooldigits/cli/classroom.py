@@ -152,6 +152,7 @@ def _path_hint() -> str:
     found = shutil.which("fooldigits")
     if not script.is_file() or (found and Path(found).resolve() == script.resolve()):
         return ""
+
     def shown(path: Path) -> str:  # .venv/bin/fooldigits, not ../../work/x/.venv/bin/...
         try:
             return min(os.path.relpath(path), str(path), key=len)
@@ -230,7 +231,8 @@ def _broken_pager() -> bool:
     import shlex
     import shutil
 
-    command = os.environ.get("MANPAGER") or os.environ.get("PAGER")
+    variable = "MANPAGER" if os.environ.get("MANPAGER") else "PAGER"
+    command = os.environ.get(variable)
     if not command:
         return False
     try:
@@ -241,8 +243,8 @@ def _broken_pager() -> bool:
         return False
     from fooldigits.cli import say
 
-    say(f"[warning] the pager {command[:80]!r} (PAGER) is not a program here: the chapter "
-        "is shown without it")
+    say(f"[warning] the pager {command[:80]!r} ({variable}) is not a program here: the "
+        "chapter is shown without it")
     return True
 
 

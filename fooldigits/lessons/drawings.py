@@ -24,12 +24,11 @@ it takes to move a 98% network.
 
 Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white, 16-bit
 grey kept at full depth, a photo turned upright by its EXIF orientation; Pillow reads
-files and nothing else, the resizing is NumPy); a
-text grid of '#' (ink) and '.' (background), one row per line; `.npz` files of 28x28
-images (from `fooldigits fool --out`) are used as they are. `load_for_network` takes any
-of them to the network's (n, 784). A picture over `MAX_PIXELS`, or over `MAX_SIDE` on
-either side, is refused before it is decoded; a damaged file is one FoolDigitsError
-whatever Pillow raised inside.
+files and nothing else, the resizing is NumPy); a text grid of '#' (ink) and '.'
+(background), one row per line; `.npz` files of 28x28 images (from `fooldigits fool
+--out`) are used as they are. `load_for_network` takes any of them to the network's
+(n, 784). A picture over `MAX_PIXELS`, or over `MAX_SIDE` on either side, is refused
+before it is decoded; a damaged file is one FoolDigitsError whatever Pillow raised inside.
 
 What it leaves out: stroke thinning or thickening, and slant correction (deskewing).
 """
