@@ -43,8 +43,8 @@ HELP = ("mouse: drag draws, right button erases · arrows/hjkl: move · space: p
 SMALL_HELP = ("drag: draw · right button: erase · arrows/hjkl: move · space: pen · x: eraser",
               "+/-: brush · u: undo · c: clear · n: other view · s: save PNG · q: quit")
 SMALL_GAME_HELP = "drag: draw · right: erase · arrows/hjkl, space: pen · x · +/- · u · c · q: quit"
-GAME_HELP = "mouse: draw (right: erase) · arrows/hjkl, space: pen · x · +/- · u undo · c clear · " \
-    "n: swap views"  # and the game's keys on a line of their own, then "q: quit"
+GAME_HELP = ("mouse: draw (right: erase) · arrows/hjkl, space: pen · x · +/- · u undo · "
+             "c clear · n: swap views")  # then the game's keys on a line, and "q: quit"
 
 
 def screen(pad: Pad, now: float) -> list[str]:

@@ -245,8 +245,8 @@ def _table_html(piece: Table) -> str:
         for j, value in enumerate(row):
             text = f"{value:.4f}" if isinstance(value, float) else str(value)
             diagonal = piece.diagonal and j == i + 1
-            kind = " class=diag" if diagonal else " class=words" if j < len(words) and \
-                words[j] else ""
+            in_words = j < len(words) and words[j]
+            kind = " class=diag" if diagonal else " class=words" if in_words else ""
             cells.append(f"<td{kind}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table><caption>{text_html(piece.title)}</caption><thead><tr>{head}</tr>"
