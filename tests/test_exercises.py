@@ -400,3 +400,15 @@ def test_mutated_sources_give_results_or_one_sentence(example: tuple[str, bytes]
         assert report.results and all(r.message for r in report.results)
         assert not any("could not judge" in r.message for r in report.results)
         json.dumps(report.as_dict(), allow_nan=False)
+
+
+def test_what_the_student_printed_is_shown_inert(tmp_path: Path) -> None:
+    """Escape codes and invisible characters that reorder text (U+202E) become '?';
+    tabs, newlines and ordinary letters stay."""
+    from fooldigits.exercises import sandbox
+
+    out = tmp_path / "out"
+    out.write_text("ok\tdone\n\x1b[31mred \u202etxet \u200bzero é\n", encoding="utf-8")
+    with out.open("rb") as f:
+        shown = sandbox._printed(f)
+    assert shown == "ok\tdone\n?[31mred ?txet ?zero é\n"

@@ -68,7 +68,10 @@ GRACE = 1.0  # seconds to wait, after the last answer, for the supervisor's repo
 CPU_SLACK = 10  # processor seconds beyond the timeout: a backstop if the checker dies
 MAX_SOURCE = 1_000_000  # bytes of a student's file
 MAX_OUTPUT = 4_000  # characters of the student's printed output kept
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+# control characters but tab and newline, and the invisible ones that reorder or hide
+# text (U+202E prints what follows backwards, U+200B is a zero-width space)
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e"
+                     "\u2060-\u2069\ufeff]")
 ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
        "LANG": "C.UTF-8", "PATH": os.defpath}
 
