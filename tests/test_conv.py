@@ -221,7 +221,7 @@ def test_fresh_is_an_untrained_twin_with_the_classes_asked() -> None:
 def test_from_arrays_refuses_sizes_that_contradict_the_weights() -> None:
     arrays = Conv((2, 3, 5, 10), rng=np.random.default_rng(12)).arrays()
     arrays["sizes"] = np.array([2, 3, 6, 10])
-    with pytest.raises(FoolDigitsError, match="layer sizes"):
+    with pytest.raises(FoolDigitsError, match=r"\[2, 3, 6, 10\] are not the layer sizes"):
         Conv.from_arrays(arrays, {})
     arrays["sizes"], arrays["w2"][0, 0] = np.array([2, 3, 5, 10]), np.nan
     with pytest.raises(FoolDigitsError, match="finite"):

@@ -193,7 +193,9 @@ class Conv(Trainable):
         sizes = expected["w0"][3], expected["w1"][3], expected["w3"][0], expected["w3"][1]
         stored = [float(v) for v in np.asarray(arrays["sizes"]).reshape(-1)]
         if stored != [float(s) for s in sizes]:
-            raise FoolDigitsError(f"a conv model's 'sizes' {stored} are not the layer sizes "
+            shown = ", ".join(f"{v:g}" for v in stored[:8]) + (", ..." if len(stored) > 8
+                                                                else "")
+            raise FoolDigitsError(f"a conv model's 'sizes' [{shown}] are not the layer sizes "
                                   f"of its weights, {list(sizes)}")
         dtype = np.float64 if arrays["w0"].dtype == np.float64 else np.float32
         weights = {key: np.array(arrays[key], dtype=dtype) for key in WEIGHTS}
