@@ -122,6 +122,24 @@ def test_classify_npz_as_is(tmp_path: Path, mnist: Dataset) -> None:
     assert [r["digit"] for r in json.loads(result.stdout)] == [7, 2, 1]
 
 
+
+def test_classify_draws_twenty_images_then_counts_the_rest(tmp_path: Path,
+                                                          mnist: Dataset) -> None:
+    """1,000 images from one .npz printed 15,000 lines: the first 20 are drawn, then one
+    table counts what the network said of all of them; --json still lists every one."""
+    from fooldigits.core.pieces import Reading, Table
+    from fooldigits.experiments import drawn
+    from fooldigits.models import load_model
+    from tests.conftest import events_and_result
+
+    np.savez(tmp_path / "x.npz", images=mnist.test_images[:300])
+    events, result = events_and_result(drawn.classify(load_model(), [tmp_path / "x.npz"]))
+    assert sum(isinstance(e, Reading) for e in events) == drawn.SHOWN
+    (table,) = [e for e in events if isinstance(e, Table)]
+    counts = [int(str(row[1]).replace(",", "")) for row in table.rows]
+    said = [r["digit"] for r in result.readings]
+    assert counts == [said.count(c) for c in range(10)] and sum(counts) == 300
+
 def test_classify_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "notes.png").write_text("not a picture")
     Image.new("L", (50, 50), 255).save(tmp_path / "white.png")

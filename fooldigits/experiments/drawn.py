@@ -70,13 +70,32 @@ def classify(net: Classifier, files: Sequence[Path], raw: bool = False
     readings: list[dict[str, Any]] = []
     if inputs:
         probabilities = net.probabilities(np.stack(inputs))  # (n, classes)
-        for name, image, p in zip(names, inputs, probabilities, strict=True):
+        for i, (name, image, p) in enumerate(zip(names, inputs, probabilities, strict=True)):
             digit, confidence = int(np.argmax(p)), float(np.max(p))
             readings.append({"file": name, "digit": digit, "confidence": confidence,
                              "probabilities": [float(v) for v in p]})
-            yield Reading(f"{name}: the network says {class_name(digit)} with "
-                          f"{100 * confidence:.3f}% confidence", image, p)
+            if i < SHOWN:
+                yield Reading(f"{name}: the network says {class_name(digit)} with "
+                              f"{100 * confidence:.3f}% confidence", image, p)
+        if len(inputs) > SHOWN:
+            yield from _summary(readings, probabilities.shape[1])
     return ClassifyResult(readings, failed)
+
+
+SHOWN = 20  # images drawn one by one; beyond them, a table of what the network said
+
+
+def _summary(readings: list[dict[str, Any]], classes: int) -> Experiment[None]:
+    """How many images the network read as each class, and how sure it was of them."""
+    digits = np.array([r["digit"] for r in readings])
+    sure = np.array([r["confidence"] for r in readings])
+    rows = [[class_name(c), f"{np.sum(digits == c):,}",
+             f"{100 * sure[digits == c].mean():.2f}%" if np.any(digits == c) else "-"]
+            for c in range(classes)]
+    yield Say(f"{len(readings) - SHOWN:,} more images not drawn (--json lists every one); "
+              f"all {len(readings):,} images:", "note")
+    yield Table("what the network says of them",
+                ["says", "images", "mean confidence"], rows)
 
 
 # -- the same '2' drawn two ways -------------------------------------------------------------
