@@ -72,6 +72,18 @@ def test_alpha_is_flattened_onto_white(tmp_path: Path) -> None:
     assert pixels[0, 0] < 1e-9 and pixels[30, 30] == pytest.approx(1.0)
 
 
+def test_white_ink_on_a_transparent_canvas_is_flattened_onto_black(tmp_path: Path) -> None:
+    """On white paper a white stroke would vanish ("no ink"); under light ink the paper
+    is black, whatever colour the transparent pixels hold."""
+    for hidden in ((0, 0, 0, 0), (255, 255, 255, 0)):
+        rgba = np.zeros((60, 60, 4), dtype=np.uint8)
+        rgba[:] = hidden
+        rgba[20:40, 28:32] = (255, 255, 255, 255)  # an opaque white stroke
+        Image.fromarray(rgba, mode="RGBA").save(tmp_path / "w.png")
+        pixels = load_image(tmp_path / "w.png")
+        assert pixels[0, 0] < 1e-9 and pixels[30, 30] == pytest.approx(1.0)
+
+
 def test_text_grid() -> None:
     grid = read_text_grid("..#..\n.##..\n..#..\n")
     assert grid.shape == (3, 5) and grid.sum() == 4

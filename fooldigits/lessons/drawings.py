@@ -22,7 +22,7 @@ noise, and the network answers '5' at 99.9%. A small, centred '2' is recognised.
 `scramble_background` fills background pixels with noise: two measurements of how little
 it takes to move a 98% network.
 
-Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto white, 16-bit
+Files: PNG, JPEG, BMP and GIF read through Pillow (alpha flattened onto paper, 16-bit
 grey kept at full depth, a photo turned upright by its EXIF orientation; Pillow reads
 files and nothing else, the resizing is NumPy); a text grid of '#' (ink) and '.'
 (background), one row per line; `.npz` files of 28x28 images (from `fooldigits fool
@@ -106,7 +106,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     chunk, a truncated stream) raises many kinds of error inside Pillow, and each
     becomes one FoolDigitsError naming the file. 16-bit greyscale keeps its 65,536
     levels (scaled to [0, 1]); everything else is read as 8-bit RGBA, and transparent
-    areas become white paper.
+    areas become paper: white, or black under light ink (`_grey`).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -149,7 +149,9 @@ def _upright(image: Any) -> Any:
 
 
 def _grey(image: Any) -> np.ndarray:
-    """A Pillow image -> (h, w) float32 grey in [0, 1], as it looks on white paper."""
+    """A Pillow image -> (h, w) float32 grey in [0, 1], as it looks on paper: white paper,
+    unless what is not transparent is light on average (white ink on a transparent
+    canvas, which on white paper would vanish): then black paper."""
     if image.mode.startswith("I"):  # 16-bit greyscale ('I;16', 'I;16B') or 32-bit 'I'
         levels = np.asarray(image).astype(np.float32)  # (h, w), 0..65535
         return np.asarray(np.clip(levels / np.float32(65535), 0, 1))
@@ -157,7 +159,9 @@ def _grey(image: Any) -> np.ndarray:
     weights = (0.299, 0.587, 0.114)  # ITU-R 601 luma, one channel at a time (no (h, w, 3)
     grey = sum(np.float32(k / 255) * rgba[..., c] for c, k in enumerate(weights))  # floats)
     alpha = rgba[..., 3] * np.float32(1 / 255)
-    return np.asarray(np.clip(grey * alpha + (1 - alpha), 0, 1), dtype=np.float32)
+    seen = float(alpha.sum())  # how much of the picture is not transparent
+    paper = 0.0 if seen and float((grey * alpha).sum()) / seen > 0.5 else 1.0
+    return np.asarray(np.clip(grey * alpha + paper * (1 - alpha), 0, 1), dtype=np.float32)
 
 
 def resample_matrix(n_in: int, n_out: int) -> np.ndarray:
