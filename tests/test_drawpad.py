@@ -105,8 +105,15 @@ def test_quit_keys(shipped: Network) -> None:
     for data in (b"q", b"\x03"):
         assert not feed(Pad(shipped), data)
     parser, pad = Parser(), Pad(shipped)
+    assert feed(pad, b"\x1b[<0;10;5M\x1b[<32;20;8M\x1b[<0;20;8m")  # a stroke
+    ink = pad.canvas.pixels.copy()
+    assert ink.any()
     assert parser.feed(b"\x1b") == []
-    assert not all(pad.handle(event, 0.0) for event in parser.flush())  # Esc
+    # a lone Esc (a stray key, or what is left of a garbled sequence) does not quit:
+    # the drawing stays, and the message line says how to quit
+    assert all(pad.handle(event, 0.0) for event in parser.flush())
+    assert "q quits" in pad.message and np.array_equal(pad.canvas.pixels, ink)
+    assert not feed(pad, b"q")
 
 
 def test_the_screen_fits_and_shows_what_changed(shipped: Network) -> None:

@@ -116,8 +116,11 @@ class Pad:
                     self.canvas, self.special, self.stale = fresh, None, True
                     self.pen_down = self.mouse_down = False
                 return self.game.phase != "done"
-        if key in ("q", "esc", "ctrl-c"):
+        if key in ("q", "ctrl-c"):
             return False
+        if key == "esc":  # a stray Esc, or the ESC of a garbled key sequence, must not
+            self.message = "Esc does not quit, so a stray one loses nothing: q quits"
+            return True  # end the session and lose the drawing: only q and Ctrl-C do
         moves = {"up": (-1, 0), "k": (-1, 0), "down": (1, 0), "j": (1, 0),
                  "left": (0, -1), "h": (0, -1), "right": (0, 1), "l": (0, 1)}
         if key in moves:
@@ -327,7 +330,7 @@ def run(net: Classifier, load: Path | None = None, out: Path | None = None, game
                 events = parser.flush()
             now = time.monotonic()
             if not all(pad.handle(e, now) for e in events
-                       if fits or e in (Key("q"), Key("esc"))):
+                       if fits or e in (Key("q"), Key("ctrl-c"))):
                 break  # step 2 (`all` stops at the first event that quits)
             pad.tick(now, rng, show)
     return pad
