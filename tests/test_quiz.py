@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import pytest
 
+from fooldigits import Interrupted
 from fooldigits.core.data import Dataset
 from fooldigits.core.pieces import NOT_A_DIGIT, Images, Table
 from fooldigits.experiments import quiz
@@ -59,6 +62,10 @@ def test_play_takes_one_key_an_image_and_ignores_the_rest() -> None:
     keys = iter(["2", "q"])
     assert play(np.zeros((3, 784), np.float32), lambda: next(keys), shown.append,
                 False) == [2, None, None]
+    keys = iter(["2", "s", "ctrl-c"])  # Ctrl-C as a key: stop, and say what was given
+    with pytest.raises(Interrupted, match="question 3 of 4") as stop:
+        play(np.zeros((4, 784), np.float32), lambda: next(keys), shown.append, False)
+    assert stop.value.partial == [2, None, None, None]
 
 
 def test_report_scores_the_student_and_every_model(shipped: Network, mnist: Dataset) -> None:
@@ -133,6 +140,22 @@ def test_a_whole_quiz_in_a_pseudo_terminal(tmp_path: Path) -> None:
     assert [q["student"] for q in saved["questions"]] == ["7", "not a digit", "4"]
     assert {"dense", "robust"} <= set(saved["agreement"])
 
+
+def test_ctrl_c_keeps_the_answers_given_as_q_does(tmp_path: Path) -> None:
+    """Ctrl-C at question 2 used to drop the student's first answer and the table: now
+    the table and the JSON hold it, then the quiz ends as interrupted (exit 130)."""
+    out = tmp_path / "answers.json"
+    terminal = Terminal("quiz", "--count", "3", "--seed", "5", "--json", str(out))
+    terminal.until(b"question 1 of 3")
+    time.sleep(0.2)  # the keyboard forgets keys typed before it asks
+    os.write(terminal.master, b"7")
+    terminal.until(b"question 2 of 3")
+    time.sleep(0.2)
+    os.killpg(terminal.process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    assert terminal.finish() == 130, terminal.screen[-400:]
+    assert b"agreement" in terminal.screen and b"stopped at question 2 of 3" in terminal.screen
+    saved = json.loads(out.read_text())
+    assert [q["student"] for q in saved["questions"]][:2] == ["7", "-"]
 
 def test_the_tutor_ends_with_the_quiz_at_a_terminal() -> None:
     """The last chapter asks (Sizes.quick: 2 questions), then shows the table."""

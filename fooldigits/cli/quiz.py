@@ -6,10 +6,11 @@ import contextlib
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
+from fooldigits import Interrupted
 from fooldigits.cli import DataOpt, HtmlOpt, NoColorOpt, SeedOpt, command, flag, output, rng
 
 if TYPE_CHECKING:
@@ -61,15 +62,24 @@ def quiz(
     presenter = Presenter(view)
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and (
         sys.stdout is not None and sys.stdout.isatty())
+    from fooldigits.experiments.quiz import QuizResult
     from fooldigits.pad.keys import read_key
 
-    result = play_quiz(presenter, load_mnist(data_dir), count, rng(seed),
-                       read_key if interactive else None)
+    stopped: Interrupted | None = None
+    try:
+        result = play_quiz(presenter, load_mnist(data_dir), count, rng(seed),
+                           read_key if interactive else None)
+    except Interrupted as stop:  # Ctrl-C while answering: keep the answers given, as q does
+        if not isinstance(stop.partial, QuizResult):
+            raise
+        result, stopped = stop.partial, stop
     presenter.finish()
     if json_path is not None:
         text = to_json({"student": printable(name, 100), "seed": seed, **vars(result)})
         atomic_write(json_path, lambda f: f.write(text.encode() + b"\n"))
         presenter.console.print(f"saved {printable(str(json_path))}")
+    if stopped is not None:
+        raise stopped
 
 
 def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.random.Generator,
@@ -93,7 +103,13 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
             sys.stdout.write(text)
             sys.stdout.flush()
 
-        answers = play(questions.images, read, write, presenter.blocks)
+        try:
+            answers = play(questions.images, read, write, presenter.blocks)
+        except Interrupted as stop:  # Ctrl-C: the table of the answers so far, then stop
+            presenter.cleared()
+            given = cast("list[int | None]", stop.partial)  # what `play` says it holds
+            result = presenter.run(experiment.report(questions, given, models))
+            raise Interrupted(stop.message, partial=result) from None
         presenter.cleared()
     else:
         answers = [None] * len(questions.truth)

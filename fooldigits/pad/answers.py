@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from fooldigits import Interrupted
 from fooldigits.core.pieces import NOT_A_DIGIT
 from fooldigits.pad.screen import half_blocks
 
@@ -34,6 +35,8 @@ def answer_of(key: str) -> int | str | None:
     """A key's meaning: a digit 0..9, NOT_A_DIGIT for n, None for s, "q", or "" (ignored)."""
     if len(key) == 1 and key.isdigit():
         return int(key)
+    if key == "ctrl-c":  # Ctrl-C read as a key (a terminal that does not signal it)
+        raise KeyboardInterrupt
     return {"n": NOT_A_DIGIT, "s": None, "q": "q", "esc": "q"}.get(key, "")
 
 
@@ -47,12 +50,20 @@ def screen(image: np.ndarray, number: int, total: int, blocks: bool) -> str:
 
 def play(images: np.ndarray, read: Callable[[], str], write: Callable[[str], None],
          blocks: bool = True) -> list[int | None]:
-    """Ask about every image (n, 784); return the answers (None: skipped or not reached)."""
+    """Ask about every image (n, 784); return the answers (None: skipped or not reached).
+
+    Ctrl-C stops like q, but raises `Interrupted` carrying the answers so far (`partial`),
+    so that the caller can show and save them and still exit as interrupted."""
     answers: list[int | None] = [None] * len(images)
     for i, image in enumerate(images):
         write(screen(image, i + 1, len(images), blocks))
-        while (answer := answer_of(read())) == "":
-            pass  # a key that means nothing here
+        try:
+            while (answer := answer_of(read())) == "":
+                pass  # a key that means nothing here
+        except KeyboardInterrupt:
+            write(CLEAR)
+            raise Interrupted(f"stopped at question {i + 1} of {len(images)}; your "
+                              "answers so far are above", partial=answers) from None
         if answer == "q":
             break
         answers[i] = answer if isinstance(answer, int) else None
