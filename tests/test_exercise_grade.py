@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -124,3 +125,31 @@ def test_grading_an_empty_folder_fails(tmp_path: Path) -> None:
     words = " ".join(result.stderr.split())
     assert result.exit_code == 1 and "no students' files in" in words
     assert "one folder holding fgsm.py, per student" in words and "┏" not in result.stdout
+
+
+def test_ctrl_c_keeps_the_rows_graded_so_far(tmp_path: Path) -> None:
+    """Ctrl-C while carol's loop runs: alice's and bob's rows were lost with the rest; now
+    the report of the two is written (here as JSON), and grading ends as interrupted."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(SOLUTIONS["fgsm"])
+    (folder / "bob.py").write_text("import numpy as np\ndef fgsm(x, gradient, epsilon):\n"
+                                   "    return x + epsilon * np.sign(gradient)\n")
+    (folder / "carol.py").write_text("import time\ndef fgsm(x, gradient, epsilon):\n"
+                                     "    while True:\n        time.sleep(0.05)\n")
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "fooldigits", "exercise", "grade", "fgsm", str(folder),
+         "--timeout", "30", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not any(Path(tempfile.gettempdir()).glob("fooldigits-check-*/work/carol.py")):
+        assert time.monotonic() < deadline, "carol's check never began"
+        time.sleep(0.1)  # once carol's check has begun, alice and bob are graded
+    time.sleep(1.0)
+    os.killpg(grading.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    out, err = grading.communicate(timeout=60)
+    assert grading.returncode == 130, err
+    report = json.loads(out)
+    assert [g["student"] for g in report["grades"]] == ["alice", "bob"]
+    assert [g["passed"] for g in report["grades"]] == [True, False]
+    assert b"stopped after 2 of 3 students" in err

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fooldigits import FoolDigitsError
+from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.cli import HtmlOpt, JsonOpt, NoColorOpt, SeedOpt, app, command, flag, output
 
 if TYPE_CHECKING:
+    from fooldigits.exercises.grade import ClassReport
     from fooldigits.pad.keys import Keyboard
     from fooldigits.present.presenter import Presenter
 
@@ -346,8 +347,7 @@ def exercise_grade(
     """
     from rich.markup import escape
 
-    from fooldigits.core.pieces import Say, Table
-    from fooldigits.exercises.grade import Grade, grade
+    from fooldigits.exercises.grade import ClassReport, Grade, grade
     from fooldigits.present.presenter import Presenter
 
     presenter = Presenter(output(no_color, as_json, None, html,
@@ -359,19 +359,33 @@ def exercise_grade(
         presenter.console.print(f"[dim]{i + 1}/{n}[/] {escape(row.student)}: {mark} "
                                 f"[dim]({row.seconds:.1f} s)[/]")
 
-    report = grade(name, folder, timeout, progress=said)
+    try:
+        report = grade(name, folder, timeout, progress=said)
+    except Interrupted as stop:  # Ctrl-C: the report of the students graded so far
+        if isinstance(stop.partial, ClassReport) and stop.partial.grades:
+            _class_report(presenter, stop.partial, f"Ctrl-C: {stop.message}")
+        raise
     if not report.grades:  # the wrong folder, most likely: no report, and a failing exit
         from fooldigits import FoolDigitsError
         from fooldigits.exercises import shown
 
         raise FoolDigitsError(f"no students' files in {shown(folder)}: the class is one .py "
                               f"file, or one folder holding {name}.py, per student")
+    _class_report(presenter, report)
+
+
+def _class_report(presenter: Presenter, report: ClassReport, stopped: str = "") -> None:
+    """The class table, who passed, and the report's --json / --html (`stopped`: why it
+    holds only some of the students)."""
+    from fooldigits.core.pieces import Say, Table
+
     rows = [(g.student, "pass" if g.passed else "fail" if g.checked else "not checked",
              f"{g.checks_passed}/{g.checks}" if g.checked else "-", f"{g.seconds:.1f}",
              g.mistake) for g in report.grades]
-    presenter.show(Table(f"exercise {name}: {report.folder}",
+    presenter.show(Table(f"exercise {report.exercise}: {report.folder}",
                          ["student", "result", "checks", "seconds", "the named mistake"],
                          rows))
     passed = sum(g.passed for g in report.grades)
-    presenter.show(Say(f"{passed} of {len(report.grades)} students pass", "note"))
+    presenter.show(Say(f"{passed} of {len(report.grades)} students pass"
+                       + (f" ({stopped})" if stopped else ""), "note"))
     presenter.finish(report)

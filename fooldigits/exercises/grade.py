@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fooldigits import FoolDigitsError
+from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.exercises import MEMORY_MB, TIMEOUT, check, check_timeout, get, shown
 from fooldigits.exercises.answers import clean
 
@@ -101,11 +101,26 @@ def submissions(name: str, folder: Path) -> list[tuple[str, Path | None, str]]:
 
 def grade(name: str, folder: Path, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB,
           progress: Callable[[Grade, int, int], None] | None = None) -> ClassReport:
-    """Check every student's file for exercise `name`; `progress(grade, i, n)` after each."""
+    """Check every student's file for exercise `name`; `progress(grade, i, n)` after each.
+
+    Ctrl-C raises `Interrupted` whose `partial` is the report of the students graded so far.
+    """
     get(name)
     check_timeout(timeout)
     students = submissions(name, folder)
     report = ClassReport(name, str(folder))
+    try:
+        _grade_all(name, students, report, timeout, memory_mb, progress)
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped after {len(report.grades)} of {len(students)} students; "
+                          "their rows are above", partial=report) from None
+    return report
+
+
+def _grade_all(name: str, students: list[tuple[str, Path | None, str]], report: ClassReport,
+               timeout: float, memory_mb: int,
+               progress: Callable[[Grade, int, int], None] | None) -> None:
+    """Grade each student in turn into `report.grades`."""
     for i, (student, path, problem) in enumerate(students):
         started = time.monotonic()
         if path is None:
@@ -123,4 +138,3 @@ def grade(name: str, folder: Path, timeout: float = TIMEOUT, memory_mb: int = ME
         report.grades.append(row)
         if progress is not None:
             progress(row, i, len(students))
-    return report
