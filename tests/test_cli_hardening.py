@@ -180,3 +180,17 @@ def test_an_output_never_replaces_a_shipped_model(tmp_path: Path,
 def test_make_model_alone_may_replace_the_shipped_models() -> None:
     makefile = (Path(__file__).parents[1] / "Makefile").read_text()
     assert "model: export FOOLDIGITS_REPLACE_SHIPPED = 1" in makefile
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--lags", "3"], "--lags applies only with --prior stats"),
+    (["--bins", "8", "--prior", "local"], "--bins applies only with --prior stats"),
+    (["--prior-weight", "2"], "--prior-weight applies only with a --prior"),
+    (["--mutation-rate", "0.01", "--encoding", "cppn"], "--mutation-rate applies only to the "
+     "direct encoding"),
+])
+def test_fool_refuses_options_that_would_do_nothing(options: list[str], said: str) -> None:
+    """They were accepted and silently ignored: a student who asked for --lags 3 without
+    the statistics prior believed the run used it."""
+    result = runner.invoke(app, ["fool", "--digit", "2", *options])
+    assert result.exit_code == 1 and said in result.stderr

@@ -239,6 +239,12 @@ def positive(value: int, name: str, most: int | None = None) -> None:
         raise FoolDigitsError(f"{name} must be at most {most:,}, got {value:,}")
 
 
+def typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option `name` (the parameter's name), not left its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
 def between(value: int, name: str, low: int, high: int) -> None:
     """A whole-number option within [low, high], or one sentence naming both bounds."""
     if not low <= value <= high:

@@ -28,6 +28,7 @@ from fooldigits.cli import (
     positive,
     rng,
     run,
+    typed,
 )
 from fooldigits.lessons.settings import SHIPPED_RECIPE as RECIPE  # the defaults of `train`
 
@@ -164,7 +165,7 @@ def train(
     from fooldigits.models.network import check_sizes
 
     if arch is Arch.generative:
-        given = [name for name in (*DENSE_ONLY, *SGD_ONLY) if _typed(ctx, name)]
+        given = [name for name in (*DENSE_ONLY, *SGD_ONLY) if typed(ctx, name)]
         if given:
             flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
             raise FoolDigitsError(f"{flags} do{'es' * (len(given) == 1)} not apply to a "
@@ -173,7 +174,7 @@ def train(
         _fit_generative(seed, out, data_dir, as_json, html, no_color)
         return
     if arch in (Arch.linear, Arch.conv):
-        given = [name for name in DENSE_ONLY if _typed(ctx, name)]
+        given = [name for name in DENSE_ONLY if typed(ctx, name)]
         if given:
             flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
             raise FoolDigitsError(f"{flags} shape{'s' * (len(given) == 1)} a dense network; "
@@ -252,12 +253,6 @@ def _fit_generative(seed: int, out: Path, data_dir: Path | None, as_json: bool,
     command_line = (f"fooldigits train --arch generative --seed {seed}"
                     + (f" --data-dir {data_dir}" if data_dir else ""))
     run(fit_generative(data, out, command_line), view)
-
-
-def _typed(ctx: typer.Context, name: str) -> bool:
-    """Whether the user gave option `name` (not its default)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name != "DEFAULT"
 
 
 @command()

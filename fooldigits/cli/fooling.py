@@ -33,6 +33,7 @@ from fooldigits.cli import (
     positive,
     rng,
     run,
+    typed,
 )
 from fooldigits.lessons.settings import DreamConfig, GAConfig
 
@@ -110,6 +111,7 @@ def dream(
 
 @command()
 def fool(
+    ctx: typer.Context,
     digit_: Annotated[int | None, typer.Option(
         "--digit", help="The digit to fake (0-9).", show_default=False)] = None,
     all_digits: Annotated[bool, flag("--all", "Every digit 0-9.")] = False,
@@ -165,6 +167,14 @@ def fool(
     from fooldigits.core.options import finite
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
+    for name, flag_, applies, when in (
+            ("lags", "--lags", prior is FoolPrior.stats, "with --prior stats"),
+            ("bins", "--bins", prior is FoolPrior.stats, "with --prior stats"),
+            ("prior_weight", "--prior-weight", prior is not FoolPrior.none, "with a --prior"),
+            ("mutation_rate", "--mutation-rate", encoding is FoolEncoding.direct,
+             "to the direct encoding (a CPPN mutates by NEAT's rates)")):
+        if typed(ctx, name) and not applies:  # said, not silently ignored
+            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
     positive(count, "--count")
     between(count, "--count", 1, MAX_IMAGES)
     positive(max_generations, "--max-generations", MAX_GENERATIONS)
