@@ -412,3 +412,13 @@ def test_what_the_student_printed_is_shown_inert(tmp_path: Path) -> None:
     with out.open("rb") as f:
         shown = sandbox._printed(f)
     assert shown == "ok\tdone\n?[31mred ?txet ?zero é\n"
+
+
+def test_an_exercise_is_named_in_any_case(tmp_path: Path) -> None:
+    """`exercise start Sigmoid` was 'unknown exercise': the name is taken in any case,
+    with spaces around, and the file is still sigmoid.py."""
+    result = runner.invoke(app, ["exercise", "start", " Sigmoid", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "sigmoid.py").is_file()
+    result = runner.invoke(app, ["exercise", "check", "SIGMOID", str(tmp_path)])
+    assert "unknown exercise" not in result.stderr and "not implemented yet" in result.stdout

@@ -78,3 +78,13 @@ def test_every_prompt_names_keys_that_work_there() -> None:
             if f"{key}:" not in prompt:
                 continue
             assert nav.move(state, nav.action(key)) != state, (mode, key)
+
+
+def test_a_chapter_is_found_in_any_case_and_an_empty_name_is_refused() -> None:
+    from fooldigits import FoolDigitsError
+    from fooldigits.tutor import story
+
+    assert story.chapter("PCA") == story.chapter(" pca ") == story.chapter("pca")
+    for bad in ("", "  ", "pcaa"):
+        with pytest.raises(FoolDigitsError, match="unknown chapter"):
+            story.chapter(bad)

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from fooldigits.present.presenter import Presenter
 
 
+def exercise_name(name: str) -> str:
+    """An exercise as typed: any case, spaces around ("Sigmoid ", "sigmoid")."""
+    return name.strip().lower()
+
+
 class _Jump(Exception):  # noqa: N818 - a signal, not an error
     """A key at a mid-chapter pause left the chapter: go where `state` says."""
 
@@ -65,7 +70,7 @@ def tutor(
     sizes = story.Sizes.quick() if quick else story.Sizes.full()
     presenter = Presenter(view)
     keyboard = Keyboard(sys.stdin.fileno()) if interactive else None
-    state = nav.start(story.chapter(chapter) if chapter else 0, len(chapters))
+    state = nav.start(0 if chapter is None else story.chapter(chapter), len(chapters))
     hint = _path_hint()
 
     def ask(state: nav.State) -> nav.State:
@@ -269,7 +274,8 @@ def exercise_list(no_color: NoColorOpt = False) -> None:
 
 @command("start", target=exercise_app)
 def exercise_start(
-    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.",
+                                        callback=exercise_name)],
     path: Annotated[Path, typer.Argument(
         help="Your work folder (NAME.py is written there), or a .py file.")] = Path("."),
     force: Annotated[bool, flag("--force", "Replace an existing file with the stub.")] = False,
@@ -293,7 +299,8 @@ def exercise_start(
 
 @command("check", target=exercise_app)
 def exercise_check(
-    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.")],
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. backprop.",
+                                        callback=exercise_name)],
     path: Annotated[Path, typer.Argument(
         help="Your work folder (holding NAME.py), or your .py file.")] = Path("."),
     timeout: TimeoutOpt = 5.0,
@@ -329,7 +336,8 @@ def exercise_check(
 
 @command("grade", target=exercise_app)
 def exercise_grade(
-    name: Annotated[str, typer.Argument(help="The exercise, e.g. fgsm.")],
+    name: Annotated[str, typer.Argument(help="The exercise, e.g. fgsm.",
+                                        callback=exercise_name)],
     folder: Annotated[Path, typer.Argument(
         help="The class: one .py file, or one folder holding NAME.py, per student.")],
     timeout: TimeoutOpt = 5.0,

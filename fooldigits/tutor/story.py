@@ -288,11 +288,15 @@ CHAPTERS: list[Chapter] = [
 
 
 def chapter(key: str) -> int:
-    """Index of the chapter called `key` (data, network, pca, dream, fool, ...)."""
+    """Index of the chapter called `key` (data, network, pca, dream, fool, ...), in any
+    case and with spaces around it ("PCA", " pca ")."""
+    from fooldigits.core.files import printable
+
     keys = [c.key for c in CHAPTERS]
-    if key not in keys:
-        raise FoolDigitsError(f"unknown chapter {key!r}; chapters: {', '.join(keys)}")
-    return keys.index(key)
+    if key.strip().lower() not in keys:
+        raise FoolDigitsError(f"unknown chapter '{printable(key, 60)}'; chapters: "
+                              f"{', '.join(keys)}")
+    return keys.index(key.strip().lower())
 
 
 def docs_dir() -> Path:
