@@ -214,6 +214,7 @@ def test_missing_functions_and_wrong_return_types(tmp_path: Path) -> None:
             ("def sigmoid(z):\n    pass\n", "sigmoid returned None; expected a NumPy array"),
             ("def sigmoid(z):\n    return 'x'\n", "sigmoid returned a str"),
             ("def sigmoid_prime(z):\n    return (z, z)\n", "returned a tuple of 2 items"),
+            ("def sigmoid_prime(z):\n    return [z]\n", "returned a list of 1 item;"),
             ("import numpy as np\ndef sigmoid(z):\n    return np.array([object()])\n",
              "returned an array of dtype object")):
         assert fragment in failures("sigmoid", source), source

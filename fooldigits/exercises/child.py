@@ -196,7 +196,7 @@ def encode(value: Any, arrays: list[ndarray], depth: int = 0) -> dict[str, Any]:
     if isinstance(value, list | tuple):
         kind = "list" if isinstance(value, list) else "tuple"
         if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
-            return {"other": f"{kind} of {len(value)} items"}
+            return {"other": f"{kind} of {len(value)} item{'s' * (len(value) != 1)}"}
         return {"seq": kind, "items": [encode(v, arrays, depth + 1) for v in value]}
     return {"other": type(value).__name__}
 

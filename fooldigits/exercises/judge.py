@@ -85,7 +85,8 @@ def close(expected: Any, got: np.ndarray, atol: float = 1e-6) -> bool:
 
 def kind(value: Returned) -> str:
     if isinstance(value, Seq):
-        return f"a {value.kind} of {len(value.items)} items"
+        n = len(value.items)
+        return f"a {value.kind} of {n} item{'s' * (n != 1)}"
     if isinstance(value, Other):
         return article(value.kind)
     return f"an array of shape {value.shape}"
