@@ -29,14 +29,16 @@ def assert_clean_error(args: list[str], fragment: str) -> None:
     assert "Traceback" not in out + err
 
 
-def test_help_is_lazy() -> None:
-    """`--help` must not import NumPy, Pillow, Rich's progress/live machinery or the library.
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_is_lazy(option: str) -> None:
+    """`--help` and `--version` must not import NumPy, Pillow, Rich's progress/live
+    machinery or the library.
 
     (typer itself renders help with rich.console and rich.markdown; those are allowed.)
     """
     code = (
         "import sys; from fooldigits.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    app([{option!r}])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('numpy', 'PIL', 'rich.progress', 'rich.live',"
         " 'fooldigits.models.network', 'fooldigits.present.render', 'fooldigits.core.data')"
         " if m in sys.modules]\n"
@@ -44,6 +46,10 @@ def test_help_is_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
+    if option == "--version":
+        from importlib.metadata import version
+
+        assert out.stdout.startswith(f"fooldigits {version('fooldigits')}\n")
 
 
 @pytest.mark.parametrize(("words", "expected"), [

@@ -46,6 +46,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_version(asked: bool) -> None:
+    """`fooldigits --version`: the installed package's version, read from its metadata."""
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("fooldigits")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"fooldigits {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Options that come before the command."""
+
+
 try:  # termios.error (no OSError): the terminal hung up under `draw` or the tutor
     import termios
 
