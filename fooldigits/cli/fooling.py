@@ -167,14 +167,6 @@ def fool(
     from fooldigits.core.options import finite
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
-    for name, flag_, applies, when in (
-            ("lags", "--lags", prior is FoolPrior.stats, "with --prior stats"),
-            ("bins", "--bins", prior is FoolPrior.stats, "with --prior stats"),
-            ("prior_weight", "--prior-weight", prior is not FoolPrior.none, "with a --prior"),
-            ("mutation_rate", "--mutation-rate", encoding is FoolEncoding.direct,
-             "to the direct encoding (a CPPN mutates by NEAT's rates)")):
-        if typed(ctx, name) and not applies:  # said, not silently ignored
-            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
     positive(count, "--count")
     between(count, "--count", 1, MAX_IMAGES)
     positive(max_generations, "--max-generations", MAX_GENERATIONS)
@@ -186,6 +178,14 @@ def fool(
     checked(config)  # its errors name parameters; said here as this command's flags
     finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
     positive(bins, "--bins", MAX_BINS)
+    for name, flag_, applies, when in (
+            ("lags", "--lags", prior is FoolPrior.stats, "with --prior stats"),
+            ("bins", "--bins", prior is FoolPrior.stats, "with --prior stats"),
+            ("prior_weight", "--prior-weight", prior is not FoolPrior.none, "with a --prior"),
+            ("mutation_rate", "--mutation-rate", encoding is FoolEncoding.direct,
+             "to the direct encoding (a CPPN mutates by NEAT's rates)")):
+        if typed(ctx, name) and not applies:  # said, not silently ignored
+            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
     if out is not None:
         check_output(out, ".npz", "--out")
     view = output(no_color, as_json, png, html, "fooling images")
