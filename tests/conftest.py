@@ -159,3 +159,13 @@ def pca_run(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path) -> di
     return {"report": json.loads(result.stdout), "html": folder / "p.html",
             "png": folder / "p.png", "args": ["pca", "--components", "20", "--show", "4",
                                               "--data-dir", str(tiny_data_dir)]}
+
+
+@pytest.fixture()
+def deleted_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test in a working folder that was deleted under it (an `rm -r` in another
+    terminal): os.getcwd() and every relative path then fail with FileNotFoundError."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()

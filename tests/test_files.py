@@ -308,13 +308,9 @@ def test_finite_and_whole_accept_good_values() -> None:
         whole(2.5, "--count")
 
 
-def test_writing_in_a_deleted_folder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                             ) -> None:
+@pytest.mark.usefixtures("deleted_folder")
+def test_writing_in_a_deleted_folder_says_so() -> None:
     # It said "folder . is not writable (No such file or directory)".
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    gone.rmdir()
     for write in (lambda: check_output(Path("m.npz"), ".npz"),
                   lambda: atomic_write(Path("m.npz"), lambda f: f.write(b"x"))):
         with pytest.raises(FoolDigitsError, match=r"^cannot write m\.npz: the current folder "

@@ -144,13 +144,9 @@ def test_the_path_hint_is_the_shorter_of_relative_and_absolute(tmp_path: Path,
         classroom._path_hint()
 
 
-def test_the_tutor_runs_in_a_deleted_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
+@pytest.mark.usefixtures("deleted_folder")
+def test_the_tutor_runs_in_a_deleted_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     # os.path.relpath raised FileNotFoundError there: a traceback before chapter 1.
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    gone.rmdir()
     monkeypatch.setenv("PATH", "/nonexistent")  # so the tutor gives its path hint
     result = runner.invoke(app, ["tutor", "--chapter", "meaning", "--no-pause", "--quick"])
     assert result.exit_code == 0, result.output
