@@ -96,6 +96,7 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
     dense = models[0][1]
     with busy():
         questions = presenter.run(experiment.items(data, dense, count, generator))
+    stopped: Interrupted | None = None  # Ctrl-C while the student answered
     if read is not None:
         from fooldigits.pad.answers import play
 
@@ -106,16 +107,16 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
         try:
             answers = play(questions.images, read, write, presenter.blocks)
         except Interrupted as stop:  # Ctrl-C: the table of the answers so far, then stop
-            presenter.cleared()
-            given = cast("list[int | None]", stop.partial)  # what `play` says it holds
-            result = presenter.run(experiment.report(questions, given, models))
-            raise Interrupted(stop.message, partial=result) from None
+            answers, stopped = cast("list[int | None]", stop.partial), stop
         presenter.cleared()
     else:
         answers = [None] * len(questions.truth)
         presenter.console.print("[dim]not on a terminal (or --no-pause): the networks' "
                                 "answers only[/]")
-    return presenter.run(experiment.report(questions, answers, models))
+    result = presenter.run(experiment.report(questions, answers, models))
+    if stopped is not None:
+        raise Interrupted(stopped.message, partial=result) from None
+    return result
 
 
 __all__ = ["play_quiz", "quiz"]
