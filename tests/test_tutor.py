@@ -3,6 +3,7 @@ exist. (The exercises are tested in test_exercises.py.)"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ def test_tutor_starts_at_a_chapter_and_rejects_unknown_ones() -> None:
     assert "1. What the network sees" not in result.stdout
     result = runner.invoke(app, ["tutor", "--chapter", "nope"])
     assert result.exit_code == 1 and "chapters: data, network" in result.stderr
+
+
+def test_the_chapter_option_names_every_chapter() -> None:
+    """`tutor --help` lists the chapters `--chapter` takes: all of them, in story order
+    (the help is written out, because `--help` must not import the story and NumPy)."""
+    import typer
+
+    tutor_command = typer.main.get_command(app).commands["tutor"]  # type: ignore[attr-defined]
+    (option,) = [p for p in tutor_command.params if p.name == "chapter"]
+    listed = re.findall(r"[a-z]+", str(getattr(option, "help", "")).split(":", 1)[1])
+    assert listed == [c.key for c in tutor.CHAPTERS]
 
 
 def test_every_chapter_names_real_functions_and_topics() -> None:

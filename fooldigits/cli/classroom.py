@@ -36,7 +36,7 @@ class _Jump(Exception):  # noqa: N818 - a signal, not an error
 def tutor(
     chapter: Annotated[str | None, typer.Option(
         help="Start at this chapter: data, network, pca, dream, fool, drawings, prior, "
-        "fighting, meaning.", show_default=False)] = None,
+        "conv, fighting, generative, meaning.", show_default=False)] = None,
     no_pause: Annotated[bool, flag(
         "--no-pause", "Run straight through without waiting for keys (automatic when not "
         "on a terminal).")] = False,
