@@ -29,7 +29,8 @@ from fooldigits.core.pieces import (
     Table,
     to_json,
 )
-from fooldigits.experiments import basics, drawn, eigen, fighting, fooling, natural
+from fooldigits.experiments import basics, drawn, dreaming, eigen, fighting, fooling, natural
+from fooldigits.experiments import transfer as transferring
 from fooldigits.lessons.dream import DreamConfig
 from fooldigits.lessons.evolve import GAConfig
 from fooldigits.lessons.retrain import RetrainConfig
@@ -77,13 +78,13 @@ CASES: dict[str, Case] = {
                                             d.test_labels, [5], show=4, neighbours=1),
     "reconstruct": lambda d, n, lin, tmp: eigen.reconstruct(d.train_images, d.test_images[0],
                                                             0, int(d.test_labels[0]), [2, 5]),
-    "dream": lambda d, n, lin, tmp: fooling.dream(lin, [3], DreamConfig(steps=5), rng()),
+    "dream": lambda d, n, lin, tmp: dreaming.dream(lin, [3], DreamConfig(steps=5), rng()),
     "evolve_runs": lambda d, n, lin, tmp: fooling.evolve_runs(n, [2], 2, TINY_GA, rng(),
                                                               out=tmp / "f.npz"),
     "fool": lambda d, n, lin, tmp: fooling.fool(lin, [2, 7], 1, TINY_GA, rng(), "stats",
                                                 mean=True, min_generations=1),
-    "ceiling": lambda d, n, lin, tmp: fooling.ceiling(n, rng(), steps=5),
-    "transfer": lambda d, n, lin, tmp: fooling.transfer(1, 0.5, rng(),
+    "ceiling": lambda d, n, lin, tmp: dreaming.ceiling(n, rng(), steps=5),
+    "transfer": lambda d, n, lin, tmp: transferring.transfer(1, 0.5, rng(),
                                                         nets=[("a", n), ("b", lin)]),
     "classify": lambda d, n, lin, tmp: drawn.classify(
         lin, [ROOT / "docs" / "drawings" / "seven.txt", tmp / "missing.png"]),
@@ -120,7 +121,7 @@ def test_an_experiment_yields_pieces_and_progress_and_returns_json(
 
 def test_results_hold_what_was_asked(tiny: Dataset, small_net: Network, linear: Classifier,
                                      tmp_path: Path) -> None:
-    _, nets = events_and_result(fooling.networks([LINEAR, DENSE]))
+    _, nets = events_and_result(transferring.networks([LINEAR, DENSE]))
     assert [name for name, _ in nets] == ["linear.npz", "default.npz"]
     _, report = events_and_result(fooling.evolve_runs(small_net, [2, 5], 2, TINY_GA, rng(),
                                                       out=tmp_path / "f.npz"))
@@ -137,7 +138,7 @@ def test_rules_live_in_the_experiments(small_net: Network, tiny: Dataset) -> Non
     with pytest.raises(FoolDigitsError, match=r"^no image can reach target"):
         next(fooling.evolve_runs(small_net, [2], 1, GAConfig(target=1 - 1e-15), rng()))
     with pytest.raises(FoolDigitsError, match=r"^no image can reach threshold"):
-        next(fooling.dream(small_net, [2], DreamConfig(threshold=1 - 1e-15), rng()))
+        next(dreaming.dream(small_net, [2], DreamConfig(threshold=1 - 1e-15), rng()))
     # one rule for how long a prior evolves at least, for `fool` and `compare` alike
     assert with_prior_rule(GAConfig(), "none", None).min_generations == 0
     assert with_prior_rule(GAConfig(), "local", None).min_generations == PRIOR_GENERATIONS
@@ -210,7 +211,7 @@ def first_table(stream: Experiment[Any], title: str) -> Table | tuple[str, list[
         load_model(), data.test_images[:1000], data.test_labels[:1000],
         [0.0, 0.1, 0.3, 0.5], make_rng(seed)), "background noise"),
     # `fooldigits dream --seed 5`: the grid (the tutor's table also has the tiny-step run)
-    ("dream", lambda data, seed: fooling.dream(load_model(), range(10), DreamConfig(),
+    ("dream", lambda data, seed: dreaming.dream(load_model(), range(10), DreamConfig(),
                                                make_rng(seed)), "dreamed digits"),
     # `fooldigits adversarial --count 300 --epsilons 0,0.05,0.1,0.2 --show 5`
     ("fighting", lambda data, seed: fighting.adversarial(

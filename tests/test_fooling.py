@@ -273,8 +273,8 @@ def test_two_dream_runs_share_one_table_and_keep_each_result(small_net: Network)
     """The tutor's dream chapter: each run's grid, then one row per digit with every run's
     confidence, curve and steps, and the reports the `dream` command would return."""
     from fooldigits.core.pieces import Images, Table
-    from fooldigits.experiments.fooling import dream as dream_command
-    from fooldigits.experiments.fooling import dreams
+    from fooldigits.experiments.dreaming import dream as dream_command
+    from fooldigits.experiments.dreaming import dreams
 
     configs = [DreamConfig(steps=40), DreamConfig(steps=5, lr=0.01)]
     events, reports = events_and_result(dreams(small_net, [3, 5], configs,

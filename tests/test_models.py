@@ -141,7 +141,7 @@ def test_train_generative_remakes_the_shipped_file(tmp_path: Path) -> None:
 
 
 def test_comparisons_take_the_generative_model_and_retrain_says_it_cannot_train() -> None:
-    from fooldigits.experiments.fooling import SHIPPED_MODELS, networks
+    from fooldigits.experiments.transfer import SHIPPED_MODELS, networks
 
     assert ("conv", "conv.npz") in SHIPPED_MODELS
     events = networks([SHIPPED / "linear.npz", SHIPPED / "generative.npz"])

@@ -1,4 +1,5 @@
-"""Commands of chapters 4-5: `dream`, `fool`, `ceiling`, `transfer` (experiments/fooling.py)."""
+"""Commands of chapters 4-5: `dream`, `ceiling` (experiments/dreaming.py), `fool`
+(experiments/fooling.py) and `transfer` (experiments/transfer.py)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def dream(
     positive(steps, "--steps", MAX_GENERATIONS)
     digits = digits_of(digit_)
     out = output(no_color, as_json, png, html, "dreamed digits")
-    from fooldigits.experiments.fooling import dream as dream_digits
+    from fooldigits.experiments.dreaming import dream as dream_digits
 
     run(dream_digits(load(model), digits, config, rng(seed), invert), out)
 
@@ -212,7 +213,7 @@ def ceiling(
     ceiling: no search can beat it.
     """
     out = output(no_color, as_json, None, html, "the confidence ceiling")
-    from fooldigits.experiments.fooling import ceiling as confidence_ceiling
+    from fooldigits.experiments.dreaming import ceiling as confidence_ceiling
 
     positive(steps, "--steps", 100_000)
     run(confidence_ceiling(load(model), rng(seed), steps), out)
@@ -246,7 +247,7 @@ def transfer(
     positive(epochs, "--epochs", 1000)
     out = output(no_color, as_json, None, html, "transfer between networks")
     from fooldigits.core.data import load_mnist
-    from fooldigits.experiments.fooling import transfer as transfer_matrix
+    from fooldigits.experiments.transfer import transfer as transfer_matrix
 
     data = None if models else load_mnist(data_dir)
     run(transfer_matrix(count, target, rng(seed), models, data, epochs, seed), out)

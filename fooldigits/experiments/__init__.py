@@ -10,7 +10,9 @@ strings several together with its sentences. Neither holds a loop of its own.
 |-------------|--------------------------------------------------------|---------|
 | `basics`    | `show`, `train`, `evaluate`, `right_and_wrong`         | 1-2     |
 | `eigen`     | `pca`, `reconstruct`                                   | 3       |
-| `fooling`   | `dream`, `fool`, `ceiling`, `transfer`                 | 4-5     |
+| `dreaming`  | `dream`, `dreams`, `ceiling`                           | 4       |
+| `fooling`   | `fool`, `evolve_runs`, and what a `FoolReport` shows   | 5       |
+| `transfer`  | `networks`, `transfer`                                 | 5       |
 | `drawn`     | `classify`, `framing`, `border`, `scramble`            | 6       |
 | `natural`   | `stats`, `compare`                                     | 7       |
 

@@ -11,7 +11,7 @@ trains on attacked images. The experiments here sweep, pick and draw:
   original, the change (signed: blue darker, red lighter) and the adversarial image;
 * `targeted`: real digits pushed to read as a chosen digit, each by the smallest change;
 * `adversarial_transfer`: a perturbation made on one network, tried on the others, beside
-  the fooling-image transfer of `fooling.transfer`;
+  the fooling-image transfer of `transfer.transfer`;
 * `retrain`: the rounds of "fool it, teach it 'not a digit', fool it again".
 
     >>> result = yield from adversarial(net, x, y, epsilons=[0.0, 0.1])
@@ -202,10 +202,10 @@ def adversarial_transfer(data: Dataset, epsilons: Sequence[float], rng: np.rando
     """Perturbations made on each network (rows) tried on every network (columns), then
     the fooling images' transfer for the same networks, to set beside it.
 
-    The networks are `fooling.networks(models, data, epochs, seed)`; the perturbation is
+    The networks are `transfer.networks(models, data, epochs, seed)`; the perturbation is
     made at the largest of `epsilons` up to `TRANSFER_EPSILON` (which 0 also means), on
     the first `count` test digits, at most `TRANSFER_DIGITS`."""
-    from fooldigits.experiments.fooling import networks, transfer
+    from fooldigits.experiments.transfer import networks, transfer
     from fooldigits.lessons import adversarial as adv
 
     _check(epsilons, [method], steps, count, 0)

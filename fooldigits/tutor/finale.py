@@ -8,7 +8,7 @@ the same experiments the commands run, at classroom sizes (`story.Sizes`):
 1. "Is it only because the network is small and dense?" (`conv_chapter`): the shipped
    convolutional net (models/conv.py) reads more digits than the dense one, and the
    genetic algorithm fools it anyway, with pixels and with CPPN patterns; the fooling
-   images of each network shown to the others (`fooling.transfer`).
+   images of each network shown to the others (`transfer.transfer`).
 2. "What would behave more like a person?" (`generative_chapter`): one Gaussian per
    digit (models/generative.py) that can say "not a digit". Its accuracy and rejections,
    noise rejected, and what still fools it: the GA, and the location-aware prior, whose
@@ -41,7 +41,8 @@ SHOWN = 4  # fooling images drawn per grid: two rows at 80x24, one screen
 def conv_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
     """Conv accuracy beside dense; GA fooling images in both encodings; transfer."""
     from fooldigits.core.data import load_mnist
-    from fooldigits.experiments.fooling import evolve_runs, samples, smoothness, transfer
+    from fooldigits.experiments.fooling import evolve_runs, samples, smoothness
+    from fooldigits.experiments.transfer import transfer
     from fooldigits.lessons.evolve import GAConfig
 
     data = load_mnist()

@@ -130,7 +130,7 @@ def _pca(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
 
 
 def _dream(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
-    from fooldigits.experiments.fooling import dreams
+    from fooldigits.experiments.dreaming import dreams
     from fooldigits.lessons.dream import DreamConfig
 
     net = load_model()
