@@ -51,7 +51,7 @@ readme: install
 # Remake every shipped model with the command line recorded in it (meta["command"]; see
 # docs/network.md, docs/adversarial.md, docs/models.md; tests/test_models.py checks these
 # lines against the files). The dense and conv ones take minutes; the linear and
-# generative ones seconds. Only here may fooldigits replace a file it ships (core/files.py).
+# generative ones seconds. Only here may fooldigits replace a file it ships (core/writing.py).
 DENSE := --hidden 100 --epochs 15 --eta 0.1 --final-eta 0.0 --lmbda 0.5 --momentum 0.9 \
 	--batch-size 32 --shift --cost cross-entropy --activation sigmoid --output softmax --seed 1
 model: export FOOLDIGITS_REPLACE_SHIPPED = 1

@@ -160,12 +160,12 @@ def test_an_output_never_replaces_a_shipped_model(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # The README shows `--model fooldigits/models/conv.npz`; the same path given to
     # `fool --out` once put fooling images where the model was, and every command failed.
-    from fooldigits.core import files
+    from fooldigits.core import writing
     from fooldigits.models import DEFAULT_MODEL
 
     code, _, err = run("fool", "--digit", "2", "--slots", "1", "--png", str(DEFAULT_MODEL))
     assert code == 1 and "default.npz ships with fooldigits" in err  # checked, not written
-    monkeypatch.setattr(files, "PACKAGE", tmp_path)  # a package of our own to damage
+    monkeypatch.setattr(writing, "PACKAGE", tmp_path)  # a package of our own to damage
     (tmp_path / "models").mkdir()
     shipped = tmp_path / "models" / "default.npz"
     shipped.write_bytes(DEFAULT_MODEL.read_bytes())

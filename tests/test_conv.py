@@ -12,7 +12,7 @@ import pytest
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
-from fooldigits.core.files import NpzReader
+from fooldigits.core.reading import NpzReader
 from fooldigits.models import SHIPPED, load_model
 from fooldigits.models.conv import MAX_CHANNELS, WEIGHTS, Conv
 from fooldigits.models.convlayers import ConvPool, col2im, im2col

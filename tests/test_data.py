@@ -12,7 +12,8 @@ import pytest
 
 from fooldigits import FoolDigitsError
 from fooldigits.core import data
-from fooldigits.core.data import atomic_write, load_mnist, load_raw, read_idx, training_digits
+from fooldigits.core.data import load_mnist, load_raw, read_idx, training_digits
+from fooldigits.core.writing import atomic_write
 from tests.conftest import write_idx
 
 

@@ -18,15 +18,9 @@ import numpy as np
 import pytest
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import (
-    NpzReader,
-    atomic_write,
-    check_input,
-    check_output,
-    printable,
-    read_bytes,
-)
 from fooldigits.core.options import finite, make_rng, whole
+from fooldigits.core.reading import NpzReader, check_input, printable, read_bytes
+from fooldigits.core.writing import atomic_write, check_output
 
 
 def _char_device(path: Path) -> Path:
@@ -106,7 +100,7 @@ def test_atomic_write_keeps_the_old_file_on_ctrl_c(tmp_path: Path) -> None:
 CHILD = """
 import sys, time
 from pathlib import Path
-from fooldigits.core.files import Terminated, atomic_write, sigterm_as_interrupt
+from fooldigits.core.writing import Terminated, atomic_write, sigterm_as_interrupt
 sigterm_as_interrupt()
 def slow(f):
     for _ in range(500):
@@ -175,14 +169,14 @@ def test_the_shipped_models_and_data_are_never_replaced(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # `fool --out fooldigits/models/default.npz` (the README names that path for --model)
     # once replaced the shipped model with fooling images, and every command then failed.
-    from fooldigits.core import files
+    from fooldigits.core import writing
     from fooldigits.models import DEFAULT_MODEL
 
     before = DEFAULT_MODEL.read_bytes()
     with pytest.raises(FoolDigitsError, match=r"default\.npz ships with fooldigits.*will not "
                        r"replace it.*my-default\.npz"):
         check_output(DEFAULT_MODEL, ".npz")
-    monkeypatch.setattr(files, "PACKAGE", tmp_path)  # a package of our own to damage
+    monkeypatch.setattr(writing, "PACKAGE", tmp_path)  # a package of our own to damage
     (tmp_path / "models").mkdir()
     (tmp_path / "mnist").mkdir()
     for shipped in (tmp_path / "models" / "conv.npz", tmp_path / "mnist" / "t.gz",
@@ -203,12 +197,12 @@ def test_the_shipped_models_and_data_are_never_replaced(tmp_path: Path,
     assert DEFAULT_MODEL.read_bytes() == before
 
 
-def test_the_shipped_models_are_the_ones_files_protects() -> None:
-    from fooldigits.core import files
+def test_the_shipped_models_are_the_ones_writing_protects() -> None:
+    from fooldigits.core import writing
     from fooldigits.models import SHIPPED, SHIPPED_NAMES
 
-    assert set(files.SHIPPED_MODELS) == set(SHIPPED_NAMES)
-    assert {p.stem for p in SHIPPED.glob("*.npz")} == set(files.SHIPPED_MODELS)
+    assert set(writing.SHIPPED_MODELS) == set(SHIPPED_NAMES)
+    assert {p.stem for p in SHIPPED.glob("*.npz")} == set(writing.SHIPPED_MODELS)
 
 
 def test_check_input_names_what_the_path_really_is(tmp_path: Path) -> None:

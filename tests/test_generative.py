@@ -13,7 +13,7 @@ import pytest
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
-from fooldigits.core.files import NpzReader
+from fooldigits.core.reading import NpzReader
 from fooldigits.models import load_model
 from fooldigits.models.generative import D, Generative
 

@@ -12,7 +12,7 @@ stderr and exit code 1; Ctrl-C (and SIGTERM) becomes one `[stopped]` line saying
 kept, and exit code 130, also while typer is still building the command; a closed or full
 stdout (or a closed stdin or stderr) becomes one sentence and exit code 1; a Python
 warning, one `[warning]` line. Every such line goes through `say`, which escapes the
-control characters of file names and other user text (`files.printable`).
+control characters of file names and other user text (`reading.printable`).
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ def main() -> None:
     at any moment, also while typer builds the command, is one `[stopped]` line and exit 130.
     """
     try:
-        from fooldigits.core.files import sigterm_as_interrupt
+        from fooldigits.core.writing import sigterm_as_interrupt
 
         sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
         _require_streams()
@@ -350,7 +350,7 @@ _STOP_SAID = False  # the `[stopped]` line was printed already
 
 def say(line: str) -> None:
     """One line on stderr, every control character of user text in it escaped."""
-    from fooldigits.core.files import printable
+    from fooldigits.core.reading import printable
 
     if sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):

@@ -159,8 +159,8 @@ def train(
     The network of the best validation epoch is saved. Ctrl-C saves it too, once an epoch has
     finished; before that nothing is written and an existing file is left as it was.
     """
-    from fooldigits.core.files import check_output
     from fooldigits.core.options import finite
+    from fooldigits.core.writing import check_output
     from fooldigits.lessons.training import SGDConfig
     from fooldigits.models.network import check_sizes
 
@@ -242,7 +242,7 @@ SGD_ONLY = ("epochs", "eta", "final_eta", "lmbda", "momentum", "batch_size", "sh
 def _fit_generative(seed: int, out: Path, data_dir: Path | None, as_json: bool,
                     html: Path | None, no_color: bool) -> None:
     """`train --arch generative`: fit the ten PPCAs (seconds), save, say the accuracy."""
-    from fooldigits.core.files import check_output
+    from fooldigits.core.writing import check_output
 
     check_output(out, ".npz", "--out")
     view = output(no_color, as_json, None, html, "fitting generative (one PCA Gaussian a digit)")

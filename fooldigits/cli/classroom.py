@@ -200,7 +200,7 @@ def read(
         return
     asked, topic = topic, topic.strip().lower().removesuffix(".md")  # PCA, pca.md: pca
     if topic not in known:
-        from fooldigits.core.files import printable
+        from fooldigits.core.reading import printable
 
         raise FoolDigitsError(f"unknown topic '{printable(asked, 60)}'; topics: "
                               f"{', '.join(known)}")

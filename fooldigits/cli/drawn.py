@@ -91,8 +91,8 @@ def draw(
     Keys: arrows or hjkl move, space lifts or lowers the pen, x eraser, +/- brush,
     u undo, c clear, n swaps the views, s saves a PNG, q or Esc quits.
     """
-    from fooldigits.core.files import check_output
     from fooldigits.core.pieces import DIGITS
+    from fooldigits.core.writing import check_output
     from fooldigits.models.base import require_classes
 
     view = output(no_color, False, None, html, "your drawings")

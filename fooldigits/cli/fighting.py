@@ -160,7 +160,7 @@ def retrain(
     and PGD on real digits. The tables show which still fool it, and whether it rejects
     images made by a search it never trained on.
     """
-    from fooldigits.core.files import check_output
+    from fooldigits.core.writing import check_output
     from fooldigits.lessons.retrain import RetrainConfig
 
     positive(max_generations, "--max-generations", MAX_GENERATIONS)

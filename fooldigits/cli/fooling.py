@@ -164,8 +164,8 @@ def fool(
     the network is most confident about. A single run is shown live. Try --count 1000 --mean to
     see what the network "wants" a 2 to look like.
     """
-    from fooldigits.core.files import check_output
     from fooldigits.core.options import finite
+    from fooldigits.core.writing import check_output
     if digit_ is None and not all_digits:
         raise FoolDigitsError("say which digit to fake with --digit N, or use --all")
     positive(count, "--count")

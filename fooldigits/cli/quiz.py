@@ -51,8 +51,9 @@ def quiz(
     you disagree.
     """
     from fooldigits.core.data import load_mnist
-    from fooldigits.core.files import atomic_write, check_output, printable
     from fooldigits.core.pieces import to_json
+    from fooldigits.core.reading import printable
+    from fooldigits.core.writing import atomic_write, check_output
     from fooldigits.present.presenter import Presenter
 
     if json_path is not None:

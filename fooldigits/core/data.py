@@ -48,10 +48,9 @@ from typing import BinaryIO
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import atomic_write, open_regular, read_at_most
+from fooldigits.core.reading import open_regular, read_at_most
 
-__all__ = ["Dataset", "atomic_write", "load_mnist", "load_raw", "read_idx", "to_float",
-           "training_digits"]  # atomic_write lives in files.py, re-exported for old callers
+__all__ = ["Dataset", "load_mnist", "load_raw", "read_idx", "to_float", "training_digits"]
 
 BUNDLED_DIR = Path(__file__).parents[1] / "mnist"
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049

@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import printable
+from fooldigits.core.reading import printable
 
 R = TypeVar("R")
 NO_JSON = {"json": False}  # field(metadata=NO_JSON): not part of --json
@@ -61,7 +61,7 @@ def class_name(i: int) -> str:
 
 # -- pieces: what is shown ------------------------------------------------------------------
 def _inert(piece: object, *names: str) -> None:
-    """Every text of a piece through `files.printable`: a file name in a caption or a
+    """Every text of a piece through `reading.printable`: a file name in a caption or a
     sentence can hold escape codes, and pieces are what the terminal and the files show."""
     for name in names:
         value = getattr(piece, name)

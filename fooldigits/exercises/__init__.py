@@ -42,7 +42,7 @@ from types import ModuleType
 from typing import Any
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import atomic_write
+from fooldigits.core.writing import atomic_write
 from fooldigits.exercises import (
     checks,
     checks_fooling,

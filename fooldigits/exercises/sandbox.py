@@ -5,7 +5,7 @@ What this module teaches
 How a checker keeps a student's code out of its own process, keeps the clock itself,
 and leaves nothing behind. `run_file`:
 
-1. reads the student's file through `files.open_regular` (a FIFO, a device or a
+1. reads the student's file through `reading.open_regular` (a FIFO, a device or a
    folder is refused, the size is bounded) and refuses a link to, or a copy of,
    fooldigits' own code, where the reference answers live;
 2. copies it into a fresh temporary folder and starts `python -I child.py` there in a
@@ -56,7 +56,7 @@ from types import ModuleType
 from typing import Any, BinaryIO
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import open_regular, read_at_most
+from fooldigits.core.reading import open_regular, read_at_most
 from fooldigits.exercises import answers, child, readback
 from fooldigits.exercises.answers import Answers, Call, Run
 

@@ -98,7 +98,7 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
 
     def save(stopped: str | None) -> str | None:
         """Save the best network: over `out` when the run ended, beside it when not."""
-        from fooldigits.core.files import beside, describe_saved
+        from fooldigits.core.writing import beside, describe_saved
 
         if best is None or out is None:
             return None
@@ -184,7 +184,7 @@ def fit_generative(data: Dataset, out: Path | None, command: str
               "digits read as \"not a digit\"", "good")
     saved = None
     if out is not None:
-        from fooldigits.core.files import describe_saved
+        from fooldigits.core.writing import describe_saved
 
         net.save(out)
         saved = describe_saved(out, out)

@@ -31,7 +31,6 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import Dataset
-from fooldigits.core.files import check_output
 from fooldigits.core.pieces import (
     DIGITS,
     NO_JSON,
@@ -42,6 +41,7 @@ from fooldigits.core.pieces import (
     Table,
     class_name,
 )
+from fooldigits.core.writing import check_output
 from fooldigits.lessons.retrain import RetrainConfig
 from fooldigits.models.base import Classifier
 

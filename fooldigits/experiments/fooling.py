@@ -93,7 +93,7 @@ def make_encoding(name: str) -> Any:
 
 def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     """Every run's image, digit, confidence and generations into one .npz: the count."""
-    from fooldigits.core.files import atomic_write
+    from fooldigits.core.writing import atomic_write
 
     arrays: dict[str, Any] = {
         "images": np.concatenate([r.images for r in runs]).reshape(-1, 28, 28),
@@ -228,7 +228,7 @@ def _interrupted(stop: KeyboardInterrupt, runs: list[FoolResult], out: Path | No
                      else [])]
     total = sum(len(r.images) for r in kept)
     if out is not None and total:
-        from fooldigits.core.files import beside, describe_saved
+        from fooldigits.core.writing import beside, describe_saved
 
         saved = beside(out)  # an existing file holds a whole run: never replace it
         save_runs(kept, saved)

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader, nbytes, printable, read_bytes
+from fooldigits.core.reading import NpzReader, nbytes, printable, read_bytes
 
 MAX_PIXELS = 40_000_000  # a 100-megapixel image is refused before decoding
 MAX_SIDE = 20_000  # pixels a side: resampling weights are (28, side), so 40M x 1 is refused

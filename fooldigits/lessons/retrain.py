@@ -51,8 +51,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from fooldigits.core.data import Dataset
-from fooldigits.core.files import atomic_write
 from fooldigits.core.pieces import DIGITS, NOT_A_DIGIT, BatchDone, Generation, Step
+from fooldigits.core.writing import atomic_write
 from fooldigits.lessons import adversarial
 from fooldigits.lessons.dream import DreamConfig, dream
 from fooldigits.lessons.evolve import FoolResult, GAConfig, UniformPrior, evolve

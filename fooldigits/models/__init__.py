@@ -39,7 +39,7 @@ from typing import TypeVar
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader, printable
+from fooldigits.core.reading import NpzReader, printable
 from fooldigits.models.base import Classifier, Trainable
 from fooldigits.models.conv import Conv
 from fooldigits.models.generative import Generative

@@ -45,8 +45,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader, atomic_write
 from fooldigits.core.pieces import DIGITS, class_name
+from fooldigits.core.reading import NpzReader
+from fooldigits.core.writing import atomic_write
 
 PIXELS = 784
 MAX_PARAMETERS = 20_000_000  # weights and biases (80 MB as float32); the shipped: 79,510

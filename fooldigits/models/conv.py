@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader
+from fooldigits.core.reading import NpzReader
 from fooldigits.models.base import Trainable
 from fooldigits.models.convlayers import POOL, ConvPool, Dense, Flatten, ReLU, Softmax
 

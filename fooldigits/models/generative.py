@@ -70,7 +70,7 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.data import BYTE_TO_PIXEL
-from fooldigits.core.files import NpzReader
+from fooldigits.core.reading import NpzReader
 from fooldigits.models.base import Classifier
 
 D = 784  # pixels

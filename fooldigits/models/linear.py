@@ -41,8 +41,8 @@ from typing import Self
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader
 from fooldigits.core.pieces import DIGITS
+from fooldigits.core.reading import NpzReader
 from fooldigits.models.base import PIXELS, Trainable, one_hot
 from fooldigits.models.neurons import Softmax
 

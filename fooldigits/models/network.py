@@ -65,7 +65,7 @@ from typing import Self
 import numpy as np
 
 from fooldigits import FoolDigitsError
-from fooldigits.core.files import NpzReader
+from fooldigits.core.reading import NpzReader
 from fooldigits.models import neurons
 from fooldigits.models.base import (
     MAX_PARAMETERS,

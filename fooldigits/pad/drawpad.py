@@ -251,7 +251,7 @@ def save_png(pixels: np.ndarray, path: Path) -> None:
     """Write the canvas (56, 56) as a 448 x 448 PNG, dark ink on white, atomically."""
     from PIL import Image
 
-    from fooldigits.core.data import atomic_write
+    from fooldigits.core.writing import atomic_write
 
     picture = Image.fromarray(paper(pixels), mode="L")
     atomic_write(Path(path), lambda f: picture.save(f, format="PNG"))
@@ -372,7 +372,7 @@ def summary(pad: Pad, seed: int, model: str, json_path: Path | None = None,
         if json_path is not None:
             import json
 
-            from fooldigits.core.files import atomic_write
+            from fooldigits.core.writing import atomic_write
 
             text = json.dumps(game, indent=2).encode()
             atomic_write(json_path, lambda f: f.write(text))

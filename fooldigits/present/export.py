@@ -14,7 +14,7 @@ data, into a page with the sentences, tables (HTML tables) and bar charts:
                                        +--> html(): <img src="data:image/png;base64,...">
 
 The page has no JavaScript, no external files and no links: a teacher can project it,
-mail it or print it. Every write is atomic (`files.atomic_write`).
+mail it or print it. Every write is atomic (`writing.atomic_write`).
 
 What it leaves out: vector formats, and fonts beyond Pillow's default.
 """
@@ -193,7 +193,7 @@ def drawable(pieces: Iterable[object]) -> list[Images | Reading]:
 
 def write_png(pieces: Iterable[object], path: Path) -> int:
     """Every picture the pieces hold, stacked into one PNG; returns how many were drawn."""
-    from fooldigits.core.files import atomic_write
+    from fooldigits.core.writing import atomic_write
 
     shown = drawable(pieces)
     if not shown:
@@ -332,7 +332,7 @@ def page(title: str, sections: Sequence[Section]) -> str:
 
 
 def write_html(title: str, sections: Sequence[Section], path: Path) -> None:
-    from fooldigits.core.files import atomic_write
+    from fooldigits.core.writing import atomic_write
 
     text = page(title, sections).encode("utf-8")
     atomic_write(Path(path), lambda f: f.write(text))

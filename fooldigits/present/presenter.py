@@ -45,8 +45,8 @@ from rich.live import Live
 from rich.measure import Measurement
 from rich.text import Text
 
-from fooldigits.core.files import check_output
 from fooldigits.core.pieces import PIECES, Bars, Images, Reading, Say, Table, to_json
+from fooldigits.core.writing import check_output
 from fooldigits.present import pages, render
 from fooldigits.present.export import Section, write_html, write_png
 

@@ -290,7 +290,7 @@ CHAPTERS: list[Chapter] = [
 def chapter(key: str) -> int:
     """Index of the chapter called `key` (data, network, pca, dream, fool, ...), in any
     case and with spaces around it ("PCA", " pca ")."""
-    from fooldigits.core.files import printable
+    from fooldigits.core.reading import printable
 
     keys = [c.key for c in CHAPTERS]
     if key.strip().lower() not in keys:
@@ -312,10 +312,10 @@ def docs_dir() -> Path:
 LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
-           "experiments", "files", "options", "cli", "drawpad", "canvas", "keys", "screen",
-           "game", "adversarial", "retrain", "training", "neurons", "models", "linear",
-           "answers", "base", "layout", "navigation", "conv", "convlayers", "generative",
-           "encodings", "cppn", "finale", "pages")
+           "experiments", "reading", "writing", "options", "cli", "drawpad", "canvas", "keys",
+           "screen", "game", "adversarial", "retrain", "training", "neurons", "models",
+           "linear", "answers", "base", "layout", "navigation", "conv", "convlayers",
+           "generative", "encodings", "cppn", "finale", "pages")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
