@@ -141,7 +141,7 @@ def test_an_ascii_stdout_still_shows_a_non_ascii_file_name(tmp_path: Path) -> No
 
 
 def test_one_blas_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fooldigits.cli import BLAS_THREADS, one_blas_thread
+    from fooldigits.cli.process import BLAS_THREADS, one_blas_thread
 
     for name in BLAS_THREADS:
         monkeypatch.delenv(name, raising=False)

@@ -11,18 +11,14 @@ progress machinery). Library errors (`FoolDigitsError`) become one `[error]` lin
 stderr and exit code 1; Ctrl-C (and SIGTERM) becomes one `[stopped]` line saying what was
 kept, and exit code 130, also while typer is still building the command; a closed or full
 stdout (or a closed stdin or stderr) becomes one sentence and exit code 1; a Python
-warning, one `[warning]` line. Every such line goes through `say`, which escapes the
-control characters of file names and other user text (`reading.printable`).
+warning, one `[warning]` line. Those lines and exit codes are `process.py`'s; `command`
+turns each command's exceptions into them and `main` sets the process up.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
-import os
-import signal
-import sys
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -31,6 +27,17 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from fooldigits import FoolDigitsError
+from fooldigits.cli.process import (
+    TERMINAL_GONE,
+    flush_stdout,
+    one_blas_thread,
+    require_streams,
+    say,
+    stdout_failed,
+    stopped,
+    tolerant_streams,
+    warning_line,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,12 +75,6 @@ def _root(_version: Annotated[bool, typer.Option(
     """Options that come before the command."""
 
 
-try:  # termios.error (no OSError): the terminal hung up under `draw` or the tutor
-    import termios
-
-    TERMINAL_GONE: tuple[type[Exception], ...] = (termios.error,)
-except ImportError:  # no termios (Windows): nothing raises it
-    TERMINAL_GONE = ()
 MAX_BINS = 255  # MNIST pixels take 256 values: more bins on (0, 1] only add empty ones
 MAX_EPOCHS = 100_000  # over a day of training on MNIST; more is a typo
 MAX_LR = 1e6  # --lr of dream: a step of a million already saturates every pixel
@@ -120,7 +121,7 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
                 with warnings.catch_warnings():
-                    warnings.showwarning = _warning_line
+                    warnings.showwarning = warning_line
                     return function(*args, **kw)
             except FoolDigitsError as err:
                 say(f"[error] {as_flags(err, parameters)}")
@@ -133,11 +134,11 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
                            "things", err=True)
                 raise typer.Exit(1) from None
             except (BrokenPipeError, UnicodeEncodeError) as err:
-                _stdout_failed(err)
+                stdout_failed(err)
             except OSError as err:
                 if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
                     raise
-                _stdout_failed(err)
+                stdout_failed(err)
             except TERMINAL_GONE as err:
                 say(f"[error] the terminal went away ({err.args[-1] if err.args else err})")
                 raise typer.Exit(1) from None
@@ -298,22 +299,6 @@ def _flags_without_type(cmd: Any) -> None:
         _flags_without_type(sub)
 
 
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def one_blas_thread() -> None:
-    """One BLAS thread unless the user chose a number: set before NumPy loads its BLAS.
-
-    fooldigits multiplies small matrices (a mini-batch, a GA generation); a second thread
-    gains little on a quiet machine, and on a busy two-core one (a classroom server) two
-    spinning threads made training up to 30x slower. `OPENBLAS_NUM_THREADS=2 fooldigits
-    ...` uses two.
-    """
-    if not any(name in os.environ for name in BLAS_THREADS):
-        for name in BLAS_THREADS:
-            os.environ[name] = "1"
-
-
 def main() -> None:
     """Entry point of the `fooldigits` command (through `fooldigits.__main__.main`).
 
@@ -326,14 +311,14 @@ def main() -> None:
         from fooldigits.core.writing import sigterm_as_interrupt
 
         sigterm_as_interrupt()  # SIGTERM runs the same clean-up as Ctrl-C (exit 130 too)
-        _require_streams()
+        require_streams()
         one_blas_thread()
-        _tolerant_streams()
+        tolerant_streams()
         click_app()(prog_name="fooldigits")
     except SystemExit as done:
         if done.code == 130:  # typer's own exit for a Ctrl-C while it parsed: say it too
             stopped(KeyboardInterrupt(), last=True)
-        _flush_stdout()
+        flush_stdout()
         raise done from None
     except KeyboardInterrupt as err:
         stopped(err, last=True)
@@ -341,91 +326,8 @@ def main() -> None:
     except OSError as err:  # --help or a usage message written into a full or closed stdout
         if err.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
             raise
-        _stdout_failed(err)
-    _flush_stdout()
-
-
-_STOP_SAID = False  # the `[stopped]` line was printed already
-
-
-def say(line: str) -> None:
-    """One line on stderr, every control character of user text in it escaped."""
-    from fooldigits.core.reading import printable
-
-    if sys.stderr is not None:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(printable(line, None) + "\n")
-            sys.stderr.flush()
-
-
-def stopped(err: BaseException, *, last: bool = False) -> None:
-    """Ctrl-C or SIGTERM: one `[stopped]` line saying what was kept (the caller exits 130).
-
-    `last` (the process ends now): further signals are ignored, so a second Ctrl-C cannot
-    interrupt the goodbye with a traceback, and nothing is said if a command said it.
-    """
-    global _STOP_SAID
-    if last:
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                with contextlib.suppress(ValueError, OSError):  # ValueError: not main thread
-                    signal.signal(getattr(signal, name), signal.SIG_IGN)
-        if _STOP_SAID:
-            return
-    _STOP_SAID = True
-    kept = getattr(err, "message", "")
-    say(f"[stopped] interrupted{': ' + kept if kept else ''}")
-
-
-STREAMS = (("stdin", "input", "<&-", "</dev/null"), ("stdout", "output", ">&-", ">/dev/null"),
-           ("stderr", "error output", "2>&-", "2>/dev/null"))
-
-
-def _require_streams() -> None:
-    """A closed standard stream (Python sets it to None): one sentence and exit 1."""
-    for name, words, closed, instead in STREAMS:
-        if getattr(sys, name) is None:
-            line = (f"[error] the standard {words} is closed ({closed}): fooldigits needs it "
-                    f"open; give it /dev/null instead ({instead})\n")
-            for stream in (sys.stderr, sys.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError, ValueError):
-                        stream.write(line)
-                        stream.flush()
-                    break
-            raise SystemExit(1)
-
-
-def _warning_line(message: Warning | str, category: type[Warning], filename: str,
-                  lineno: int, file: Any = None, line: str | None = None) -> None:
-    """A Python warning that slipped through: one `[warning]` line, not two of source."""
-    say(f"[warning] {message} ({Path(filename).name}:{lineno})")
-
-
-def _tolerant_streams() -> None:
-    """On a stdout that cannot hold every character (PYTHONIOENCODING=ascii, a C locale),
-    write a file name like sévén.txt as s\\xe9v\\xe9n.txt instead of failing the command."""
-    for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
-            with contextlib.suppress(ValueError, OSError):
-                stream.reconfigure(errors="backslashreplace")
-
-
-def _flush_stdout() -> None:
-    """A closed pipe, a full disk or an encoding stdout cannot take: one sentence, exit 1."""
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except (OSError, ValueError, UnicodeError) as err:
-        _stdout_failed(err)
-
-
-def _stdout_failed(err: BaseException) -> None:
-    reason = getattr(err, "strerror", None) or type(err).__name__
-    with contextlib.suppress(OSError):
-        sys.stderr.write(f"[error] could not write the output: {reason}\n")
-    os._exit(1)  # stdout is unusable, so skip the interpreter's own flush of it
+        stdout_failed(err)
+    flush_stdout()
 
 
 # The commands, registered in the order of the story (which is the order --help lists).

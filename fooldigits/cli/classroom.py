@@ -247,7 +247,7 @@ def _broken_pager() -> bool:
         program = ""
     if program and shutil.which(program):
         return False
-    from fooldigits.cli import say
+    from fooldigits.cli.process import say
 
     say(f"[warning] the pager {command[:80]!r} ({variable}) is not a program here: the "
         "chapter is shown without it")

@@ -24,8 +24,8 @@ from fooldigits.cli import (
     positive,
     rng,
     run,
-    say,
 )
+from fooldigits.cli.process import say
 
 JsonListOpt = Annotated[bool, flag(
     "--json", "Print a JSON list instead: one object per image with file, digit, confidence "
