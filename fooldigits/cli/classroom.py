@@ -188,7 +188,8 @@ def read(
     """
     import inspect
 
-    from fooldigits.present.render import code, make_console, markdown, side_by_side, table
+    from fooldigits.present.listing import code, markdown, side_by_side
+    from fooldigits.present.render import make_console, table
     from fooldigits.tutor import story as story
 
     console = make_console(no_color)

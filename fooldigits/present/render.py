@@ -17,7 +17,8 @@ once. `piece` draws any piece an experiment yields (`pieces.Say`, `Images`, `Tab
 evolving image), so that every line that touches the terminal is in this module and
 `present.py`; files (PNG, HTML) are drawn by `export.py` from the same pieces.
 
-What it leaves out: sixel/kitty graphics (block art works in every terminal).
+What it leaves out: sixel/kitty graphics (block art works in every terminal), and the code
+listings `fooldigits read` shows beside a docs chapter (`listing.py`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich import box
 from rich.color import Color
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.console import Console, Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -359,75 +359,6 @@ def beside(left: RenderableType, right: RenderableType, room: int | None = None
     grid.add_row(left, right)
     return grid
 
-
-
-def side_by_side(left: RenderableType, right: RenderableType, width: int) -> RenderableType:
-    """Two renderables in columns on a wide terminal, stacked on a narrow one."""
-    if width < 140:
-        return Group(left, right)
-    grid = Table.grid(padding=(0, 3), expand=True)
-    grid.add_column(ratio=1)
-    grid.add_column(ratio=1)
-    grid.add_row(left, right)
-    return grid
-
-
-def markdown(text: str) -> RenderableType:
-    from rich.markdown import Markdown
-
-    return Markdown(text)
-
-
-CONTINUED = "↪ "  # starts a code line's continuation when it is wrapped
-
-
-class WrappedCode:
-    """Python source, highlighted, wrapped to whatever width it is given: a line too
-    long goes on in the next row after `CONTINUED` (`...` without Unicode), so no
-    character is ever cut, at 80 columns or in half of 160."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source.expandtabs(4).rstrip("\n")
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.syntax import Syntax
-
-        width = max(options.max_width, 8)
-        mark = CONTINUED if console.encoding.lower().startswith("utf") else "...  "[:2]
-        highlighted = Syntax(self.source, "python").highlight(self.source)
-        for line in highlighted.split("\n", allow_blank=True):
-            line.rstrip()
-            yield from _wrap_line(line, width, mark)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        widest = max((len(line) for line in self.source.splitlines()), default=0)
-        return Measurement(min(20, widest), widest)
-
-
-def _wrap_line(line: Text, width: int, mark: str) -> list[Text]:
-    """One highlighted line as rows of at most `width` cells, continuations marked."""
-    indent = min(len(line.plain) - len(line.plain.lstrip(" ")), width // 2)
-    mark = " " * indent + mark  # a continuation starts under its line's first word
-    rows, first = [], True
-    while True:
-        room = width if first else width - len(mark)
-        if len(line) <= room:
-            rows.append(line if first else Text.assemble((mark, "dim"), line))
-            break
-        cut = line.plain.rfind(" ", room // 2, room) + 1 or room  # at a space if one is near
-        head, line = line[:cut], line[cut:]
-        rows.append(head if first else Text.assemble((mark, "dim"), head))
-        first = False
-    for row in rows:
-        row.no_wrap, row.end = True, "\n"
-    return rows
-
-
-def code(source: str, title: str) -> RenderableType:
-    """A function's source in a titled panel, wrapped (never cut) to the panel's width."""
-    from rich.panel import Panel
-
-    return Panel(WrappedCode(source), title=title, title_align="left")
 
 
 def training(epoch: int, batch: int, batches: int) -> Text:

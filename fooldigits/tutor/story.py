@@ -315,7 +315,7 @@ MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "st
            "experiments", "reading", "writing", "options", "cli", "drawpad", "canvas", "keys",
            "screen", "game", "adversarial", "retrain", "training", "neurons", "models",
            "linear", "answers", "base", "layout", "navigation", "conv", "convlayers",
-           "generative", "encodings", "cppn", "finale", "pages")
+           "generative", "encodings", "cppn", "finale", "pages", "listing")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
