@@ -126,6 +126,14 @@ class Context:
         `--quick` makes the work smaller, not the pairs fewer: one pair is all noise."""
         return 3
 
+    @property
+    def steady(self) -> int:
+        """More pairs, for rows whose pair takes a few seconds (the GA, the CPPN GA, the
+        conv net): on a shared machine one pair's ratio moves by up to +-10% (the GA row
+        gave 1.38-1.62 in one run), so the median of three can land on either side of a
+        goal; a median of seven pairs is steadier (its spread shrinks about as 1/sqrt(n))."""
+        return 7
+
     def seconds(self, work: Callable[[], object]) -> float:
         """Time of one call: CPU time with one thread, wall time with more."""
         clock = time.process_time if self.threads == 1 else time.perf_counter

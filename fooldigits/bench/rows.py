@@ -117,7 +117,7 @@ def ga_rows(ctx: Context) -> Iterator[Result]:
     def floor() -> None:
         ga_floor(net, config, results[-1])
 
-    timed = ctx.compare(plain, floor, ctx.repeat)
+    timed = ctx.compare(plain, floor, ctx.steady)
     yield timed.row(f"GA, {count} fooling 2s / forward-pass floor", goal=1.5)
     reached = sum(int(r.reached.sum()) for r in results)
     yield Check("  every GA run above reaches 0.9999", f"{reached}/"
@@ -180,7 +180,7 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     def floor() -> None:
         ga_floor(net, config, results[-1])
 
-    timed = ctx.compare(painted, floor, ctx.repeat)
+    timed = ctx.compare(painted, floor, ctx.steady)
     yield timed.row(f"CPPN GA, {count} fooling 2s / forward-pass floor", goal=2.0)
     reached = sum(int(r.reached.sum()) for r in results)
     corr = float(np.mean(neighbour_correlation(results[-1].images)))
@@ -280,7 +280,7 @@ def conv_rows(ctx: Context) -> Iterator[Result]:
     c1 = arrays["w0"].shape[-1]
     batch = conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2 + conv.MAP2**2 * c1))
     timed = ctx.compare(lambda: net.probabilities(x), lambda: references.conv_gemm_floor(
-        arrays, len(x), batch, np.random.default_rng(0)), ctx.repeat)
+        arrays, len(x), batch, np.random.default_rng(0)), ctx.steady)
     yield timed.row(f"conv forward pass, {len(x):,} digits / its im2col matrix products "
                     f"({batch} images a pass)", goal=1.5)
 
