@@ -73,6 +73,9 @@ MISTAKES = [
     ("conv", variant("conv", ("return z.transpose(0, 2, 1).reshape(n, c, h_out, w_out)",
                               "return z.reshape(n, h_out, w_out, c)")),
      "channels go second"),
+    ("conv", variant("conv", ("return z.transpose(0, 2, 1).reshape(n, c, h_out, w_out)",
+                              "return z.reshape(n, c, h_out, w_out)")),
+     "move the channel axis forward"),
     ("conv", variant("conv", (".T + b", ".T")), "you forgot the bias"),
     # chapter 3
     ("covariance", variant("covariance", ("/ (len(X) - 1)", "/ len(X)")), "divided by n"),

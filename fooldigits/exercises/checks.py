@@ -272,6 +272,7 @@ def conv_cases() -> list[Case]:
 
     def judge_forward(stride: int) -> Callable[[list[Outcome]], Verdict]:
         want = conv(kernels, stride)
+        n, c = want.shape[:2]
 
         def judge(outcomes: list[Outcome]) -> Verdict:
             got = array(outcomes[0])
@@ -282,6 +283,10 @@ def conv_cases() -> list[Case]:
                         f"{want.shape[2]} x {want.shape[3]}, (h - k) // stride + 1 each way")
             if got.shape == want.transpose(0, 2, 3, 1).shape:
                 return "channels go second: shape (n, c, h_out, w_out), not channels last"
+            if close(want.reshape(n, c, -1).transpose(0, 2, 1).reshape(want.shape), got):
+                return ("right numbers, wrong places: the product is (n, positions, c); move "
+                        "the channel axis forward (transpose to (n, c, positions)) before "
+                        "reshaping to (n, c, h_out, w_out)")
             if got.shape == want.transpose(0, 1, 3, 2).shape != want.shape:
                 return ("your output is transposed (w_out x h_out): the patches' rows and "
                         "columns were swapped on the way back into an image")
