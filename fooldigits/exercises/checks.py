@@ -9,7 +9,8 @@ with `reference`, computed here in the parent. A judge returns None for a pass o
 sentence for a failure: which value, expected against got, and where a wrong answer
 equals a known mistake -- computed here too, as a variant of the reference -- it names
 the mistake. This module holds chapters 1-3 (the nearest mean, the sigmoid, backprop,
-PCA) and the convolution; `checks_steps` and `checks_fooling` hold chapters 4-9.
+PCA) and the convolution (chapter 8); `checks_steps` and `checks_fooling` hold chapters
+4-7, 9 and 11, `checks_generative` chapter 10.
 
 What it leaves out: running anything (`sandbox`) and the general comparing (`judge`).
 
@@ -235,7 +236,7 @@ def backprop_cases() -> list[Case]:
             _backprop_case("one example", [5, 4, 3], 1)]
 
 
-# -- chapter 2, the convolutional network: im2col --------------------------------------------
+# -- chapter 8, the convolutional network: im2col --------------------------------------------
 def conv_cases() -> list[Case]:
     rng = np.random.default_rng(8)
     images = rng.random((3, 9, 11))  # not square: rows and columns cannot be confused

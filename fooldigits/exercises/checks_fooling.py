@@ -229,7 +229,7 @@ def variogram_cases() -> list[Case]:
             case("6 random images, 4 lags", images, 4)]
 
 
-# -- chapter 9: the interval bound of one layer ----------------------------------------------
+# -- chapter 11: the interval bound of one layer ---------------------------------------------
 def interval_cases() -> list[Case]:
     rng = np.random.default_rng(10)
     w, b = rng.normal(0, 1, (6, 4)), rng.normal(0, 1, 4)  # not square: x @ w, not w @ x

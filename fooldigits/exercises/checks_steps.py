@@ -77,7 +77,7 @@ def dream_cases() -> list[Case]:
                  20.0, active)]
 
 
-# -- chapter 8: FGSM and a PGD step ----------------------------------------------------------
+# -- chapter 9: FGSM and a PGD step ----------------------------------------------------------
 def _attack_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """8 digit-like images, their labels and dC/dx of a fixed 784-30-10 network."""
     rng = np.random.default_rng(6)

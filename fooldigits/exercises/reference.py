@@ -149,7 +149,7 @@ def variogram(images: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
     return _variogram(images, lags)
 
 
-# -- chapter 8: fighting back ----------------------------------------------------------------
+# -- chapter 9: fighting back ----------------------------------------------------------------
 def fgsm(x: np.ndarray, gradient: np.ndarray, epsilon: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     return np.asarray(np.clip(x + epsilon * np.sign(gradient), 0.0, 1.0))
@@ -163,7 +163,7 @@ def pgd_step(x_adv: np.ndarray, x: np.ndarray, gradient: np.ndarray, alpha: floa
     return np.asarray(np.clip(x_adv + alpha * np.sign(gradient), low, high))
 
 
-# -- chapter 9: what it means (how sure can it ever be) -------------------------------------
+# -- chapter 11: what it means (how sure can it ever be) ------------------------------------
 def interval_bound(w: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """ceiling.activation_box's step 1 for one layer: the box of z = x @ w + b."""

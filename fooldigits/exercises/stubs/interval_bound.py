@@ -1,4 +1,4 @@
-"""Exercise `interval_bound`: how sure can a network ever be? (chapter 9, `ceiling.py`)
+"""Exercise `interval_bound`: how sure can a network ever be? (chapter 11, `ceiling.py`)
 
 Before searching all images for one the network is 99.99% sure of, ask what is
 possible at all. If every input x_i lies in an interval [lo_i, hi_i], each neuron's

@@ -1,4 +1,4 @@
-"""Exercise `pgd`: one step of projected gradient descent (Madry et al. 2017, chapter 8).
+"""Exercise `pgd`: one step of projected gradient descent (Madry et al. 2017, chapter 9).
 
 FGSM takes one big step. PGD takes several small ones, each up the sign of the
 gradient, and after each step projects the image back into the "ball" of images whose
