@@ -84,6 +84,25 @@ def test_report_scores_the_student_and_every_model(shipped: Network, mnist: Data
     assert any(isinstance(e, Images) for e in events)  # at least question 2 disagrees
 
 
+def test_a_disagreement_caption_names_only_the_networks_that_differ_from_the_student(
+        shipped: Network, mnist: Dataset) -> None:
+    """At 80 columns a caption is cut after about 30 characters: listing every network
+    cut away the very one that disagreed (`you: 8; dense: 8, robust: 8…`)."""
+    from fooldigits.models import load_model
+
+    linear = load_model(Path(quiz.__file__).parents[1] / "models" / "linear.npz")
+    x, y = mnist.test_images[:500], mnist.test_labels[:500].astype(int)
+    dense_said, linear_said = shipped.predict(x), linear.predict(x)
+    split = np.flatnonzero((dense_said == y) & (linear_said != y))
+    assert len(split) >= 2  # the linear model misreads a few digits the dense net reads
+    made = quiz.Quiz(["real"] * 2, y[split[:2]].tolist(), x[split[:2]])
+    events, _ = _drain(quiz.report(made, y[split[:2]].tolist(),
+                                   [("dense", shipped), ("linear", linear)]))
+    shown = next(e for e in events if isinstance(e, Images))
+    for caption, i in zip(shown.captions, split[:2], strict=True):
+        assert caption == f"you: {y[i]}; linear: {linear_said[i]}"
+
+
 class Terminal:
     """A fooldigits command in an 80x24 pseudo-terminal: read its screen, type keys."""
 

@@ -160,10 +160,11 @@ def report(quiz: Quiz, student: Sequence[int | None], models: Sequence[tuple[str
                  *((name, f"{100 * value:.0f}%") for name, value in agreement.items())])
     disagree = [i for i in answered if any(a[i] != student[i] for a in answers.values())]
     if disagree:
+        # only the networks that differ from the student: a narrow caption keeps them
         yield Images("where you and a network disagree", quiz.images[disagree],
                      [f"you: {answer_name(student[i])}; " + ", ".join(
-                         f"{name}: {answer_name(a[i])}" for name, a in answers.items())
-                      for i in disagree], columns=5)
+                         f"{name}: {answer_name(a[i])}" for name, a in answers.items()
+                         if a[i] != student[i]) for i in disagree], columns=5)
     if score is not None:
         fooling = [i for i in answered if quiz.kinds[i] == "fooling"]
         if fooling:
