@@ -46,6 +46,23 @@ def test_a_table_too_wide_wraps_its_cells() -> None:
     assert "…" not in shown and "784-100-100-1" in shown
 
 
+def test_a_narrow_table_wraps_between_words_and_never_splits_a_header() -> None:
+    """The quiz's table at 80 columns, as the tutor's meaning chapter draws it: Rich alone
+    narrowed the widest columns to one width and split 'generati' / 've' while 'key' and
+    'you' kept room to spare."""
+    from fooldigits.core.pieces import Table
+
+    columns = ["#", "kind", "key", "you", "dense", "robust", "linear", "conv", "generative"]
+    rows = [(1, "fooling", "not a digit", "not a digit", "✗ 5", "✗ 5", "✗ 5", "✗ 4",
+             "not a digit"), (4, "edge", "8", "8", "8", "8", "8", "8", "✗ not a digit")]
+    for small in (True, False):
+        shown = lines(render.piece(Table("the quiz", columns, rows), False, 80, small))
+        assert max(len(row) for row in shown) <= 80
+        words = " ".join(shown).replace("│", " ").replace("┃", " ").split()
+        assert all(name in words for name in columns), (small, shown)
+        assert words.count("digit") == 4  # every "not a digit" wrapped whole
+
+
 def test_a_step_of_one_part_is_a_spinner_without_a_count() -> None:
     one = lines(render.progress(Step("classifying", 0, 1), False, 24))
     assert "0/1" not in one[0] and "classifying" in one[0]

@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.color import Color
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -230,12 +232,41 @@ def numeric(value: object) -> bool:
     return bool(text) and (text[0].isdigit() or text in ("inf", "nan"))
 
 
+class WordTable(Table):
+    """A Rich table that, on a terminal too narrow for it, wraps cells between words.
+
+    Rich narrows the widest columns first, all to one width, which can split a header
+    word ("generati" / "ve") while another column still has room. Here each column keeps
+    at least its longest word; the widest are narrowed down to that floor (the same
+    levelling, with floors). Only when even the floors do not fit are words folded."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = self.columns
+        for column in columns:
+            column.width = None  # measured afresh for each width it is drawn at
+        words, lines = [], []
+        for column in columns:
+            texts = [str(getattr(c, "plain", c)) for c in (column.header, *column.cells)]
+            words.append(max((cell_len(w) for t in texts for w in t.split()), default=1))
+            lines.append(max((cell_len(x) for t in texts for x in t.split("\n")), default=1))
+        _, right, _, left = Padding.unpack(self.padding)
+        room = options.max_width - (len(columns) + 1 if self.box else 0) + (
+            2 if self.box and not self.show_edge else 0) - (left + right) * len(columns)
+        if sum(words) <= room < sum(lines):
+            level = max(lines)  # lower one cap on all widths until they fit
+            while sum(max(w, min(n, level)) for w, n in zip(words, lines, strict=True)) > room:
+                level -= 1
+            for column, w, n in zip(columns, words, lines, strict=True):
+                column.width = max(w, min(n, level))
+        yield from super().__rich_console__(console, options)
+
+
 def _frame(title: str, compact: bool) -> Table:
     caption = Text(title, style="italic") if title else None  # "": the rest of a cut table
     if compact:  # no outer border: two rows fewer, and four columns
-        return Table(title=caption, title_justify="left", box=box.MINIMAL_HEAVY_HEAD,
-                     show_edge=False)
-    return Table(title=caption, title_justify="left")
+        return WordTable(title=caption, title_justify="left", box=box.MINIMAL_HEAVY_HEAD,
+                         show_edge=False)
+    return WordTable(title=caption, title_justify="left")
 
 
 def titled(t: Table, compact: bool = True) -> RenderableType:
