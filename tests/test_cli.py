@@ -104,6 +104,8 @@ def test_train_then_evaluate(tmp_path: Path, tiny_data_dir: Path) -> None:
         (["train", "--hidden", "ten"], "whole numbers"),
         (["evaluate", "--model", "/nonexistent.npz"], "does not exist"),
         (["show", "--count", "many"], "Invalid value"),
+        (["quiz", "--count", "0"], "[error] --count must be at least 1, got 0"),
+        (["quiz", "--count", "201"], "[error] --count must be at most 200, got 201"),
     ],
 )
 def test_bad_inputs(args: list[str], fragment: str) -> None:

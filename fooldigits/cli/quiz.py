@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from fooldigits import Interrupted
-from fooldigits.cli import DataOpt, HtmlOpt, NoColorOpt, SeedOpt, command, flag, output, rng
+from fooldigits.cli import (
+    DataOpt,
+    HtmlOpt,
+    NoColorOpt,
+    SeedOpt,
+    command,
+    flag,
+    output,
+    positive,
+    rng,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,8 +37,8 @@ MAX_COUNT = 200
 
 @command()
 def quiz(
-    count: Annotated[int, typer.Option(help="How many images to answer.", min=1,
-                                       max=MAX_COUNT)] = 12,
+    count: Annotated[int, typer.Option(
+        help=f"How many images to answer (at most {MAX_COUNT}).")] = 12,
     name: Annotated[str, typer.Option(
         help="The student's name, for the teacher's JSON and web page.")] = "",
     json_path: Annotated[Path | None, typer.Option(
@@ -56,6 +66,7 @@ def quiz(
     from fooldigits.core.writing import atomic_write, check_output
     from fooldigits.present.presenter import Presenter
 
+    positive(count, "--count", MAX_COUNT)  # one [error] line, as every other command's
     if json_path is not None:
         check_output(json_path, ".json", "--json")
     view = output(no_color, False, None, html,  # a teacher collects one page per student
