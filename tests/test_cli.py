@@ -271,3 +271,26 @@ def test_unwritable_outputs_and_odd_counts(tmp_path: Path) -> None:
     assert_clean_error(["border", "--show", "-1"], "--show must be 0 or more")
     code, out, _ = run("border", "--show", "0", "--count", "50")
     assert code == 0 and "stretched to the edges" in out
+
+
+def test_no_help_splits_a_choice_list_at_80_columns() -> None:
+    """Every command's --help at 80 columns: a `<a|b|c>` choice list stays on one line
+    (train's `<dense|linear|conv|generative>` broke as `<dense|linear|conv|g` / `enerative>`
+    and squeezed the help column of all its options to 22 characters)."""
+    import re
+
+    import typer
+
+    def helps(group: object, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in getattr(group, "commands", {}).items():
+            found += helps(sub, [*path, name])
+        return found
+
+    paths = helps(typer.main.get_command(app), [])
+    assert len(paths) > 20  # every command and the exercise subcommands
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, path
+        for line in result.stdout.splitlines():
+            assert not re.search(r"<[a-z-]+\|[a-z|-]*(\s|$)", line), (path, line)

@@ -104,6 +104,7 @@ DENSE_ONLY = ("hidden", "cost", "activation", "output_")  # options a linear mod
 def train(
     ctx: typer.Context,
     arch: Annotated[Arch, typer.Option(
+        metavar="<kind>",  # the four choices in one token broke the help at 80 columns
         help="dense: Nielsen's network (--hidden, --cost, --activation, --output shape it); "
         "linear: softmax regression, no hidden layer; conv: Nielsen's chapter-6 convolutional "
         "net (those four do not apply to linear and conv); generative: one PCA Gaussian per "
