@@ -205,3 +205,18 @@ def test_read_with_a_missing_pager_still_shows_the_chapter(tmp_path: Path) -> No
     text = output.decode(errors="replace")
     assert "not found" not in text and "is not a program here" in text, text[-500:]
     assert "eigen-digits by hand" in text
+
+
+def test_the_conv_chapter_says_whose_neighbour_correlation_it_gives() -> None:
+    """It shows noise and CPPN images, then one correlation: of the CPPN images (0.86 in
+    docs/conv.md's table; the noise images have 0.12), which it must say."""
+    import numpy as np
+
+    from fooldigits.core.pieces import Say
+    from fooldigits.tutor import finale
+
+    chapter = finale.conv_chapter(np.random.default_rng(0), tutor.Sizes.quick())
+    line = next(e.text for e in chapter if isinstance(e, Say) and "neighbour" in e.text)
+    chapter.close()  # the transfer table that follows is not needed here
+    assert line.startswith("neighbour correlation of the CPPN images: ")
+    assert float(line.split(": ")[1].split()[0]) > 0.5  # smooth patterns, not noise

@@ -189,13 +189,14 @@ def _median_generations(run: FoolResult) -> int | str:
     return int(np.median(needed)) if len(needed) else "-"
 
 
-def smoothness(report: FoolReport) -> Iterator[Piece]:
-    """How smooth the images are: each pixel against its right and lower neighbours."""
+def smoothness(report: FoolReport, of: str = "the images") -> Iterator[Piece]:
+    """How smooth the images are: each pixel against its right and lower neighbours
+    (`of` names them where several kinds were shown)."""
     from fooldigits.lessons.cppn import neighbour_correlation
 
     images = np.concatenate([r.images for r in report.runs])  # (n, 784)
     corr = float(np.mean(neighbour_correlation(images)))
-    yield Say(f"neighbour correlation of the images: {corr:.2f} (a pixel against its "
+    yield Say(f"neighbour correlation of {of}: {corr:.2f} (a pixel against its "
               "right and lower neighbours: about 0 for noise, near 1 for smooth patterns)",
               "note")
 

@@ -63,7 +63,7 @@ def conv_chapter(rng: np.random.Generator, sizes: Sizes) -> Experiment[None]:
         found.append(f"{name}: {reached} of {len(gens)} runs reached 99.99%, median "
                      f"{int(np.median(gens))} generations")
     yield Say("; ".join(found) + ".")
-    yield from smoothness(report)  # the CPPN's
+    yield from smoothness(report, "the CPPN images")  # the last report: a student saw two
     nets = [(name, load_model(SHIPPED / file)) for name, file in
             (("dense", "default.npz"), ("linear", "linear.npz"), ("conv", "conv.npz"))]
     yield Say("Do the images bred against one network fool the others?")
