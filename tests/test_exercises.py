@@ -440,3 +440,13 @@ def test_each_stub_names_the_tutor_chapter_number_it_belongs_to() -> None:
             cited += 1
             assert n == number[exercise.chapter], (exercise.name, n, exercise.chapter)
     assert cited >= 4  # the test reads the stubs' headers at all
+
+
+def test_exercises_are_listed_in_the_tutor_order_of_their_chapters() -> None:
+    """`exercise list` follows the story: conv (chapter 8) was listed after the network
+    chapter, before pca."""
+    from fooldigits.tutor import story
+
+    order = [c.key for c in story.CHAPTERS]
+    chapters = [order.index(e.chapter) for e in exercises.EXERCISES.values()]
+    assert chapters == sorted(chapters)
