@@ -78,7 +78,7 @@ def test_a_correct_student_file_passes_and_names_the_project_version(tmp_path: P
     result = runner.invoke(app, ["exercise", "check", "sigmoid", str(tmp_path)])
     words = " ".join(result.stdout.split())
     assert result.exit_code == 0 and "all checks pass" in words
-    assert "neurons.sigmoid" in words and "fooldigits read network" in words
+    assert "neurons.Sigmoid" in words and "fooldigits read network" in words
 
 
 def test_list_does_not_give_the_answer_away() -> None:

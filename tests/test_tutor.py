@@ -220,3 +220,19 @@ def test_the_conv_chapter_says_whose_neighbour_correlation_it_gives() -> None:
     chapter.close()  # the transfer table that follows is not needed here
     assert line.startswith("neighbour correlation of the CPPN images: ")
     assert float(line.split(": ")[1].split()[0]) > 0.5  # smooth patterns, not noise
+
+
+def test_the_code_a_chapter_or_exercise_names_is_in_the_docs_it_sends_you_to() -> None:
+    """"The code: X -- beside its explanation: fooldigits read T" and an exercise's "the
+    project's own version: X (`fooldigits read T`)" send a student to T, whose listing
+    shows only the functions T's docs quote: `read generative` showed pca.knn alone."""
+    from fooldigits import exercises
+
+    def quoted(topic: str) -> list[str]:
+        return tutor.references((tutor.docs_dir() / f"{topic}.md").read_text())
+
+    for chapter in tutor.CHAPTERS:
+        for name in chapter.functions:
+            assert name in quoted(chapter.topic), (chapter.key, name)
+    for exercise in exercises.EXERCISES.values():
+        assert exercise.solution in quoted(exercise.topic), exercise.name

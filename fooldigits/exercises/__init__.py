@@ -80,7 +80,7 @@ class Exercise:
         """The docs chapter that shows the solution: `fooldigits read TOPIC` (a module
         without a chapter of its own is read with the chapter that teaches it)."""
         module = self.solution.split(".")[0]
-        return {"neurons": "network"}.get(module, module)
+        return {"neurons": "network", "convlayers": "conv"}.get(module, module)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ EXERCISES = {
     e.name: e for e in (
         Exercise("nearest_mean", "the mean of each digit, and the nearest-mean classifier",
                  "data", "pca.nearest_mean", checks.nearest_mean_cases),
-        Exercise("sigmoid", "the sigmoid and its derivative", "network", "neurons.sigmoid",
+        Exercise("sigmoid", "the sigmoid and its derivative", "network", "neurons.Sigmoid",
                  checks.sigmoid_cases),
         Exercise("backprop", "matrix backprop for a whole mini-batch", "network",
                  "network.Network.backprop", checks.backprop_cases),
@@ -127,7 +127,7 @@ EXERCISES = {
         Exercise("variogram", "the g_x / g_y neighbour statistics", "prior",
                  "stats.variogram", checks_fooling.variogram_cases),
         Exercise("conv", "a convolution layer's forward pass, by im2col", "conv",
-                 "exercises.reference.conv_forward", checks.conv_cases),
+                 "convlayers.im2col", checks.conv_cases),
         Exercise("fgsm", "the fast gradient sign method: a tiny change that fools",
                  "fighting", "adversarial.fgsm", checks_steps.fgsm_cases),
         Exercise("pgd", "one PGD step: up the sign, back into the ball", "fighting",
