@@ -156,6 +156,24 @@ def test_the_path_hint_is_the_shorter_of_relative_and_absolute(tmp_path: Path,
         classroom._path_hint()
 
 
+def test_the_path_hint_is_for_this_terminal_not_for_the_html_handout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A teacher whose `fooldigits` is not on PATH sees how to type it; the page handed to
+    the class must not tell students to type a path of the teacher's machine."""
+    import sys
+
+    if not (Path(sys.executable).parent / "fooldigits").is_file():
+        pytest.skip("no fooldigits script beside this Python")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    page = tmp_path / "story.html"
+    result = runner.invoke(app, ["tutor", "--chapter", "meaning", "--no-pause",
+                                 "--html", str(page)])
+    assert result.exit_code == 0, result.stderr
+    assert "instead of fooldigits" in " ".join(result.stdout.split())
+    html = page.read_text()
+    assert "11. What it means" in html and "instead of fooldigits" not in html
+
+
 @pytest.mark.usefixtures("deleted_folder")
 def test_the_tutor_runs_in_a_deleted_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     # os.path.relpath raised FileNotFoundError there: a traceback before chapter 1.

@@ -108,8 +108,8 @@ def tutor(
                 if current.quiz:  # the last chapter's interaction: you against the networks
                     _quiz(presenter, keyboard, sizes.quiz_count, seed + 1000 * state.reruns)
                 presenter.show(Say(current.footer, "note"))
-                if hint:  # the first time the tutor names a command: how to type it
-                    presenter.show(Say(hint, "note"))
+                if hint:  # the first time the tutor names a command: how to type it here
+                    presenter.show(Say(hint, "note"), export=False)  # not in a handout
                     hint = ""
                 state = nav.move(state, "chapter-done")
                 state = ask(state) if interactive else nav.move(state, "next")

@@ -98,10 +98,13 @@ class Presenter:
             self.console.print(picture)
             self._lines = self._height(picture)
 
-    def show(self, item: object, live: Live | None = None, keep: object = None) -> None:
-        """One piece: drawn now (unless --json), kept for --png and --html. `keep`: the
-        piece that comes next, if known (a sentence is kept on the screen of its figure)."""
-        self._record(item)
+    def show(self, item: object, live: Live | None = None, keep: object = None, *,
+             export: bool = True) -> None:
+        """One piece: drawn now (unless --json), kept for --png and --html unless `export`
+        is False (a hint about this terminal, say). `keep`: the piece that comes next, if
+        known (a sentence is kept on the screen of its figure)."""
+        if export:
+            self._record(item)
         if not self.output.as_json:
             self._draw(item, live, keep)
 
