@@ -6,6 +6,11 @@ columns") copies every k x k patch into one row of a matrix, so that all those s
 become ONE matrix product. As in every neural network, the kernel is NOT flipped (the
 mathematicians' convolution flips it; this is a cross-correlation). Fill in both
 functions, then run:  fooldigits exercise check conv DIR
+
+Rows or columns? Here a patch is a ROW, (n, positions, k*k) @ (k*k, c), the layout of
+one image per row used everywhere else in fooldigits. `fooldigits read conv` shows the
+shipped layer, which keeps the batch last and a patch as a COLUMN,
+kernels (c_out, c*k*k) @ cols (c*k*k, positions * n): the same sums, transposed.
 """
 
 import numpy as np
