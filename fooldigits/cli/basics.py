@@ -128,7 +128,7 @@ def train(
         help="Shift each training image by a random pixel every epoch (Nielsen's expand_mnist).")
     ] = RECIPE.shift,
     cost: Annotated[Cost, typer.Option(
-        metavar="COST", help="Dense only: cost function, cross-entropy or quadratic.")
+        metavar="<cost>", help="Dense only: cost function, cross-entropy or quadratic.")
     ] = Cost.cross_entropy,
     activation: Annotated[Activation, typer.Option(help="Dense only: hidden neurons.")
                           ] = Activation.sigmoid,

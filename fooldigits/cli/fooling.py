@@ -200,7 +200,10 @@ def fool(
 def ceiling(
     steps: Annotated[int, typer.Option(
         help="Dreaming steps per step size for the confidence found.")] = 3000,
-    model: ModelOpt = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A dense network .npz (`fooldigits train --arch dense`: the bound "
+        "is worked out through its hidden layers); default: the shipped model.",
+        show_default=False)] = None,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
     html: HtmlOpt = None,
