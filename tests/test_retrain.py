@@ -134,3 +134,22 @@ def test_sgd_refuses_labels_the_network_has_no_output_for(small_data: Dataset) -
     labels[0] = 10
     with pytest.raises(FoolDigitsError, match=r"classes 0\.\.9"):
         next(sgd(net, small_data.train_images[:20], labels, SGDConfig(epochs=1), rng))
+
+
+def test_the_chapter_captions_each_image_with_the_last_models_confidence(
+        small_net: Network, small_data: Dataset) -> None:
+    """`retrain`'s grid of the last round's images says how sure the last model is of each
+    one's digit (a caption of only "noise 3" left unsaid whether it still fooled it)."""
+    from fooldigits.core.pieces import Images
+    from fooldigits.experiments.fighting import retrain as retrain_chapter
+
+    events, report = events_and_result(retrain_chapter(small_net, small_data, TINY,
+                                                       np.random.default_rng(0)))
+    (grid,) = [e for e in events if isinstance(e, Images) and "last round" in e.title]
+    digits = np.tile(np.arange(10), 3)
+    sure = report.network.probabilities(grid.images)[np.arange(30), digits]
+    assert [c.split()[:2] for c in grid.captions] == [
+        [name, f"'{d}'"] for name in ("noise", "blank", "dream") for d in range(10)]
+    shown = np.array([float(c.split()[-1].rstrip("%")) for c in grid.captions])
+    np.testing.assert_allclose(shown, 100 * sure, atol=5e-4)
+    assert "99% or more" in grid.title  # TINY's target, 0.99

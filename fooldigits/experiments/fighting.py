@@ -326,12 +326,17 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
                  for s in summary])
     last = result.rounds[-1]
     found = {name: s.images for name, s in last.searches.items()}
-    picks = [found[name][i * config.per_digit] for name in ("ga-noise", "ga-blank", "dream")
-             for i in range(DIGITS)]
-    yield Images("the last round's model: one image per digit from GA noise, GA blank "
-                 "and dream (rows)", np.stack(picks),
-                 [f"{name} {d}" for name in ("noise", "blank", "dream") for d in range(DIGITS)],
-                 packed=True)
+    rows_shown = (("ga-noise", "noise"), ("ga-blank", "blank"), ("dream", "dream"))
+    picks = np.stack([found[search][d * config.per_digit]  # the first image of digit d
+                      for search, _ in rows_shown for d in range(DIGITS)])  # (30, 784)
+    digits = np.tile(np.arange(DIGITS), len(rows_shown))  # (30,) the digit each was for
+    sure = result.network.probabilities(picks)[np.arange(len(picks)), digits]  # (30,)
+    names = [name for _, name in rows_shown for _ in range(DIGITS)]
+    yield Images(f"the last round's model: one image per digit from GA noise, GA blank and "
+                 f"dream (rows), with its confidence in that digit (fooled: "
+                 f"{100 * config.target:g}% or more)", picks,
+                 [f"{name} '{d}' {100 * float(p):.3f}%"
+                  for name, d, p in zip(names, digits, sure, strict=True)], packed=True)
     saved = [path for row in rows for path in row["saved"]]
     if saved:
         yield Say(f"saved {len(saved)} files for every round to {save}", "good")
