@@ -99,8 +99,15 @@ def test_a_disagreement_caption_names_only_the_networks_that_differ_from_the_stu
     events, _ = _drain(quiz.report(made, y[split[:2]].tolist(),
                                    [("dense", shipped), ("linear", linear)]))
     shown = next(e for e in events if isinstance(e, Images))
-    for caption, i in zip(shown.captions, split[:2], strict=True):
-        assert caption == f"you: {y[i]}; linear: {linear_said[i]}"
+    for k, (caption, i) in enumerate(zip(shown.captions, split[:2], strict=True)):
+        assert caption == f"#{k + 1} you: {y[i]}; linear: {linear_said[i]}"
+    # when several differ, the caption counts them (the table names each) and stays short
+    events, _ = _drain(quiz.report(made, [int(linear_said[i]) for i in split[:2]],
+                                   [("dense", shipped), ("linear", linear), ("again", shipped)]))
+    shown = next(e for e in events if isinstance(e, Images))
+    assert shown.captions == [f"#{k + 1} you: {linear_said[i]}; 2 models differ"
+                              for k, i in enumerate(split[:2])]
+    assert all(len(c) <= 28 for c in shown.captions)
 
 
 class Terminal:

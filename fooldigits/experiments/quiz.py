@@ -160,11 +160,9 @@ def report(quiz: Quiz, student: Sequence[int | None], models: Sequence[tuple[str
                  *((name, f"{100 * value:.0f}%") for name, value in agreement.items())])
     disagree = [i for i in answered if any(a[i] != student[i] for a in answers.values())]
     if disagree:
-        # only the networks that differ from the student: a narrow caption keeps them
-        yield Images("where you and a network disagree", quiz.images[disagree],
-                     [f"you: {answer_name(student[i])}; " + ", ".join(
-                         f"{name}: {answer_name(a[i])}" for name, a in answers.items()
-                         if a[i] != student[i]) for i in disagree], columns=5)
+        yield Images("where you and a network disagree (#: the question in the table above)",
+                     quiz.images[disagree], [_differ(i, student, answers) for i in disagree],
+                     columns=5)
     if score is not None:
         fooling = [i for i in answered if quiz.kinds[i] == "fooling"]
         if fooling:
@@ -172,3 +170,13 @@ def report(quiz: Quiz, student: Sequence[int | None], models: Sequence[tuple[str
                       f"{len(fooling)} fooling images 'not a digit'; the networks without a "
                       "'not a digit' class had to name a digit for every one.", "note")
     return QuizResult(questions, agreement, score, quiz.images)
+
+
+def _differ(i: int, student: Sequence[int | None], answers: dict[str, np.ndarray]) -> str:
+    """A caption short enough for an image 28 characters wide (80 columns): question i's
+    number, the student's answer, and the network that differs, or how many do (the
+    table above has each answer): "#4 you: 3; linear: 5", "#7 you: 2; 3 models differ"."""
+    differ = [(name, a[i]) for name, a in answers.items() if a[i] != student[i]]
+    detail = (f"{differ[0][0]}: {answer_name(differ[0][1])}" if len(differ) == 1 else
+              f"{len(differ)} models differ")
+    return f"#{i + 1} you: {answer_name(student[i])}; {detail}"
