@@ -172,7 +172,7 @@ def report(quiz: Quiz, student: Sequence[int | None], models: Sequence[tuple[str
     return QuizResult(questions, agreement, score, quiz.images)
 
 
-def _differ(i: int, student: Sequence[int | None], answers: dict[str, np.ndarray]) -> str:
+def _differ(i: int, student: Sequence[int | None], answers: dict[str, list[int]]) -> str:
     """A caption short enough for an image 28 characters wide (80 columns): question i's
     number, the student's answer, and the network that differs, or how many do (the
     table above has each answer): "#4 you: 3; linear: 5", "#7 you: 2; 3 models differ"."""
