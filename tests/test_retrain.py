@@ -147,6 +147,7 @@ def test_the_chapter_captions_each_image_with_the_last_models_confidence(
                                                        np.random.default_rng(0)))
     (grid,) = [e for e in events if isinstance(e, Images) and "last round" in e.title]
     digits = np.tile(np.arange(10), 3)
+    assert report.network is not None
     sure = report.network.probabilities(grid.images)[np.arange(30), digits]
     assert [c.split()[:2] for c in grid.captions] == [
         [name, f"'{d}'"] for name in ("noise", "blank", "dream") for d in range(10)]
