@@ -254,11 +254,10 @@ class LocalPrior:
         """mean |x - mean| + mean ||dx| - dx_ref| + mean ||dy| - dy_ref|, per image (n,)."""
         x = np.asarray(images, dtype=np.float32).reshape(-1, 784)
         out = np.empty(len(x), dtype=np.float32)
-        work = np.empty((min(len(x), CHUNK), 784), dtype=np.float32)  # for every block
         for first in range(0, len(x), CHUNK):  # blocks that stay in the CPU cache
             block = x[first:first + CHUNK]  # (k, 784)
             mean, dx, dy = (ref[:len(block)] for ref in self.blocks)  # each (k, 784)
-            d = np.subtract(block, mean, out=work[:len(block)])  # (k, 784), reused in place
+            d = np.subtract(block, mean)  # one (k, 784) array, reused in place
             np.abs(d, out=d)
             total = d @ _EVERY_PIXEL  # the mean over the 784 pixels, as a product
             for shift, ref in ((1, dx), (28, dy)):
