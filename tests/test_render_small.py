@@ -90,3 +90,18 @@ def test_columns_zero_still_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     with console.capture() as capture:
         console.print(render.table("t", ["digit", "share"], [(1, "50%")]))
     assert console.width == 80 and "digit" in capture.get()
+
+
+def test_a_table_title_runs_as_wide_as_the_screen_not_the_table() -> None:
+    """At 160 columns the generative chapter's title of a five-column table took three
+    lines, wrapped to the table's own width; above the table it takes one."""
+    from fooldigits.core.pieces import Table
+
+    title = ("what fools it (a '2' at 99.99%); r: the mean fooling image's correlation with "
+             "the mean real '2'; then the share each network reads as '2'")
+    def shown(width: int, small: bool) -> list[str]:
+        piece = Table(title, ["attack", "r"], [("ga", 0.5)])
+        return lines(render.piece(piece, True, width, small), width)
+
+    assert shown(160, small=False)[0].strip() == title  # one line
+    assert " ".join(" ".join(shown(80, small=True)[:2]).split()) == title  # two lines

@@ -269,10 +269,10 @@ def _frame(title: str, compact: bool) -> Table:
     return WordTable(title=caption, title_justify="left")
 
 
-def titled(t: Table, compact: bool = True) -> RenderableType:
-    """A (`compact`) table's title above it, as wide as the space it is given, not wrapped
-    to the table's own width (which can take four rows for a title of two)."""
-    if not compact or t.title is None:
+def titled(t: Table) -> RenderableType:
+    """A table's title above it, as wide as the space it is given, not wrapped to the
+    table's own width (which can take four rows for a title of two)."""
+    if t.title is None:
         return t
     title, t.title = t.title, None
     return Group(title, t)
@@ -325,8 +325,8 @@ def piece(item: object, blocks: bool, width: int, small: bool = False) -> Render
                           small, quartered(item, width, small))
     if isinstance(item, pieces.Table):
         if item.diagonal:
-            return titled(colour_table(item.title, item.columns, item.rows, small), small)
-        return titled(table(item.title, item.columns, item.rows, small), small)
+            return titled(colour_table(item.title, item.columns, item.rows, small))
+        return titled(table(item.title, item.columns, item.rows, small))
     if isinstance(item, pieces.Bars):
         return bar_chart(item.title, item.labels, item.values, item.fmt)
     if isinstance(item, pieces.Reading):
