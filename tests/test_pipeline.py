@@ -201,6 +201,8 @@ def test_pieces_render_in_the_page() -> None:
     assert "&lt;b&gt;" in text and "<td>2.5000</td>" in text and text.count("<img") == 2
     assert "<figcaption>run <code>fooldigits draw</code></figcaption>" in text
     assert "<figcaption class=title>i <code>j</code></figcaption>" in text
+    # a table's title above it, as wide as the page (a <caption> wraps to the table's width)
+    assert "<p class=title>t</p><table><thead>" in text and "<caption" not in text
 
 
 def help_screens() -> list[str]:

@@ -221,8 +221,7 @@ code { font-family: 'DejaVu Sans Mono', monospace; font-size: 0.92em; background
        padding: 0 0.2em; }
 table { border-collapse: collapse; margin: 1em 0; font-family: 'DejaVu Sans Mono', monospace;
         font-size: 0.9em; }
-caption { text-align: left; font-weight: bold; padding-bottom: 0.3em;
-          font-family: Georgia, serif; }
+p.title { font-weight: bold; margin: 1.2em 0 0.3em; } div.table > table { margin-top: 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child, th.words, td.words { text-align: left; }
 td.diag { background: #dff0df; } td.bar { text-align: left; width: 320px; }
@@ -249,8 +248,8 @@ def _table_html(piece: Table) -> str:
             kind = " class=diag" if diagonal else " class=words" if in_words else ""
             cells.append(f"<td{kind}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{text_html(piece.title)}</caption><thead><tr>{head}</tr>"
-            f"</thead><tbody>{''.join(body)}</tbody></table>")
+    return _titled_table(text_html(piece.title),
+                         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>")
 
 
 def _bars_html(piece: Bars) -> str:
@@ -259,7 +258,13 @@ def _bars_html(piece: Bars) -> str:
         f"<tr><td>{html.escape(name)}</td><td class=bar><span class=bar style=\"width:"
         f"{100 * max(float(v), 0) / top:.1f}%\"></span></td><td>{html.escape(piece.fmt.format(v))}"
         "</td></tr>" for name, v in zip(piece.labels, piece.values, strict=True))
-    return f"<table><caption>{html.escape(piece.title)}</caption><tbody>{rows}</tbody></table>"
+    return _titled_table(html.escape(piece.title), f"<tbody>{rows}</tbody>")
+
+
+def _titled_table(title: str, content: str) -> str:
+    """A table with its title above it as wide as the page, as in the terminal (a table's
+    own <caption> would wrap to the table's width)."""
+    return f"<div class=table><p class=title>{title}</p><table>{content}</table></div>"
 
 
 def text_html(text: str) -> str:
