@@ -187,6 +187,33 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     yield Check("  every CPPN run reaches 0.9999; neighbour correlation of the images",
                 f"{reached}/{count * len(results)}; {corr:.2f}", "all; >= 0.8",
                 reached == count * len(results) and corr >= 0.8)
+    # the same GA against the conv net (issue 24's question, "is this model fooled
+    # too?"): a decode costs the same per image whichever classifier judges it, so its
+    # share depends on how much the classifier's own forward pass costs
+    from fooldigits.models import conv
+
+    convnet = load_model(Path(conv.__file__).with_name("conv.npz"))
+    arrays = convnet.arrays()
+    c1 = arrays["w0"].shape[-1]
+    batch = conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2 + conv.MAP2**2 * c1))
+    runs = 10 if ctx.quick else 40
+    judged: list[FoolResult] = []
+
+    def painted_conv() -> None:
+        judged.append(finish(evolve(convnet, 2, runs, config, np.random.default_rng(0),
+                                    CPPN())))
+
+    def conv_floor() -> None:
+        images = int((config.population + judged[-1].generations
+                      * (config.population - config.elite)).sum())
+        references.conv_gemm_floor(arrays, images, batch, np.random.default_rng(0))
+
+    timed = ctx.compare(painted_conv, conv_floor, ctx.repeat)
+    yield timed.row(f"CPPN GA against the conv net, {runs} fooling 2s / its im2col matrix "
+                    "products", goal=2.0)
+    reached = sum(int(r.reached.sum()) for r in judged)
+    yield Check("  every CPPN run against the conv net reaches 0.9999",
+                f"{reached}/{runs * len(judged)}", "all", reached == runs * len(judged))
 
 
 @row("fooling")
