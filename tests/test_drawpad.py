@@ -274,8 +274,8 @@ def test_a_game_quit_at_once_says_so_and_its_json_names_the_student(
     import json
 
     from fooldigits.core.pieces import Say
-    from fooldigits.pad.drawpad import summary
     from fooldigits.pad.game import Game
+    from fooldigits.pad.session import summary
     from tests.conftest import events_and_result
 
     pad = Pad(shipped, game=Game(target=0))

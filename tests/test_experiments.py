@@ -228,8 +228,9 @@ def test_tutor_and_cli_give_the_same_results(chapter: str, cli: Callable[[Datase
 
 def test_the_pad_reports_through_pieces(linear: Classifier, tmp_path: Path) -> None:
     """`fooldigits draw` shows what it saved and the game's table through the presenter."""
-    from fooldigits.pad.drawpad import Pad, summary
+    from fooldigits.pad.drawpad import Pad
     from fooldigits.pad.game import Game
+    from fooldigits.pad.session import summary
 
     pad = Pad(linear, game=Game.new(rng(), 0.0))
     pad.saved.append((tmp_path / "d.png", "7 (99.0%)"))

@@ -334,7 +334,7 @@ def generative_rows(ctx: Context) -> Iterator[Result]:
 @row("drawing pad")
 def draw_rows(ctx: Context) -> Iterator[Result]:
     """The pad's redraw after a mouse stroke: parse, paint, read, redraw."""
-    from fooldigits.pad.drawpad import bench_row
+    from fooldigits.pad.session import bench_row
 
     what, project, reference = bench_row(20 if ctx.quick else 40)
     yield Ratio(f"{what} / one forward pass + full-screen render", project, reference,

@@ -96,7 +96,7 @@ def draw(
     from fooldigits.models.base import require_classes
 
     view = output(no_color, False, None, html, "your drawings")
-    from fooldigits.pad import drawpad
+    from fooldigits.pad import session
     from fooldigits.present.render import make_console, uses_blocks
 
     if out is not None:  # checked before the pad opens, not after the game is played
@@ -105,9 +105,9 @@ def draw(
         check_output(json_path, ".json", "--json")
     net = load(model)
     require_classes(net, DIGITS, "draw")  # the pad shows ten digits' bars
-    pad = drawpad.run(net, load_from, out, game, json_path, seed,
+    pad = session.run(net, load_from, out, game, json_path, seed,
                       uses_blocks(make_console(no_color)))
-    run(drawpad.summary(pad, seed, str(model or "shipped"), json_path, name), view)
+    run(session.summary(pad, seed, str(model or "shipped"), json_path, name), view)
 
 
 @command()

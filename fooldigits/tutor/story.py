@@ -312,10 +312,10 @@ def docs_dir() -> Path:
 LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
            "drawings", "tutor", "exercises", "pieces", "presenter", "export", "story",
-           "experiments", "reading", "writing", "options", "cli", "drawpad", "canvas", "keys",
-           "screen", "game", "adversarial", "retrain", "training", "neurons", "models",
-           "linear", "answers", "base", "layout", "navigation", "conv", "convlayers",
-           "generative", "encodings", "cppn", "finale", "pages", "listing")
+           "experiments", "reading", "writing", "options", "cli", "drawpad", "session",
+           "canvas", "keys", "screen", "game", "adversarial", "retrain", "training",
+           "neurons", "models", "linear", "answers", "base", "layout", "navigation", "conv",
+           "convlayers", "generative", "encodings", "cppn", "finale", "pages", "listing")
 REFERENCE = re.compile(r"`((?:" + "|".join(MODULES) + r")(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
