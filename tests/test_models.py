@@ -102,6 +102,20 @@ def test_a_linear_model_saves_and_loads_through_the_registry(tmp_path: Path,
         load_model(tmp_path / "odd.npz")
 
 
+def test_save_never_writes_a_pickle(tmp_path: Path) -> None:
+    """A kind whose arrays() held Python objects would need pickle to save: refused, so
+    no model file can hold what `load_model` (allow_pickle=False) would refuse to read."""
+
+    class Careless(Linear):
+        def arrays(self) -> dict[str, np.ndarray]:
+            return {**super().arrays(), "notes": np.array([{"a": 1}], dtype=object)}
+
+    with pytest.raises(ValueError, match="allow_pickle"):
+        Careless(rng=np.random.default_rng(0)).save(tmp_path / "c.npz")
+    assert not (tmp_path / "c.npz").exists()
+
+
+
 def test_train_conv_refuses_the_dense_options_in_one_sentence(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--arch", "conv", "--hidden", "30", "--out",
                                  str(tmp_path / "m.npz")])

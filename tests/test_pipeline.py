@@ -184,6 +184,13 @@ def test_json_refuses_nan_and_keeps_plain_types() -> None:
     assert to_json(Say("hi")) == '{\n  "text": "hi",\n  "tone": ""\n}'
 
 
+def test_json_refuses_what_json_has_no_type_for_in_a_sentence() -> None:
+    """A set in a result is a FoolDigitsError (one sentence), not json's TypeError."""
+    with pytest.raises(FoolDigitsError, match="holds a set"):
+        to_json({"x": {1, 2}})
+
+
+
 def test_bad_output_paths_fail_before_any_work(tmp_path: Path) -> None:
     result = runner.invoke(app, ["pca", "--png", str(tmp_path / "nope" / "p.png")])
     assert result.exit_code == 1 and "does not exist" in result.stderr

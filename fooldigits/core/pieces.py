@@ -41,7 +41,7 @@ import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeAlias, TypeVar
 
 import numpy as np
 
@@ -185,8 +185,12 @@ Experiment = Generator[Piece | Progress, None, R]  # yields pieces and progress,
 
 
 # -- results as JSON ------------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
-    """`value` as plain JSON types: dataclasses, dicts, lists, NumPy, paths."""
+JSON: TypeAlias = "str | int | float | bool | list[JSON] | dict[str, JSON] | None"  # a JSON value
+
+
+def jsonable(value: object) -> JSON:
+    """`value` as plain JSON types: dataclasses, dicts, lists, NumPy, paths. Anything
+    else (a set, a function) is refused with a sentence, as NaN is."""
     own = getattr(value, "json", None)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and callable(own):
         return jsonable(own())
@@ -209,10 +213,14 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise FoolDigitsError(f"the result holds {value}, which JSON cannot represent")
-    return value
+    if value is None or isinstance(value, str | int | float):  # bool is an int
+        return value
+    raise FoolDigitsError(f"the result holds a {type(value).__name__}, which JSON cannot "
+                          "represent")
 
 
-def to_json(result: Any) -> str:
+def to_json(result: object) -> str:
+
     """The result as indented JSON text; NaN and infinity are refused with a sentence."""
     try:
         return json.dumps(jsonable(result), indent=2, allow_nan=False)

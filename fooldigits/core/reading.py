@@ -35,7 +35,7 @@ import os
 import stat
 import unicodedata
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
 
 from fooldigits import FoolDigitsError
 
@@ -179,7 +179,7 @@ class NpzReader:
 
         self.path, self.what = path, what
         data = read_bytes(path, limit, what)
-        self.headers: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+        self.headers: dict[str, tuple[tuple[int, ...], np.dtype[np.generic]]] = {}
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             names = [n for n in self.zip.namelist() if n.endswith(".npy")]
@@ -195,7 +195,7 @@ class NpzReader:
             raise FoolDigitsError(f"{what} {path} is not {kind}") from None
 
     @staticmethod
-    def _header(member: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    def _header(member: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[np.generic]]:
         from numpy.lib import format as npy
 
         version = npy.read_magic(member)
@@ -230,7 +230,7 @@ class NpzReader:
         self.zip.close()
 
 
-def nbytes(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
+def nbytes(shape: tuple[int, ...], dtype: np.dtype[np.generic]) -> int:
     """Bytes an array of this shape and dtype would take, in exact integers."""
     total = dtype.itemsize
     for n in shape:

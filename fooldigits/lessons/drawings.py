@@ -38,12 +38,15 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.reading import NpzReader, nbytes, printable, read_bytes
+
+if TYPE_CHECKING:  # Pillow is imported only where an image file is read
+    from PIL.Image import Image
 
 MAX_PIXELS = 40_000_000  # a 100-megapixel image is refused before decoding
 MAX_SIDE = 20_000  # pixels a side: resampling weights are (28, side), so 40M x 1 is refused
@@ -137,7 +140,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return 1.0 - grey if np.median(border) > 0.5 else grey  # dark ink on light: invert
 
 
-def _upright(image: Any) -> Any:
+def _upright(image: Image) -> Image:
     """The picture as it is meant to be seen: a phone stores a portrait photo sideways
     and says so in its EXIF orientation tag. A damaged tag: the picture as stored."""
     from PIL import ImageOps
@@ -148,7 +151,7 @@ def _upright(image: Any) -> Any:
         return image
 
 
-def _grey(image: Any) -> np.ndarray:
+def _grey(image: Image) -> np.ndarray:
     """A Pillow image -> (h, w) float32 grey in [0, 1], as it looks on paper: white paper,
     unless what is not transparent is light on average (white ink on a transparent
     canvas, which on white paper would vanish): then black paper."""
@@ -229,7 +232,8 @@ def normalise(pixels: np.ndarray, raw: bool = False, name: str = "image") -> np.
     return canvas.astype(np.float32).reshape(784)
 
 
-def _words(dtype: np.dtype[Any]) -> str:
+def _words(dtype: np.dtype[np.generic]) -> str:
+
     kinds = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates",
              "m": "time spans", "O": "Python objects", "V": "raw records"}
     return kinds.get(dtype.kind, str(dtype))

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -114,10 +114,10 @@ class Classifier(abc.ABC):
 
     def save(self, path: Path) -> None:
         """Write an .npz (no pickle) atomically: `kind`, `arrays()` and `meta_*` texts."""
-        arrays: dict[str, Any] = {"kind": np.array(self.kind), **self.arrays()}
+        arrays: dict[str, np.ndarray] = {"kind": np.array(self.kind), **self.arrays()}
         for key, value in self.meta.items():
             arrays[f"meta_{key}"] = np.array(value)
-        atomic_write(Path(path), lambda f: np.savez(f, **arrays))
+        atomic_write(Path(path), lambda f: np.savez(f, allow_pickle=False, **arrays))
 
     def copy(self) -> Self:
         """An independent copy: the arrays are copied, not shared."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Conv(Trainable):
     kind: ClassVar[str] = "conv"
 
     def __init__(self, sizes: Sequence[int] = SIZES, *, rng: np.random.Generator,
-                 dtype: type[np.floating[Any]] = np.float32) -> None:
+                 dtype: type[np.float32 | np.float64] = np.float32) -> None:
         self.sizes = _check_sizes(sizes)
         self.classes = self.sizes[3]
         self.meta: dict[str, str] = {}
@@ -91,7 +91,7 @@ class Conv(Trainable):
         return type(self)((*self.sizes[:3], classes), rng=rng, dtype=self.dtype.type)
 
     @property
-    def dtype(self) -> np.dtype[Any]:
+    def dtype(self) -> np.dtype[np.float32 | np.float64]:
         """float32 (or float64 for a test's twin): what every input is turned into."""
         return self.conv1.w.dtype
 

@@ -64,7 +64,7 @@ the classes (all ten are equally likely), and a Bayesian choice of q.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -327,7 +327,7 @@ def _rows(x: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _dtype(x: np.ndarray) -> type[np.floating[Any]]:
+def _dtype(x: np.ndarray) -> type[np.float32 | np.float64]:
     """float64 answers for float64 images (finite differences), else float32."""
     return np.float64 if np.asarray(x).dtype == np.float64 else np.float32
 
