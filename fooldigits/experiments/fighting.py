@@ -14,8 +14,10 @@ trains on attacked images. The experiments here sweep, pick and draw:
   the fooling-image transfer of `transfer.transfer`;
 * `retrain`: the rounds of "fool it, teach it 'not a digit', fool it again".
 
-    >>> result = yield from adversarial(net, x, y, epsilons=[0.0, 0.1])
-    >>> result.rows[1]["accuracy"]       # about 0.27 for FGSM at 0.1 on the shipped model
+    >>> result = yield from adversarial(net, data, epsilons=[0.0, 0.1])
+    >>> result.rows[1].accuracy   # FGSM at 0.1: 0.3552 on the shipped model, the 10,000
+    0.3552                        # test digits (docs/adversarial.md's table; no seed)
+
 
 What it leaves out: the maths (`adversarial.py`, `retrain.py`) and the drawing.
 """
@@ -23,9 +25,9 @@ What it leaves out: the maths (`adversarial.py`, `retrain.py`) and the drawing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -42,15 +44,19 @@ from fooldigits.core.pieces import (
     class_name,
 )
 from fooldigits.core.writing import check_output
-from fooldigits.lessons.retrain import RetrainConfig
+from fooldigits.lessons.retrain import Cell, RetrainConfig, RoundSummary
 from fooldigits.models.base import Classifier
+
+if TYPE_CHECKING:  # the modules themselves load only when an experiment runs
+    from fooldigits.experiments.transfer import TransferResult
+    from fooldigits.lessons.adversarial import AttackRow, Examples
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _pictures(net: Classifier, ex: Any, epsilon: float | np.ndarray, what: str
+def _pictures(net: Classifier, ex: Examples, epsilon: float | np.ndarray, what: str
               ) -> Experiment[None]:
     """Original, change and adversarial image of each example, as three grids."""
     k = len(ex.originals)
@@ -73,7 +79,7 @@ def _pictures(net: Classifier, ex: Any, epsilon: float | np.ndarray, what: str
 @dataclass
 class AdversarialResult:
     n: int
-    rows: list[dict[str, Any]]
+    rows: list[AttackRow]  # one per attack and epsilon
     smallest_epsilon: dict[str, list[float]]
     model: str
     attack: str = "PGD: 40 steps"  # what the PGD rows measured
@@ -94,19 +100,19 @@ def adversarial(net: Classifier, data: Dataset, epsilons: Sequence[float],
     if len(x) == 0:
         raise FoolDigitsError("the test set is empty: there is nothing to attack")
     show = min(show, len(x))
-    rows = []
+    rows: list[AttackRow] = []
     total = len(methods) * len(epsilons)
     strength = (f"PGD: {steps} steps" + (f", {restarts} restarts" if restarts > 1 else "")
                 + (", margin loss" if loss == "margin" else ""))
     for i, row in enumerate(adv.attack_table(net, x, y, epsilons, methods, steps, loss,
                                              restarts, rng)):
-        rows.append(asdict(row))
+        rows.append(row)
         yield Step(f"attacking {len(x):,} test digits ({row.method}, epsilon {row.epsilon})",
                    i + 1, total)
     yield Table(f"{len(x):,} real test digits under attack ({strength})",
                 ["attack", "epsilon", "accuracy", "confidence when wrong"],
-                [(r["method"].upper(), f"{r['epsilon']:.2f}", _pct(r["accuracy"]),
-                  _pct(r["wrong_confidence"])) for r in rows])
+                [(r.method.upper(), f"{r.epsilon:.2f}", _pct(r.accuracy),
+                  _pct(r.wrong_confidence)) for r in rows])
     smallest: dict[str, list[float]] = {}
     if show:
         picks = x[:show], y[:show]
@@ -121,14 +127,14 @@ def adversarial(net: Classifier, data: Dataset, epsilons: Sequence[float],
                     ["example", "label", *(m.upper() for m in smallest)],
                     [(f"#{i}", int(picks[1][i]), *(f"{smallest[m][i]:.3f}" for m in smallest))
                      for i in range(show)])
-    small = [r for r in rows if r["epsilon"] <= 0.1 + 1e-9]  # none if every epsilon is larger
-    worst = min(small, key=lambda r: r["accuracy"]) if small else None
+    small = [r for r in rows if r.epsilon <= 0.1 + 1e-9]  # none if every epsilon is larger
+    worst = min(small, key=lambda r: r.accuracy) if small else None
     if worst is not None:
-        yield Say(f"At epsilon {worst['epsilon']:.2f} -- no pixel moves by more than a tenth "
-                  f"of the way from black to white -- {worst['method'].upper()} leaves "
-                  f"{_pct(worst['accuracy'])} of the digits read right, and the wrong "
-                  f"answers come at {_pct(worst['wrong_confidence'])} confidence "
-                  f"({strength if worst['method'] == 'pgd' else worst['method'].upper()}).")
+        yield Say(f"At epsilon {worst.epsilon:.2f} -- no pixel moves by more than a tenth "
+                  f"of the way from black to white -- {worst.method.upper()} leaves "
+                  f"{_pct(worst.accuracy)} of the digits read right, and the wrong "
+                  f"answers come at {_pct(worst.wrong_confidence)} confidence "
+                  f"({strength if worst.method == 'pgd' else worst.method.upper()}).")
     return AdversarialResult(len(x), rows, smallest, model, strength)
 
 
@@ -171,7 +177,7 @@ def targeted(net: Classifier, data: Dataset, digit: int, target: int, method: st
     median = float(np.median(flips.epsilon[ok])) if ok.any() else None
     k = min(show, len(x))
     if k:
-        ex = adv.examples(net, x[:k], labels[:k], flips.epsilon[:k],  # type: ignore[arg-type]
+        ex = adv.examples(net, x[:k], labels[:k], flips.epsilon[:k],
                           method, steps, target)
         yield from _pictures(net, ex, flips.epsilon[:k], f"that makes each read as '{target}'")
     yield Table(f"real '{digit}'s made to read '{target}' ({method.upper()})",
@@ -187,7 +193,7 @@ class AdversarialTransferResult:
     networks: list[str]
     epsilon: float
     accuracy: list[list[float]]
-    fooling: Any = None
+    fooling: TransferResult | None = None  # the fooling images' transfer, beside it
 
 
 TRANSFER_EPSILON = 0.1  # the largest epsilon `adversarial_transfer` makes its changes at
@@ -247,16 +253,37 @@ def _check(epsilons: Sequence[float], methods: Sequence[str], steps: int, count:
 
 
 # -- retraining with a "not a digit" class ------------------------------------------------------
+class SearchRow(TypedDict):
+    """How one search did in one round (`retrain.Search` without its images)."""
+
+    fooled: float
+    effort: float | None
+    rejected_previous: float | None
+
+
+class RoundRow(TypedDict):
+    """One seed's one round (`retrain.RoundDone`), as --json writes it."""
+
+    seed: int
+    round: int
+    test_accuracy: float
+    searches: dict[str, SearchRow]  # by search name (`retrain.SEARCHES`)
+    noise_confidence: float
+    noise_not_a_digit: float
+    seconds: float
+    saved: list[str]
+
+
 @dataclass
 class RetrainReport:
-    rounds: list[dict[str, Any]]  # every seed's every round
-    summary: list[dict[str, Any]]  # per round: each cell's mean and range over the seeds
+    rounds: list[RoundRow]  # every seed's every round
+    summary: list[RoundSummary]  # per round: each cell's mean and range over the seeds
     saved: list[str]  # files --save-rounds wrote
     saved_model: str | None = None  # `out`: the last round's model
     network: Classifier | None = field(default=None, metadata=NO_JSON)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Cell | None) -> str:
     """A summary cell: "55%" for one seed, "55% (21–90%)" across several."""
     if value is None:
         return "-"
@@ -265,7 +292,7 @@ def _cell(value: Any) -> str:
     return f"{_pct(value['mean'])} ({100 * value['min']:.0f}–{100 * value['max']:.0f}%)"
 
 
-def _effort(value: Any) -> str:
+def _effort(value: Cell | None) -> str:
     if value is None:
         return "-"
     if value["min"] == value["max"]:
@@ -284,9 +311,7 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
 
     if out is not None:
         check_output(out, ".npz", "out")
-    rows: list[dict[str, Any]] = []
-    if out is not None:
-        check_output(out, ".npz", "out")
+    rows: list[RoundRow] = []
     rounds = rt.retrain(net, data, config, rng, save)
     while True:  # the rounds' events, then the result `rt.retrain` returns
         try:
@@ -295,9 +320,10 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
             result: rt.RetrainResult = done.value
             break
         if isinstance(event, rt.RoundDone):
-            searches = {name: {"fooled": s.fooled, "effort": s.effort,
-                               "rejected_previous": s.rejected_previous}
+            searches = {name: SearchRow(fooled=s.fooled, effort=s.effort,
+                                        rejected_previous=s.rejected_previous)
                         for name, s in event.searches.items()}
+
             rows.append({"seed": event.seed, "round": event.round,
                          "test_accuracy": event.test_accuracy, "searches": searches,
                          "noise_confidence": event.noise_confidence,

@@ -67,8 +67,9 @@ MAX_STEPS = 10_000
 CHUNK = 2000  # images per batched pass: large enough for BLAS, small enough for the cache
 
 
-def check_epsilon(epsilon: float) -> float:
-    """Epsilon as a float in [0, 1], or one sentence saying why not."""
+def check_epsilon(epsilon: float | np.ndarray) -> float:
+    """Epsilon (a number, or a 0-d array of one) as a float in [0, 1], or one sentence
+    saying why not."""
     try:
         value = float(epsilon)
     except (TypeError, ValueError):
@@ -188,7 +189,7 @@ def _run(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np
         raise FoolDigitsError(f"{len(x)} images but {len(labels)} labels")
     t = _targets(labels, target)
     if np.ndim(epsilon) == 0:
-        eps = np.full(len(x), check_epsilon(epsilon), dtype=np.float32)  # type: ignore[arg-type]
+        eps = np.full(len(x), check_epsilon(epsilon), dtype=np.float32)
     elif (eps := np.asarray(epsilon, dtype=np.float32)).shape != (len(x),) or not np.all(
             (eps >= 0) & (eps <= 1)):
         raise FoolDigitsError("a per-image epsilon must have one value in [0, 1] per image")
@@ -364,10 +365,12 @@ class Examples:
     confidence_after: np.ndarray  # (n,)
 
 
-def examples(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float,
+def examples(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | np.ndarray,
              method: str = "pgd", steps: int = PGD_STEPS,
              target: int | np.ndarray | None = None) -> Examples:
-    """Attack a few images and keep everything a picture of them needs."""
+    """Attack a few images and keep everything a picture of them needs (`epsilon`: one
+    for all, or one per image, (n,))."""
+
     x = np.atleast_2d(np.asarray(x, dtype=np.float32))
     labels = np.asarray(labels, dtype=np.int64)
     adv = attack(net, x, labels, epsilon, method, steps, target)

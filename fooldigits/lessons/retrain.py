@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypedDict
 
 import numpy as np
 
@@ -92,12 +92,26 @@ class RoundDone:
     saved: list[str] = field(default_factory=list)  # files written for this round
 
 
+# One round of the summary (`summarise`): "round", "seeds", two Cells, and one dict of Cells
+# per search, keyed by its name in SEARCHES. Any because those keys are data, which a
+# TypedDict cannot spell.
+RoundSummary = dict[str, Any]
+
+
+class Cell(TypedDict):
+    """One cell of the summary across seeds: its mean and range."""
+
+    mean: float
+    min: float
+    max: float
+
+
 @dataclass
 class RetrainResult:
     """Every round of every seed, each cell summarised, and the last model."""
 
     rounds: list[RoundDone]
-    summary: list[dict[str, Any]]  # one dict per round: mean and range of every cell
+    summary: list[RoundSummary]  # one per round: mean and range of every cell
     network: Classifier
 
 
@@ -215,11 +229,11 @@ def retrain(net: Classifier, data: Dataset, config: RetrainConfig, rng: np.rando
     return RetrainResult(rows, summarise(rows), current)
 
 
-def summarise(rows: list[RoundDone]) -> list[dict[str, Any]]:
+def summarise(rows: list[RoundDone]) -> list[RoundSummary]:
     """Per round, every cell across seeds: {"mean", "min", "max"} (None where no seed has
     a value, e.g. the effort of a search that never succeeded)."""
 
-    def cell(values: list[float | None]) -> dict[str, float] | None:
+    def cell(values: list[float | None]) -> Cell | None:
         known = [v for v in values if v is not None]
         if not known:
             return None
@@ -229,7 +243,9 @@ def summarise(rows: list[RoundDone]) -> list[dict[str, Any]]:
     table = []
     for r in sorted({row.round for row in rows}):
         here = [row for row in rows if row.round == r]
-        entry: dict[str, Any] = {"round": r, "seeds": len(here),
+        entry: RoundSummary = {"round": r, "seeds": len(here),
+
+
                                     "test_accuracy": cell([row.test_accuracy for row in here]),
                                     "noise_not_a_digit": cell([row.noise_not_a_digit
                                                                for row in here])}
