@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -69,10 +69,20 @@ def digit_means(data: Dataset) -> Experiment[ShowResult]:
 
 
 # -- chapter 2: training ------------------------------------------------------------------------
+class EpochRow(TypedDict):
+    """One epoch of `train`'s result (`training.EpochDone`), as --json writes it."""
+
+    epoch: int
+    validation_accuracy: float | None
+    test_accuracy: float | None
+    attacked_accuracy: float | None  # None unless trained against `config.adversarial`
+    seconds: float
+
+
 @dataclass
 class TrainResult:
     architecture: str  # `describe()` of the model
-    epochs: list[dict[str, Any]]
+    epochs: list[EpochRow]
     best_epoch: int
     best_validation_accuracy: float
     saved: str | None
@@ -89,7 +99,8 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
     """
     best: Classifier | None = None
     best_accuracy, best_epoch = -1.0, 0
-    epochs: list[dict[str, Any]] = []
+    epochs: list[EpochRow] = []
+
     validation = (data.validation_images, data.validation_labels) if monitor else None
     test = (data.test_images, data.test_labels) if monitor else None
     has_validation = validation is not None and len(validation[1]) > 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -40,12 +40,21 @@ from fooldigits.models.base import Classifier
 
 
 # -- classify -------------------------------------------------------------------------------
+class FileReading(TypedDict):
+    """What the network read in one image of one file."""
+
+    file: str  # the file's name, with the image's index for a file of several
+    digit: int  # its answer (10: "not a digit", for a model with that class)
+    confidence: float  # in that answer
+    probabilities: list[float]  # one per class
+
+
 @dataclass
 class ClassifyResult:
-    readings: list[dict[str, Any]]
+    readings: list[FileReading]
     failed: list[str] = field(default_factory=list, metadata=NO_JSON)
 
-    def json(self) -> list[dict[str, Any]]:
+    def json(self) -> list[FileReading]:
         return self.readings
 
 
@@ -67,7 +76,7 @@ def classify(net: Classifier, files: Sequence[Path], raw: bool = False
             continue
         names += batch_names
         inputs += list(batch)
-    readings: list[dict[str, Any]] = []
+    readings: list[FileReading] = []
     if inputs:
         probabilities = net.probabilities(np.stack(inputs))  # (n, classes)
         for i, (name, image, p) in enumerate(zip(names, inputs, probabilities, strict=True)):
@@ -85,7 +94,8 @@ def classify(net: Classifier, files: Sequence[Path], raw: bool = False
 SHOWN = 20  # images drawn one by one; beyond them, a table of what the network said
 
 
-def _summary(readings: list[dict[str, Any]], classes: int) -> Experiment[None]:
+def _summary(readings: list[FileReading], classes: int) -> Experiment[None]:
+
     """How many images the network read as each class, and how sure it was of them."""
     digits = np.array([r["digit"] for r in readings])
     sure = np.array([r["confidence"] for r in readings])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -31,9 +31,21 @@ from fooldigits.lessons.dream import DreamConfig
 from fooldigits.models.base import Classifier
 
 
+class Dreamed(TypedDict):
+    """One dreamed digit of a `DreamReport`."""
+
+    digit: int
+    confidence: float  # the network's, in that digit, at the end
+    steps: int  # gradient steps taken
+    converged: bool  # reached `threshold`
+    trend: str  # "reached", "still climbing" or "stuck" (`dream.trend`)
+    trace_every: int  # the trace keeps every trace_every-th step (at most ~50 points)
+    trace: list[float]  # the confidence along the way
+
+
 @dataclass
 class DreamReport:
-    digits: list[dict[str, Any]]
+    digits: list[Dreamed]
     lr: float
     threshold: float
     prior: str
@@ -103,7 +115,8 @@ def _dream_run(net: Classifier, digits: Sequence[int], config: DreamConfig,
     yield Step(f"dreaming {len(digits)} digit(s), up to {config.steps} steps each")
     r = dream_images(net, np.asarray(digits), config, rng)
     every = max(1, (len(r.trace) - 1) // 50)  # the trace in JSON: at most ~50 points
-    rows: list[dict[str, Any]] = [
+    rows: list[Dreamed] = [
+
         {"digit": int(d), "confidence": float(c), "steps": int(n), "converged": bool(v),
          "trend": trend(r.trace[:, i], config.threshold),
          "trace_every": every, "trace": [round(float(t), 5) for t in r.trace[::every, i]]}

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import numpy as np
 
@@ -39,6 +39,26 @@ from fooldigits.lessons.evolve import FoolResult, GAConfig, evolve
 from fooldigits.lessons.settings import PRIOR_GENERATIONS as PRIOR_GENERATIONS
 from fooldigits.lessons.stats import with_prior_rule
 from fooldigits.models.base import Classifier
+
+if TYPE_CHECKING:  # loaded only for --encoding cppn
+    from fooldigits.lessons.cppn import CPPN
+
+
+class FoolRow(TypedDict):
+    """One digit's runs of `fool`, as --json prints them."""
+
+    digit: int
+    count: int  # runs, one image each
+    target: float
+    confidences: list[float]  # each image's, in the digit
+    generations: list[int]  # each run's
+    reached: int  # runs that reached the target
+    generations_to_target: list[int]  # when each run that reached it first did
+    seconds: float
+    prior: str
+    encoding: str
+    neighbour_correlation: float | None  # how smooth the images are (None: no images)
+    naturalness: NotRequired[dict[str, float]]  # when measured
 
 
 @dataclass
@@ -52,7 +72,7 @@ class FoolReport:
     encoding: str = "direct"
 
     @property
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[FoolRow]:
         """One row per digit, as `--json` prints it."""
         natural = self.naturalness or [None] * len(self.runs)
         return [_row(r, self.prior, n, self.encoding)
@@ -63,23 +83,26 @@ class FoolReport:
 
 
 def _row(r: FoolResult, prior: str, natural: dict[str, float] | None,
-         encoding: str = "direct") -> dict[str, Any]:
+         encoding: str = "direct") -> FoolRow:
     from fooldigits.lessons.cppn import neighbour_correlation
 
-    return {"digit": r.digit, "count": len(r.images), "target": r.target,
-            "confidences": [float(c) for c in r.confidences],
-            "generations": [int(g) for g in r.generations], "reached": int(r.reached.sum()),
-            "generations_to_target": [int(g) for g in r.generations_to_target()],
-            "seconds": round(r.seconds, 3), "prior": prior, "encoding": encoding,
-            "neighbour_correlation": round(float(np.mean(neighbour_correlation(r.images))), 4)
-            if len(r.images) else None,
-            **({"naturalness": natural} if natural is not None else {})}
+    row: FoolRow = {
+        "digit": r.digit, "count": len(r.images), "target": r.target,
+        "confidences": [float(c) for c in r.confidences],
+        "generations": [int(g) for g in r.generations], "reached": int(r.reached.sum()),
+        "generations_to_target": [int(g) for g in r.generations_to_target()],
+        "seconds": round(r.seconds, 3), "prior": prior, "encoding": encoding,
+        "neighbour_correlation": round(float(np.mean(neighbour_correlation(r.images))), 4)
+        if len(r.images) else None}
+    if natural is not None:
+        row["naturalness"] = natural
+    return row
 
 
 ENCODINGS = ("direct", "cppn")
 
 
-def make_encoding(name: str) -> Any:
+def make_encoding(name: str) -> CPPN | None:
     """The encoding called `name` for `evolve`: None for the direct one (evolve's default,
     which draws its genes from the prior), a `cppn.CPPN` for "cppn"."""
     if name == "direct":
@@ -95,12 +118,13 @@ def save_runs(runs: Sequence[FoolResult], path: Path) -> int:
     """Every run's image, digit, confidence and generations into one .npz: the count."""
     from fooldigits.core.writing import atomic_write
 
-    arrays: dict[str, Any] = {
+    arrays: dict[str, np.ndarray] = {
         "images": np.concatenate([r.images for r in runs]).reshape(-1, 28, 28),
         "digit": np.concatenate([np.full(len(r.images), r.digit) for r in runs]),
         "confidences": np.concatenate([r.confidences for r in runs]),
         "generations": np.concatenate([r.generations for r in runs])}
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
+
     return len(arrays["images"])
 
 

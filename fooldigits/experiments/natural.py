@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -58,12 +58,22 @@ def stats(digit: int | None, lags: int, bins: int, data_dir: Path | None = None
                        ref.g_y.tolist(), len(real))
 
 
+class MethodRow(TypedDict):
+    """One method of `compare` (`stats.PriorRun` without its mean image)."""
+
+    method: str  # "none", "stats", "local" or "real"
+    reached: float  # share of images at the target confidence
+    median_generations: float | None  # None for real digits, or where none reached it
+    seconds: float
+    naturalness: dict[str, float]  # "distance" and "correlation" (`stats.naturalness`)
+
+
 @dataclass
 class CompareResult:
     digit: int
     count: int
     target: float
-    methods: list[dict[str, Any]]
+    methods: list[MethodRow]
 
 
 METHODS = {"none": "plain GA", "stats": "statistics prior", "local": "location-aware prior",
@@ -110,5 +120,5 @@ def compare(net: Classifier, digit: int, count: int, rng: np.random.Generator,
               "The location-aware prior's mean looks like the digit, and each of its images "
               "still fools the network.")
     return CompareResult(digit, count, target, [
-        {"method": r.method, "reached": r.reached, "median_generations": r.median_generations,
-         "seconds": round(r.seconds, 3), "naturalness": r.naturalness} for r in runs])
+        MethodRow(method=r.method, reached=r.reached, median_generations=r.median_generations,
+                  seconds=round(r.seconds, 3), naturalness=r.naturalness) for r in runs])

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -119,7 +118,7 @@ def items(data: Dataset, dense: Classifier, count: int, rng: np.random.Generator
 class QuizResult:
     """Per image its kind, the person's answer key, the student's answer and each model's."""
 
-    questions: list[dict[str, Any]]
+    questions: list[dict[str, str]]  # "kind", "key", "student", then one per model
     agreement: dict[str, float]  # share of answered images where each agrees with the key
     student_score: float | None  # share of answered images the student got right
     images: np.ndarray = field(default_factory=lambda: np.zeros((0, 784)), repr=False,
