@@ -220,7 +220,6 @@ def jsonable(value: object) -> JSON:
 
 
 def to_json(result: object) -> str:
-
     """The result as indented JSON text; NaN and infinity are refused with a sentence."""
     try:
         return json.dumps(jsonable(result), indent=2, allow_nan=False)

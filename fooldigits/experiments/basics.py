@@ -100,7 +100,6 @@ def train(net: Trainable, data: Dataset, config: SGDConfig, rng: np.random.Gener
     best: Classifier | None = None
     best_accuracy, best_epoch = -1.0, 0
     epochs: list[EpochRow] = []
-
     validation = (data.validation_images, data.validation_labels) if monitor else None
     test = (data.test_images, data.test_labels) if monitor else None
     has_validation = validation is not None and len(validation[1]) > 0

@@ -95,7 +95,6 @@ SHOWN = 20  # images drawn one by one; beyond them, a table of what the network 
 
 
 def _summary(readings: list[FileReading], classes: int) -> Experiment[None]:
-
     """How many images the network read as each class, and how sure it was of them."""
     digits = np.array([r["digit"] for r in readings])
     sure = np.array([r["confidence"] for r in readings])

@@ -233,7 +233,6 @@ def normalise(pixels: np.ndarray, raw: bool = False, name: str = "image") -> np.
 
 
 def _words(dtype: np.dtype[np.generic]) -> str:
-
     kinds = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates",
              "m": "time spans", "O": "Python objects", "V": "raw records"}
     return kinds.get(dtype.kind, str(dtype))
