@@ -126,6 +126,8 @@ def test_every_switch_changes_the_score() -> None:
     where the student was right."""
     for case in checks_generative.ppca_cases():
         x, mu, w, sigma = case.calls[0].args
+        assert isinstance(x, np.ndarray) and isinstance(mu, np.ndarray)
+        assert isinstance(w, np.ndarray) and isinstance(sigma, float)
         right = checks_generative.make(x, mu, w, sigma)
         for name, values in checks_generative.OPTIONS:
             for value in values[1:]:

@@ -354,6 +354,9 @@ def test_fgsm_is_checked_on_a_real_network_gradient() -> None:
 
     calls = [c for case in exercises.get("fgsm").cases() for c in case.calls]
     x, gradient, epsilon = calls[1].args
+    assert isinstance(x, np.ndarray) and isinstance(gradient, np.ndarray)
+    assert isinstance(epsilon, float)
+
     net = Network([784, 30, 10], rng=np.random.default_rng(0))
     rng = np.random.default_rng(6)  # the checker's own draws
     rng.random((8, 784))

@@ -33,7 +33,6 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -50,11 +49,14 @@ class Seed:
     value: int
 
 
+Arg = np.ndarray | list[np.ndarray] | int | float | Seed  # what a Call passes, each one
+
+
 @dataclass(frozen=True)
 class Call:
     """One call of a student's function; `strict` turns overflow warnings into errors."""
     function: str
-    args: tuple[Any, ...]  # each an np.ndarray, a list of them, an int, a float or a Seed
+    args: tuple[Arg, ...]
     label: str
     strict: bool = False
 
@@ -114,17 +116,17 @@ def article(noun: str) -> str:
 
 
 # -- to the child --------------------------------------------------------------------------
-def specs(calls: list[Call]) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+def specs(calls: list[Call]) -> tuple[list[child.Head], list[np.ndarray]]:
     """The calls as JSON, their array arguments numbered into one list."""
     arrays: list[np.ndarray] = []
-    plan = []
+    plan: list[child.Head] = []
 
     def keep(array: np.ndarray) -> int:
         arrays.append(np.asarray(array))
         return len(arrays) - 1
 
     for call in calls:
-        args: list[dict[str, Any]] = []
+        args: list[child.Head] = []
         for arg in call.args:
             if isinstance(arg, np.ndarray):
                 args.append({"array": keep(arg)})
@@ -138,14 +140,14 @@ def specs(calls: list[Call]) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
     return plan, arrays
 
 
-def plan(calls: list[Call], settings: dict[str, Any]) -> bytes:
+def plan(calls: list[Call], settings: dict[str, object]) -> bytes:
     """The child's standard input: one frame with the calls, their arrays and `settings`."""
     described, arrays = specs(calls)
     return child.frame({"calls": described, **settings}, arrays)
 
 
 # -- from the child ------------------------------------------------------------------------
-def _array(spec: Any, body: bytes) -> np.ndarray:
+def _array(spec: object, body: bytes) -> np.ndarray:
     """Step 2: one array from its description and the frame's bytes, or UnreadableError."""
     if not isinstance(spec, dict) or spec.get("dtype") not in child.DTYPES:
         raise UnreadableError("an array of an unknown type")
@@ -161,7 +163,7 @@ def _array(spec: Any, body: bytes) -> np.ndarray:
     return np.frombuffer(body, dtype, count, offset).reshape(shape).copy()
 
 
-def value(spec: Any, arrays: list[np.ndarray], depth: int = 0) -> Returned:
+def value(spec: object, arrays: list[np.ndarray], depth: int = 0) -> Returned:
     """Step 3: a returned value from its description."""
     if not isinstance(spec, dict) or depth > child.MAX_DEPTH:
         raise UnreadableError("a value that is not described")
@@ -184,9 +186,9 @@ class Answers:
     def __init__(self, limit: int = MAX_ANSWERS) -> None:
         self.limit, self.received = limit, 0
         self.buffer = bytearray()
-        self.messages: list[dict[str, Any]] = []  # each head, arrays rebuilt in "arrays"
+        self.messages: list[child.Head] = []  # each head, arrays rebuilt in "arrays"
 
-    def feed(self, data: bytes) -> list[dict[str, Any]]:
+    def feed(self, data: bytes) -> list[child.Head]:
         """Take in `data`; return the messages it completed. UnreadableError if garbled,
         after keeping the messages that came whole before the garbage in the same read
         (the child's "ready", say, then a student's forged bytes: the check did start)."""
@@ -206,7 +208,7 @@ class Answers:
         return self.messages[start:]
 
     @staticmethod
-    def _message(head: bytes, body: bytes) -> dict[str, Any]:
+    def _message(head: bytes, body: bytes) -> child.Head:
         try:
             message = json.loads(head.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):

@@ -87,12 +87,18 @@ POLL = 0.02  # seconds between the supervisor's looks at the worker
 BROKEN = 70  # the worker's exit status when the student's code broke the runner itself
 
 
+# A frame's head: JSON whose keys depend on its kind ("ready", "result", a plan, ...), and
+# which crosses from or to a student's process: dynamic, so Any. The parent checks every
+# field it reads (answers.py) before it trusts it.
+Head = dict[str, Any]
+
+
 class Sink(Protocol):
-    def send(self, head: dict[str, Any], arrays: list[ndarray] | None = None) -> None: ...
+    def send(self, head: Head, arrays: list[ndarray] | None = None) -> None: ...
 
 
 # -- frames: the only thing that crosses to the parent --------------------------------------
-def frame(head: dict[str, Any], arrays: list[ndarray] | None = None) -> bytes:
+def frame(head: Head, arrays: list[ndarray] | None = None) -> bytes:
     """One message: HEADER, the JSON head (which describes the arrays), the arrays' bytes."""
     specs, blobs, offset = [], [], 0
     for array in arrays or []:
@@ -140,7 +146,7 @@ class Channel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, head: dict[str, Any], arrays: list[ndarray] | None = None) -> None:
+    def send(self, head: Head, arrays: list[ndarray] | None = None) -> None:
         data = memoryview(frame(head, arrays))
         while data:
             data = data[_write(self.fd, data):]
@@ -163,7 +169,7 @@ def _line(err: BaseException, student: Path) -> int | None:
     return lines[-1] if lines else None
 
 
-def _failure(err: BaseException, student: Path) -> dict[str, Any]:
+def _failure(err: BaseException, student: Path) -> Head:
     """What went wrong, as JSON: an exit, a NotImplementedError or any other exception."""
     if isinstance(err, SystemExit):
         return {"status": "exit", "message": _text(err)}
@@ -174,7 +180,7 @@ def _failure(err: BaseException, student: Path) -> dict[str, Any]:
             "line": _line(err, student)}
 
 
-def encode(value: Any, arrays: list[ndarray], depth: int = 0) -> dict[str, Any]:
+def encode(value: object, arrays: list[ndarray], depth: int = 0) -> Head:
     """Describe a returned value as JSON, its numeric arrays moved into `arrays`.
 
     If the value was (np.zeros(2), [1.0, 2.0]) the description is
@@ -203,20 +209,21 @@ def encode(value: Any, arrays: list[ndarray], depth: int = 0) -> dict[str, Any]:
 
 def _random_state() -> tuple[object, ...]:
     """The state of NumPy's global generator (np.random.random & co.) and Python's."""
-    state: Any = _numpy_state()  # ("MT19937", keys, position, has_gauss, cached_gaussian)
+    # ("MT19937", keys, position, has_gauss, cached_gaussian); Any because NumPy types it
+    # as that tuple or a dict (get_state(legacy=False)), and this one is the tuple
+    state: Any = _numpy_state()
     return (state[1].tobytes(), *state[2:], _python_state())
 
 
-def _call(function: Callable[..., Any], args: list[Any], strict: bool, student: Path
-          ) -> tuple[dict[str, Any], list[ndarray]]:
+def _call(function: Callable[..., object], args: list[object], strict: bool, student: Path
+          ) -> tuple[Head, list[ndarray]]:
     """Make one call; `strict` turns NumPy's overflow warnings into errors."""
     arrays: list[ndarray] = []
     before = _random_state()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error" if strict else "ignore", RuntimeWarning)
-            settings = {"all": "raise", "under": "ignore"} if strict else {"all": "ignore"}
-            with errstate(**settings):  # type: ignore[arg-type]
+            with errstate(all="raise", under="ignore") if strict else errstate(all="ignore"):
                 value = function(*args)
     except BaseException as err:  # a student's SystemExit is reported, not obeyed
         head = _failure(err, student)
@@ -236,9 +243,9 @@ def _call(function: Callable[..., Any], args: list[Any], strict: bool, student: 
     return head, arrays
 
 
-def _arguments(specs: list[dict[str, Any]], inputs: list[ndarray]) -> list[Any]:
+def _arguments(specs: list[Head], inputs: list[ndarray]) -> list[object]:
     """Fresh copies of the planned arguments: arrays, lists of arrays, numbers, generators."""
-    args: list[Any] = []
+    args: list[object] = []
     for item in specs:
         if "array" in item:
             args.append(inputs[item["array"]].copy())
@@ -251,7 +258,7 @@ def _arguments(specs: list[dict[str, Any]], inputs: list[ndarray]) -> list[Any]:
     return args
 
 
-def serve(module: ModuleType, student: Path, calls: list[dict[str, Any]],
+def serve(module: ModuleType, student: Path, calls: list[Head],
           inputs: list[ndarray], sink: Sink) -> None:
     """Make every planned call on `module`, sending each answer as soon as it is known."""
     for i, call in enumerate(calls):
@@ -312,7 +319,7 @@ def _guard(package: str, sink: Sink) -> None:
             told.add(kind)
             sink.send({"kind": "flag", "flag": kind, "detail": detail[:200]})
 
-    def hook(event: str, args: tuple[Any, ...]) -> None:
+    def hook(event: str, args: tuple[Any, ...]) -> None:  # Any: each event its own args
         what = event if event in REFUSED else \
             f"libc {args[1]}" if event == "ctypes.dlsym" and args[1] in LIBC_PROCESSES else \
             f"import {args[0]}" if event == "import" and args[0] in FORKING_MODULES else ""
@@ -331,7 +338,7 @@ def _guard(package: str, sink: Sink) -> None:
     sys.addaudithook(hook)
 
 
-def worker(plan: dict[str, Any], inputs: list[ndarray]) -> NoReturn:
+def worker(plan: Head, inputs: list[ndarray]) -> NoReturn:
     """Steps 3-4: everything the student's code can reach is set before it is imported."""
     _limit(plan["memory"], plan["cpu"])
     channel = Channel(_hide(plan["channel"]))
@@ -356,7 +363,7 @@ def worker(plan: dict[str, Any], inputs: list[ndarray]) -> NoReturn:
 
 
 # -- the supervisor ------------------------------------------------------------------------
-def read_plan(fd: int) -> tuple[dict[str, Any], list[ndarray]]:
+def read_plan(fd: int) -> tuple[Head, list[ndarray]]:
     """The one frame on `fd`: the plan's head and its input arrays (the parent wrote it)."""
     buffer = bytearray()
     while chunk := _read(fd, 1 << 20):
