@@ -39,7 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.writing import atomic_write
@@ -99,7 +98,7 @@ class Report:
         """The first failed check's sentence ("" when every check passed)."""
         return next((r.message for r in self.results if not r.passed), "")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """For `--json`: the solution is named only once every check passes."""
         return {"exercise": self.exercise.name, "passed": self.passed,
                 "checks": [{"name": r.name, "passed": r.passed, "message": r.message}

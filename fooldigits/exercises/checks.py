@@ -186,10 +186,10 @@ def sigmoid_cases() -> list[Case]:
 def _layers(value: Returned, what: str) -> list[np.ndarray] | str:
     items = value.items if isinstance(value, Seq) else list(value) \
         if isinstance(value, np.ndarray) and value.ndim > 1 else None
-    arrays = [as_array(v) for v in items] if items is not None else []
-    if items is None or any(a is None for a in arrays):
+    arrays = [a for v in items if (a := as_array(v)) is not None] if items is not None else []
+    if items is None or len(arrays) < len(items):
         return f"{what} must be a list of arrays, one per layer; got {kind(value)}"
-    return arrays  # type: ignore[return-value]
+    return arrays
 
 
 def _backprop_case(label: str, sizes: list[int], m: int) -> Case:

@@ -209,16 +209,15 @@ def variogram_cases() -> list[Case]:
             pair = parts(outcomes[0], ("g_x", "g_y"))
             if isinstance(pair, str):
                 return pair
-            got = [as_array(v) for v in pair]
-            for name, g in zip(("g_x", "g_y"), got, strict=True):
-                if g is None:
-                    return f"{name} must be an array of shape {want[0].shape}"
-            g_x, g_y = got
-            if close(want[0], g_y) and close(want[1], g_x):  # type: ignore[arg-type]
+            g_x, g_y = (as_array(v) for v in pair)
+            if g_x is None or g_y is None:
+                name = "g_x" if g_x is None else "g_y"
+                return f"{name} must be an array of shape {want[0].shape}"
+            if close(want[0], g_y) and close(want[1], g_x):
                 return ("g_x and g_y are swapped: g_x compares each pixel with the one l "
                         "columns to its right (along a row), g_y with the one l rows below")
-            for name, e, g in zip(("g_x", "g_y"), want, got, strict=True):
-                problem = compare(e, g)  # type: ignore[arg-type]
+            for name, e, g in zip(("g_x", "g_y"), want, (g_x, g_y), strict=True):
+                problem = compare(e, g)
                 if problem:
                     return f"{name}: {problem}"
             return None

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fooldigits import FoolDigitsError, Interrupted
 from fooldigits.exercises import MEMORY_MB, TIMEOUT, check, check_timeout, get, shown
@@ -55,7 +54,7 @@ class ClassReport:
     folder: str
     grades: list[Grade] = field(default_factory=list)
 
-    def json(self) -> dict[str, Any]:
+    def json(self) -> dict[str, object]:
         return {"exercise": self.exercise, "folder": self.folder,
                 "students": len(self.grades), "passed": sum(g.passed for g in self.grades),
                 "grades": [vars(g) for g in self.grades]}

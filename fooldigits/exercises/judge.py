@@ -36,12 +36,21 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fooldigits.exercises import reference
-from fooldigits.exercises.answers import Call, Other, Outcome, Returned, Seed, Seq, article
+from fooldigits.exercises.answers import (
+    Arg,
+    Call,
+    Other,
+    Outcome,
+    Returned,
+    Seed,
+    Seq,
+    article,
+)
 
 STUBS = Path(__file__).parent / "stubs"
 
@@ -64,7 +73,7 @@ def describe(value: np.ndarray) -> str:
     return f"an array of shape {value.shape} starting {' '.join(first.split())}"
 
 
-def compare(expected: Any, got: np.ndarray, atol: float = 1e-6) -> Verdict:
+def compare(expected: ArrayLike, got: np.ndarray, atol: float = 1e-6) -> Verdict:
     """None if `got` equals the reference `expected` (to atol), else what differs."""
     expected = np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape:
@@ -79,7 +88,7 @@ def compare(expected: Any, got: np.ndarray, atol: float = 1e-6) -> Verdict:
             f"{difference[where]:.3g} at index {tuple(map(int, where))})")
 
 
-def close(expected: Any, got: np.ndarray, atol: float = 1e-6) -> bool:
+def close(expected: ArrayLike, got: np.ndarray, atol: float = 1e-6) -> bool:
     return compare(expected, got, atol) is None
 
 
@@ -97,9 +106,9 @@ def _numbers(value: Returned) -> np.ndarray | None:
     if isinstance(value, np.ndarray):
         return value if value.ndim == 0 else None
     if isinstance(value, Seq) and value.items:
-        rows = [_numbers(v) for v in value.items]
-        if all(r is not None and r.shape == rows[0].shape for r in rows):  # type: ignore
-            return np.stack(rows)  # type: ignore[arg-type]
+        rows = [row for v in value.items if (row := _numbers(v)) is not None]
+        if len(rows) == len(value.items) and all(r.shape == rows[0].shape for r in rows):
+            return np.stack(rows)
     return None
 
 
@@ -137,7 +146,7 @@ def parts(outcome: Outcome, names: tuple[str, ...]) -> list[Returned] | str:
             f"({', '.join(names)}){hint}")
 
 
-def same(name: str, args: tuple[Any, ...], label: str, atol: float = 1e-6) -> Case:
+def same(name: str, args: tuple[Arg, ...], label: str, atol: float = 1e-6) -> Case:
     """The usual check: the student's `name(*args)` equals the reference's."""
     want = getattr(reference, name)(*args)
 
@@ -211,7 +220,7 @@ def switches(got: np.ndarray, make: Callable[..., np.ndarray], options: list[Swi
     return None
 
 
-def named(label: str, name: str, args: tuple[Any, ...], want: np.ndarray,
+def named(label: str, name: str, args: tuple[Arg, ...], want: np.ndarray,
           mistakes: Callable[[np.ndarray], Verdict]) -> Case:
     """Like `same`, but a wrong answer of the right shape is offered to `mistakes`,
     which names it (or returns None for the plain difference)."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -67,7 +66,7 @@ def _where(text: object) -> str:
     return f" line {text}" if type(text) is int else ""
 
 
-def _problem(function: str, result: dict[str, Any]) -> str:
+def _problem(function: str, result: child.Head) -> str:
     """The sentence for a call that did not return."""
     status, message = result.get("status"), clean(str(result.get("message", "")))
     error = clean(str(result.get("error", "an exception")), 60)
@@ -85,7 +84,7 @@ def _problem(function: str, result: dict[str, Any]) -> str:
     return f"{function} raised {error}: {message}" + (f" (at{line})" if line else "")
 
 
-def _load_problem(name: str, result: dict[str, Any]) -> str:
+def _load_problem(name: str, result: child.Head) -> str:
     message = clean(str(result.get("message", "")))
     line = _where(result.get("line"))
     if result.get("status") == "syntax":
@@ -132,7 +131,7 @@ def _ending(stop: Stop, code: int | None, timeout: float, memory_mb: int, doing:
             "after it could not run: os._exit(), a signal, or a thread that ends the program?")
 
 
-def _changed(call: Call, after: Any, arrays: list[np.ndarray]) -> tuple[int, ...]:
+def _changed(call: Call, after: object, arrays: list[np.ndarray]) -> tuple[int, ...]:
     """Step 2: the positions of array arguments the call changed in place."""
     if not isinstance(after, list) or len(after) != len(call.args):
         raise UnreadableError("a result without its inputs")
@@ -151,7 +150,7 @@ def _changed(call: Call, after: Any, arrays: list[np.ndarray]) -> tuple[int, ...
     return tuple(changed)
 
 
-def _outcome(call: Call, message: dict[str, Any]) -> Outcome:
+def _outcome(call: Call, message: child.Head) -> Outcome:
     arrays = message["arrays"]
     changed = _changed(call, message.get("after"), arrays)
     drew = message.get("global_random") is True
@@ -163,7 +162,7 @@ def _outcome(call: Call, message: dict[str, Any]) -> Outcome:
                    global_random=drew)
 
 
-def read_run(calls: list[Call], messages: list[dict[str, Any]], stop: Stop, name: str,
+def read_run(calls: list[Call], messages: list[child.Head], stop: Stop, name: str,
              timeout: float = 0.0, memory_mb: int = 0, output: str = "") -> Run:
     """Steps 1-4 over the messages of one child."""
     outcomes: list[Outcome] = []

@@ -53,12 +53,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.reading import open_regular, read_at_most
 from fooldigits.exercises import answers, child, readback
 from fooldigits.exercises.answers import Answers, Call, Run
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 CHILD = Path(child.__file__)
 PACKAGE = os.path.realpath(Path(__file__).parent.parent)  # fooldigits/: reads refused
@@ -126,7 +129,7 @@ def _load_prctl() -> Callable[..., int] | None:
     except (OSError, AttributeError):
         return None
 
-    def prctl(option: int, argument: Any = 0) -> int:
+    def prctl(option: int, argument: object = 0) -> int:  # a number or ctypes.byref
         if isinstance(argument, int):
             argument = ctypes.c_ulong(argument)
         zero = ctypes.c_ulong(0)
@@ -300,7 +303,7 @@ class _Collect:
     def __init__(self) -> None:
         self.heard = Answers()
 
-    def send(self, head: dict[str, Any], arrays: list[Any] | None = None) -> None:
+    def send(self, head: child.Head, arrays: list[ndarray] | None = None) -> None:
         self.heard.feed(child.frame(head, arrays))
 
 
