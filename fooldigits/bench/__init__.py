@@ -37,7 +37,6 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 ROW_MODULES = ("fooldigits.bench.rows",)  # modules whose @row functions make the table
 
@@ -118,7 +117,7 @@ class Context:
 
     quick: bool = False
     threads: int = 1
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)
 
     @property
     def repeat(self) -> int:

@@ -42,6 +42,7 @@ def limit_threads(threads: int) -> None:
     if "numpy" not in sys.modules or not changed:
         return
     try:
+        # optional, and no dependency of fooldigits: mypy may not find it
         from threadpoolctl import threadpool_limits  # type: ignore[import-not-found]
     except ImportError:  # NumPy read the old setting: start again with the new one
         os.execv(sys.executable, [sys.executable, "-m", "fooldigits.bench", *sys.argv[1:]])

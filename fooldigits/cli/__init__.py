@@ -22,7 +22,7 @@ import functools
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -41,9 +41,16 @@ from fooldigits.cli.process import (
 
 if TYPE_CHECKING:
     import numpy as np
+    from _typeshed import DataclassInstance
 
+    from fooldigits.core.pieces import Experiment
     from fooldigits.models.base import Classifier
     from fooldigits.present.presenter import Output
+
+    class Config(DataclassInstance, Protocol):
+        """A settings dataclass (`GAConfig`, `RetrainConfig`): fields, and a check."""
+
+        def check(self) -> None: ...
 
 app = typer.Typer(
     help="Artificial neural networks are not human: train an MNIST network, then fool it.\n\n"
@@ -52,7 +59,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])  # a command function
+C = TypeVar("C", bound="Config")
+R = TypeVar("R")
 
 
 def _print_version(asked: bool) -> None:
@@ -84,7 +93,7 @@ MAX_LAGS = 27  # neighbour distances along a 28-pixel row
 MAX_IMAGES = 100_000  # fooling images per digit: 300 MB of floats
 
 
-def flag(name: str, help: str) -> Any:
+def flag(name: str, help: str) -> object:  # for Annotated[...]: typer's OptionInfo
     """A flag that takes no value, shown in --help without a type or a --no- twin."""
     return typer.Option(name, help=help, show_default=False, metavar="")
 
@@ -110,7 +119,8 @@ HtmlOpt = Annotated[Path | None, typer.Option(
 
 def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
             ) -> Callable[[F], F]:
-    """`app.command`, plus: FoolDigitsError -> one line and exit 1; Ctrl-C -> exit 130."""
+    """`app.command`, plus: FoolDigitsError -> one line and exit 1; Ctrl-C -> exit 130.
+    `kwargs` go to typer's `command` as they are (Any: each option its own type)."""
 
     def decorate(function: F) -> F:
         import inspect
@@ -118,7 +128,7 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
         parameters = {name.rstrip("_") for name in inspect.signature(function).parameters}
 
         @functools.wraps(function)
-        def wrapper(*args: Any, **kw: Any) -> Any:
+        def wrapper(*args: object, **kw: object) -> object:  # what typer parsed, as is
             try:
                 with warnings.catch_warnings():
                     warnings.showwarning = warning_line
@@ -150,7 +160,7 @@ def command(*names: str, target: typer.Typer | None = None, **kwargs: Any
     return decorate
 
 
-def checked(config: Any) -> Any:
+def checked(config: C) -> C:
     """`config.check()`, with the library's parameter names said as this command's flags:
     "per_digit must be ..." becomes "--per-digit must be ..."."""
     import dataclasses
@@ -208,7 +218,7 @@ def output(no_color: bool = False, as_json: bool = False, png: Path | None = Non
     return out
 
 
-def run(stream: Any, out: Output) -> Any:
+def run(stream: Experiment[R], out: Output) -> R:
     """Hand an experiment to the presenter; return its result."""
     from fooldigits.present.presenter import present
 
@@ -246,7 +256,6 @@ def rng(seed: int) -> np.random.Generator:
 def load(model: Path | None) -> Classifier:
     from fooldigits.models import load_model
 
-
     return load_model(model)
 
 
@@ -274,7 +283,7 @@ def between(value: int, name: str, low: int, high: int) -> None:
         raise FoolDigitsError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
 
 
-def click_app() -> Any:
+def click_app() -> Any:  # a click Command: typer vendors click privately (typer._click)
     """The click command behind `app` (typer's public `get_command`), with flags shown as
     flags in --help (no type, no metavar)."""
     command_tree = typer.main.get_command(app)
@@ -282,7 +291,7 @@ def click_app() -> Any:
     return command_tree
 
 
-def _flags_without_type(cmd: Any) -> None:
+def _flags_without_type(cmd: Any) -> None:  # Any: click's types are private to typer
     for param in getattr(cmd, "params", []):
         if getattr(param, "is_flag", False):
             param.metavar = ""

@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from fooldigits.exercises.grade import ClassReport
     from fooldigits.pad.keys import Keyboard
     from fooldigits.present.presenter import Presenter
+    from fooldigits.tutor import navigation as nav
 
 
 def exercise_name(name: str) -> str:
@@ -27,7 +28,7 @@ def exercise_name(name: str) -> str:
 class _Jump(Exception):  # noqa: N818 - a signal, not an error
     """A key at a mid-chapter pause left the chapter: go where `state` says."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: nav.State) -> None:
         super().__init__()
         self.state = state
 
@@ -210,6 +211,7 @@ def read(
     for name in story.references(text):
         obj = story.resolve(name)
         try:
+            # any object a docs chapter names; getsource's TypeError skips what has no source
             sources.append(code(inspect.getsource(obj), name))  # type: ignore[arg-type]
         except (TypeError, OSError):
             continue

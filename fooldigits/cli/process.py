@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import NoReturn, TextIO
 
 try:  # termios.error (no OSError): the terminal hung up under `draw` or the tutor
     import termios
@@ -107,7 +107,7 @@ def require_streams() -> None:
 
 
 def warning_line(message: Warning | str, category: type[Warning], filename: str,
-                 lineno: int, file: Any = None, line: str | None = None) -> None:
+                 lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
     """A Python warning that slipped through: one `[warning]` line, not two of source."""
     say(f"[warning] {message} ({Path(filename).name}:{lineno})")
 
@@ -131,7 +131,7 @@ def flush_stdout() -> None:
         stdout_failed(err)
 
 
-def stdout_failed(err: BaseException) -> None:
+def stdout_failed(err: BaseException) -> NoReturn:
     """Standard output cannot take what the command writes: one sentence, exit 1 at once."""
     reason = getattr(err, "strerror", None) or type(err).__name__
     with contextlib.suppress(OSError):

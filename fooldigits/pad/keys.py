@@ -42,7 +42,6 @@ import contextlib
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 ESC = 0x1B
 MAX_SEQUENCE = 64  # bytes; a longer "escape sequence" is garbage
@@ -275,7 +274,7 @@ class Keyboard:
         self.thread = threading.Thread(target=self._read, name="keyboard", daemon=True)
         self._busy = False
         self._stop_key: str | None = None
-        self._saved: list[Any] | None = None
+        self._saved: list[int | list[bytes | int]] | None = None  # termios attributes
 
     def __enter__(self) -> Keyboard:
         import termios

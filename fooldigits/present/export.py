@@ -37,6 +37,7 @@ from fooldigits.core.pieces import Bars, Images, Reading, Say, Table, class_name
 if TYPE_CHECKING:
     from PIL import Image as PILImage
     from PIL import ImageDraw
+    from PIL.ImageFont import FreeTypeFont, ImageFont
 
 SCALE = 4  # screen pixels per image pixel
 CELL = 28 * SCALE  # one digit: 112 pixels
@@ -53,7 +54,7 @@ class Section:
     pieces: list[object] = field(default_factory=list)
 
 
-def _font(size: int = 13):  # type: ignore[no-untyped-def]
+def _font(size: int = 13) -> FreeTypeFont | ImageFont:
     from PIL import ImageFont
 
     return ImageFont.load_default(size=size)
