@@ -178,7 +178,7 @@ def evolve(
     count: int,
     config: GAConfig,
     rng: np.random.Generator,
-    encoding: Encoding[Any] | None = None,
+    encoding: Encoding[Any] | None = None,  # Any: each encoding has its own genome type
     prior: Prior | Penalty | None = None,
     start: np.ndarray | None = None,
 ) -> Generator[Generation, None, FoolResult]:
@@ -206,7 +206,7 @@ def evolve(
     size, elite, parents = config.population, config.elite, config.parents
     weight = config.prior_weight if prior is not None else 0.0
 
-    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray]:
+    def judge(genomes: Any) -> tuple[np.ndarray, np.ndarray]:  # Any: as `encoding`
         """Step 2 for genomes not judged before: (3, n), the confidence, penalty and cost
         of each, and their images (n, 784), decoded once for the network and the prior."""
         images = encoding.decode(genomes)  # (n, 784), every run at once
@@ -215,7 +215,7 @@ def evolve(
         return np.stack([p, penalty, cost(p, penalty, weight)]), images
 
     def next_generation(population: Any, ranked: np.ndarray, new: np.ndarray
-                        ) -> tuple[Any, np.ndarray, np.ndarray]:
+                        ) -> tuple[DataclassInstance, np.ndarray, np.ndarray]:
         """Steps 3-5 for the runs that go on (`ranked[s]`: the rows of slot s's members,
         best first), step 1 for the slots in `new`. Returns the next population, the
         rows of each slot's members in it, (slots, size), and the rows in `population`
@@ -257,7 +257,7 @@ def evolve(
     first = np.full(slots, -1, dtype=np.int64)  # when each slot's run first reached it
     ranked = np.zeros((slots, size), dtype=np.int64)  # rows of each slot's members, best first
     best_images = np.zeros((slots, PIXELS), dtype=np.float32)  # each slot's best so far
-    population: Any = None
+    population: Any = None  # the encoding's genomes; None until step 1 makes them
     scores = np.zeros((3, 0))  # confidence, penalty, cost of each row of the population
     started, finished = slots, 0
     try:
