@@ -3,7 +3,7 @@
 What this module teaches
 ------------------------
 `show` draws training digits; `digit_means` the mean of each digit; `train` runs
-`network.sgd` and keeps the best network by validation accuracy (and never lets an
+`training.sgd` and keeps the best network by validation accuracy (and never lets an
 interrupted or diverged run replace a saved model with a worse one); `evaluate` measures
 a model on the test set; `right_and_wrong` shows five digits it reads and five it
 misreads. Each yields pieces and returns what `--json` prints.

@@ -3,7 +3,7 @@
 What this module teaches
 ------------------------
 Nothing the concept modules do not: `adversarial.py` attacks real digits (FGSM, PGD),
-`retrain.py` repeats Nguyen et al.'s retraining with an eleventh class, and `network.sgd`
+`retrain.py` repeats Nguyen et al.'s retraining with an eleventh class, and `training.sgd`
 trains on attacked images. The experiments here sweep, pick and draw:
 
 * `adversarial`: accuracy and the confidence of the wrong answers for each epsilon and

@@ -26,7 +26,8 @@ and gave the fast way to do it. Both use the gradient the dream chapter descends
 5. **At full strength**: a claim that "the network resists epsilon 0.1" is only as good
    as the strongest attack tried. `pgd(restarts=N)` runs the attack N times, the first
    from the clean image and the others from random points in the ball, and keeps, per
-   image, the strongest result (a wrong answer beats a right one; then the higher loss),
+   image, the strongest result (a wrong answer beats a right one; then the wider margin
+   between the wrong answer and the right one, `_strength`),
    so N restarts are never weaker than one. `loss="margin"` climbs the margin
    (Carlini & Wagner 2017) instead of the cross-entropy:
        margin(x) = max_{j != y} ln p_j(x) - ln p_y(x)
@@ -34,8 +35,15 @@ and gave the fast way to do it. Both use the gradient the dream chapter descends
    d(-ln p_y)/dx - d(-ln p_j)/dx, two calls of `input_gradient`. Cross-entropy stops
    pushing once p_y is small; the margin keeps pushing until another class wins.
 
-If a '7' (x, label 7) read at 99.9% becomes a '3' at 95% after FGSM at epsilon 0.1,
-every pixel of the new image is within 0.1 of the old one; a person still reads 7.
+Worked example: the first test digit, a '7', on the shipped model (FGSM draws nothing, so
+no number here moves with a seed):
+
+    >>> x, y = data.test_images[:1], data.test_labels[:1]  # (1, 784), [7]
+    >>> net.probabilities(x).max()                          # 0.99977: a '7'
+    >>> p = net.probabilities(fgsm(net, x, y, 0.1))         # (1, 10)
+    >>> p.argmax(), p.max()                                 # (3, 0.99569): now a '3'
+
+Every pixel of the new image is within 0.1 of the old one; a person still reads 7.
 
 Everything runs on whole batches: one `input_gradient` call per step for all images.
 `attack_table` is the sweep over epsilons `fooldigits adversarial` prints,
@@ -62,7 +70,7 @@ LOSSES = ("ce", "margin")  # cross-entropy of the label, or the logits' margin (
 MAX_RESTARTS = 100
 EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 PGD_STEPS = 40
-TRAIN_PGD_STEPS = 10  # PGD steps per mini-batch in adversarial training (`network.sgd`)
+TRAIN_PGD_STEPS = 10  # PGD steps per mini-batch in adversarial training (`training.sgd`)
 MAX_STEPS = 10_000
 CHUNK = 2000  # images per batched pass: large enough for BLAS, small enough for the cache
 
@@ -239,7 +247,7 @@ def attack(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float | 
 def with_attacked(net: Classifier, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
                   epsilon: float, method: str, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Adversarial training's mini-batch (`network.sgd`, Goodfellow et al.): the m images
+    """Adversarial training's mini-batch (`training.sgd`, Goodfellow et al.): the m images
     (m, 784) and their desired outputs y (m, classes), each stacked on its attacked copy:
     (2m, 784), (2m, classes). PGD (Madry et al.) takes `TRAIN_PGD_STEPS` from a random
     start; the cost of the doubled batch is half clean, half attacked."""
@@ -250,7 +258,7 @@ def with_attacked(net: Classifier, x: np.ndarray, y: np.ndarray, labels: np.ndar
 
 def attacked_accuracy(net: Classifier, x: np.ndarray, labels: np.ndarray, epsilon: float
                       ) -> float:
-    """Accuracy after a 40-step PGD attack at epsilon: what `network.EpochDone` reports.
+    """Accuracy after a 40-step PGD attack at epsilon: what `training.EpochDone` reports.
     PGD, not the training attack, because a network can learn to blunt the one FGSM step
     it trained against and still fall to a few more."""
     return net.accuracy(pgd(net, x, labels, epsilon), labels)

@@ -307,7 +307,7 @@ def docs_dir() -> Path:
     raise FoolDigitsError("the docs chapters are missing from this installation")
 
 
-# Docs quote a function by its module's short name (`network.sgd`, `pca.knn`); the layer
+# Docs quote a function by its module's short name (`training.sgd`, `pca.knn`); the layer
 # subpackages it may live in are tried in order.
 LAYERS = ("", "core.", "models.", "lessons.", "present.", "pad.", "tutor.")
 MODULES = ("data", "network", "render", "pca", "ceiling", "dream", "evolve", "stats",
