@@ -1,21 +1,23 @@
-"""Terminal pictures: digits as block art, probability bars, tables, charts, PNG export.
+"""Terminal pictures: digits as block art, probability bars, tables, charts.
 
 What this module teaches
 ------------------------
 A 28x28 image fits in a terminal if every character cell shows *two* pixels. The upper
 half block `▀` is drawn in the foreground colour and the rest of the cell in the
 background colour, so one cell = top pixel (foreground) over bottom pixel (background):
-28 columns by 14 rows. If a column of the image was [0.0, 1.0] the cell is a black `▀`
-on a white background.
+28 columns by 14 rows: a column [0.0, 1.0] is a black `▀` on a white background. Without
+colour (`NO_COLOR`, `--no-color`, or output piped to a file) each cell becomes one
+character of the ramp ` .:-=+*#%@`, chosen by the mean of its two pixels:
 
-Without colour (`NO_COLOR`, `--no-color`, or output piped to a file) each cell becomes
-one character of the ramp ` .:-=+*#%@`, chosen by the mean of its two pixels.
+    >>> image = np.zeros((28, 28)); image[1, 0] = 1.0  # that column: one white pixel
+    >>> digit_art(image.ravel()).plain[:2]  # '▀▀': black over white, then black over black
+    >>> digit_art(image.ravel(), blocks=False).plain[:2]  # '+ ': mean 0.5 is RAMP[5]
 
-Every function here *builds* a Rich renderable; the presenter (`present.py`) prints it
+Every function here *builds* a Rich renderable; the presenter (`presenter.py`) prints it
 once. `piece` draws any piece an experiment yields (`pieces.Say`, `Images`, `Table`,
 `Bars`, `Reading`) and `progress` any progress event (a bar, a spinner, training, the
 evolving image), so that every line that touches the terminal is in this module and
-`present.py`; files (PNG, HTML) are drawn by `export.py` from the same pieces.
+`presenter.py`; files (PNG, HTML) are drawn by `export.py` from the same pieces.
 
 What it leaves out: sixel/kitty graphics (block art works in every terminal), and the code
 listings `fooldigits read` shows beside a docs chapter (`listing.py`).
