@@ -56,7 +56,6 @@ def tutor(
     With --html FILE the whole story is also saved as one self-contained web page, for a teacher
     to project or hand out.
     """
-
     from fooldigits.core.options import make_rng
     from fooldigits.core.pieces import Say
     from fooldigits.pad.keys import Keyboard
@@ -210,8 +209,7 @@ def read(
     sources = []
     for name in story.references(text):
         obj = story.resolve(name)
-        try:
-            # any object a docs chapter names; getsource's TypeError skips what has no source
+        try:  # getsource takes any object here: its TypeError skips what has no source
             sources.append(code(inspect.getsource(obj), name))  # type: ignore[arg-type]
         except (TypeError, OSError):
             continue

@@ -87,9 +87,8 @@ POLL = 0.02  # seconds between the supervisor's looks at the worker
 BROKEN = 70  # the worker's exit status when the student's code broke the runner itself
 
 
-# A frame's head: JSON whose keys depend on its kind ("ready", "result", a plan, ...), and
-# which crosses from or to a student's process: dynamic, so Any. The parent checks every
-# field it reads (answers.py) before it trusts it.
+# A frame's head: JSON whose keys depend on its kind ("ready", "result", a plan), sent by a
+# student's process: dynamic, so Any; answers.py checks each field it reads before use.
 Head = dict[str, Any]
 
 
