@@ -26,20 +26,17 @@ and gave the fast way to do it. Both use the gradient the dream chapter descends
 5. **At full strength**: a claim that "the network resists epsilon 0.1" is only as good
    as the strongest attack tried. `pgd(restarts=N)` runs the attack N times, the first
    from the clean image and the others from random points in the ball, and keeps, per
-   image, the strongest result (a wrong answer beats a right one; then the wider margin
-   between the wrong answer and the right one, `_strength`),
-   so N restarts are never weaker than one. `loss="margin"` climbs the margin
+   image, the strongest result (a wrong answer beats a right one; then the wider margin,
+   `_strength`), so N restarts are never weaker than one. `loss="margin"` climbs the margin
    (Carlini & Wagner 2017) instead of the cross-entropy:
        margin(x) = max_{j != y} ln p_j(x) - ln p_y(x)
    (with a softmax, ln p_j - ln p_y = z_j - z_y: the logits' margin). Its gradient is
    d(-ln p_y)/dx - d(-ln p_j)/dx, two calls of `input_gradient`. Cross-entropy stops
    pushing once p_y is small; the margin keeps pushing until another class wins.
 
-Worked example: the first test digit, a '7', on the shipped model (FGSM draws nothing, so
-no number here moves with a seed):
+Worked example, the first test digit on the shipped model (FGSM draws nothing: no seed):
 
-    >>> x, y = data.test_images[:1], data.test_labels[:1]  # (1, 784), [7]
-    >>> net.probabilities(x).max()                          # 0.99977: a '7'
+    >>> x, y = data.test_images[:1], data.test_labels[:1]  # (1, 784), [7]; read 7 at 0.99977
     >>> p = net.probabilities(fgsm(net, x, y, 0.1))         # (1, 10)
     >>> p.argmax(), p.max()                                 # (3, 0.99569): now a '3'
 
