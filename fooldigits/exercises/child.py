@@ -152,9 +152,9 @@ class Channel:
 
 
 # -- one call --------------------------------------------------------------------------------
-def _text(err: BaseException) -> str:
+def _text(err: BaseException) -> str:  # a SyntaxError's without "(fgsm.py, line 2)"
     try:
-        return str(err)[:MAX_TEXT]
+        return str(err.msg if isinstance(err, SyntaxError) and err.msg else err)[:MAX_TEXT]
     except Exception:
         return "(a message that cannot be shown)"
 
