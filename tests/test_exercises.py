@@ -203,6 +203,26 @@ def test_a_crash_and_a_memory_error_are_sentences(tmp_path: Path) -> None:
     assert "crashed (SIGSEGV)" in messages(report)
 
 
+def test_a_memory_error_names_the_checkers_limit_and_no_empty_message(tmp_path: Path) -> None:
+    """1.9 GB fits the student's machine but not the checker's 1,024 MB: the sentence says
+    so. A MemoryError with no message (a list grown until it fails), and a load-time one,
+    read without a dangling colon."""
+    code, report = check_cli(tmp_path, "fgsm", (
+        "import numpy as np\n"
+        "def fgsm(x, gradient, epsilon):\n    return np.ones((16000, 16000))\n"))
+    first = report["checks"][0]["message"]
+    assert code == 1 and "fgsm raised MemoryError: Unable to allocate" in first
+    assert first.endswith("(at line 3); the checker gives your code 1,024 MB of memory")
+    code, report = check_cli(tmp_path, "fgsm", "def fgsm(x, gradient, epsilon):\n"
+                             "    raise MemoryError\n")
+    assert report["checks"][0]["message"] == ("fgsm raised MemoryError (at line 2); the "
+                                              "checker gives your code 1,024 MB of memory")
+    code, report = check_cli(tmp_path, "fgsm", "raise MemoryError()\n")
+    assert report["checks"][0]["message"] == ("fgsm.py failed while loading: MemoryError (at "
+                                              "line 1); the checker gives your code 1,024 MB "
+                                              "of memory")
+
+
 def test_missing_functions_and_wrong_return_types(tmp_path: Path) -> None:
     code, report = check_cli(tmp_path, "variogram", "def variogram(images, lags):\n"
                              "    return 'g_x', 'g_y', 'g_z'\n")

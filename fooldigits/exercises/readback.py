@@ -66,7 +66,18 @@ def _where(text: object) -> str:
     return f" line {text}" if type(text) is int else ""
 
 
-def _problem(function: str, result: child.Head) -> str:
+def _raised(error: str, message: str, line: str, memory_mb: int) -> str:
+    """"MemoryError: Unable to allocate 1.91 GiB ... (at line 3)", with the checker's memory
+    limit when it is a MemoryError (the student's machine may have far more), and no
+    dangling colon when the exception had no message."""
+    said = f"{error}: {message}" if message else error
+    said += f" (at{line})" if line else ""
+    if error == "MemoryError" and memory_mb:
+        said += f"; the checker gives your code {memory_mb:,} MB of memory"
+    return said
+
+
+def _problem(function: str, result: child.Head, memory_mb: int = 0) -> str:
     """The sentence for a call that did not return."""
     status, message = result.get("status"), clean(str(result.get("message", "")))
     error = clean(str(result.get("error", "an exception")), 60)
@@ -80,11 +91,10 @@ def _problem(function: str, result: child.Head) -> str:
     if status == "exit":
         return (f"{function} called sys.exit() or exit(); a function the checker calls must "
                 "return its answer, not end the program")
-    line = _where(result.get("line"))
-    return f"{function} raised {error}: {message}" + (f" (at{line})" if line else "")
+    return f"{function} raised {_raised(error, message, _where(result.get('line')), memory_mb)}"
 
 
-def _load_problem(name: str, result: child.Head) -> str:
+def _load_problem(name: str, result: child.Head, memory_mb: int = 0) -> str:
     message = clean(str(result.get("message", "")))
     line = _where(result.get("line"))
     if result.get("status") == "syntax":
@@ -93,7 +103,7 @@ def _load_problem(name: str, result: child.Head) -> str:
         return (f"{name} calls sys.exit() or exit() while loading, so no check ran: remove "
                 "it (the checker calls your functions; it does not run your file as a program)")
     error = clean(str(result.get("error", "an exception")), 60)
-    return f"{name} failed while loading: {error}: {message}" + (f" (at{line})" if line else "")
+    return f"{name} failed while loading: {_raised(error, message, line, memory_mb)}"
 
 
 def _signal_name(number: int) -> str:
@@ -150,13 +160,14 @@ def _changed(call: Call, after: object, arrays: list[np.ndarray]) -> tuple[int, 
     return tuple(changed)
 
 
-def _outcome(call: Call, message: child.Head) -> Outcome:
+def _outcome(call: Call, message: child.Head, memory_mb: int = 0) -> Outcome:
     arrays = message["arrays"]
     changed = _changed(call, message.get("after"), arrays)
     drew = message.get("global_random") is True
     if message.get("status") != "ok":
         return Outcome(call.function, error=clean(str(message.get("error", "")), 60),
-                       problem=_problem(call.function, message), changed_args=changed,
+                       problem=_problem(call.function, message, memory_mb),
+                       changed_args=changed,
                        global_random=drew)
     return Outcome(call.function, value(message.get("value"), arrays), changed_args=changed,
                    global_random=drew)
@@ -174,12 +185,12 @@ def read_run(calls: list[Call], messages: list[child.Head], stop: Stop, name: st
             if kind == "loaded":
                 loaded = True
                 if message.get("status") != "ok":
-                    load_problem = _load_problem(name, message)
+                    load_problem = _load_problem(name, message, memory_mb)
             elif kind == "result":
                 if not loaded or load_problem or message.get("index") != len(outcomes) \
                         or len(outcomes) >= len(calls):
                     raise UnreadableError("an answer out of order")
-                outcomes.append(_outcome(calls[len(outcomes)], message))
+                outcomes.append(_outcome(calls[len(outcomes)], message, memory_mb))
             elif kind == "flag":
                 sentence = FLAGS.get(str(message.get("flag")), "")
                 detail = clean(str(message.get("detail", "")), 60)
