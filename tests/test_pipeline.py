@@ -255,3 +255,17 @@ def test_a_web_page_aligns_words_left_and_numbers_right() -> None:
                              ("bob", "pass", "4/4", "")]))
     assert "<th class=words>result</th><th>checks</th><th class=words>mistake</th>" in page
     assert "<td>ada</td><td class=words>fail</td><td>0/4</td><td class=words>expected" in page
+
+
+def test_a_web_page_keeps_the_rows_of_a_grid_of_digits() -> None:
+    # "one image per digit from GA noise, GA blank and dream (rows)": the page wrapped the
+    # 30 digits wherever the window ended (9 to a row at 1200 px), not 10 to a row.
+    from fooldigits.present.export import piece_html
+
+    page = piece_html(Images("noise, blank and dream (rows)", np.zeros((30, 784)),
+                             [str(i) for i in range(30)]))
+    assert "grid-template-columns: repeat(10, minmax(0, 112px))" in page
+    page = piece_html(Images("five", np.zeros((5, 784)), list("abcde"), columns=5))
+    assert "repeat(5, " in page
+    page = piece_html(Images("two of ten", np.zeros((2, 784)), ["a", "b"]))
+    assert "repeat(2, " in page  # no empty tracks narrowing two digits

@@ -213,9 +213,10 @@ p.intro { font-style: italic; } p.note { color: #666; font-size: 0.92em; }
 p.good { color: #176b2c; font-weight: bold; } p.bad { color: #a11; font-weight: bold; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; image-rendering: pixelated; }
 figcaption.title { font-weight: bold; margin-bottom: 0.4em; }
-div.digits { display: flex; flex-wrap: wrap; gap: 10px 14px; }
-figure.digit { margin: 0; width: 112px; }
-figure.digit img { width: 112px; height: 112px; border: 1px solid #aaa; display: block; }
+div.digits { display: grid; gap: 10px 14px; }
+figure.digit { margin: 0; min-width: 0; }
+figure.digit img { width: 100%; height: auto; aspect-ratio: 1; border: 1px solid #aaa;
+                   display: block; box-sizing: border-box; }
 figure.digit figcaption { font-family: 'DejaVu Sans', sans-serif; font-size: 13px;
                           line-height: 1.3; margin-top: 3px; overflow-wrap: anywhere; }
 code { font-family: 'DejaVu Sans Mono', monospace; font-size: 0.92em; background: #f2f2f2;
@@ -286,15 +287,19 @@ def _digit_png(image: np.ndarray, signed: bool) -> str:
 
 
 def _images_html(piece: Images) -> str:
-    """A grid of digits, each with its caption as text under it, the title above."""
+    """A grid of digits, each with its caption as text under it, the title above: `columns`
+    to a row as in the PNG (rows can mean something: "GA noise, GA blank and dream (rows)"),
+    each digit 112 px wide, narrower when the window is too narrow for a row."""
     images = np.asarray(piece.images).reshape(-1, 784)
+    tracks = max(1, min(piece.columns, len(images)))
     captions = list(piece.captions) + [""] * (len(images) - len(piece.captions))
     cells = "".join(
         f"<figure class=digit><img alt=\"{html.escape(c, quote=True)}\" width=112 height=112 "
         f"src=\"{_digit_png(image, piece.signed)}\"><figcaption>{text_html(c)}</figcaption>"
         "</figure>" for image, c in zip(images, captions, strict=True))
     return (f"<figure class=grid><figcaption class=title>{text_html(piece.title)}"
-            f"</figcaption><div class=digits>{cells}</div></figure>")
+            f"</figcaption><div class=digits style=\"grid-template-columns: repeat({tracks}, "
+            f"minmax(0, 112px))\">{cells}</div></figure>")
 
 
 def piece_html(piece: object) -> str:
