@@ -129,7 +129,13 @@ def test_the_readme_says_which_commands_have_json_and_html() -> None:
         if name not in others:
             assert {"--json", "--html"} <= opts, name
     assert "--html" in options["draw"] and "--html" in options["tutor"]
+    exercise = {name: {o for p in sub.params for o in getattr(p, "opts", [])}
+                for name, sub in command.commands["exercise"].commands.items()}
+    assert "--json" in exercise["check"] and {"--json", "--html"} <= exercise["grade"]
     readme = (Path(__file__).parent.parent / "README.md").read_text()
+    # a teacher finds the class report's page in the tour and in the list of outputs
+    assert "`fooldigits exercise grade fgsm class/ --html report.html`" in readme
+    assert "`exercise grade --json` / `--html` the class report" in " ".join(readme.split())
     assert "all but the\nclassroom's `tutor`, `read` and `exercise`, and the interactive `draw`" \
         in readme
 
