@@ -105,6 +105,12 @@ def test_submissions_and_bad_folders(tmp_path: Path) -> None:
     (tmp_path / "yan").mkdir()
     (tmp_path / "yan" / "fgsm.py").write_text("")
     (tmp_path / "yan" / "scratch.py").write_text("")
+    # not students: Python's byte-code cache (it counted as one, "not checked", in the
+    # class's total) and a notebook's hidden checkpoints
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "helper.cpython-311.pyc").write_bytes(b"")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "fgsm.py").write_text("")
     found = grade.submissions("fgsm", tmp_path)
     assert [(s, p.name if p else None, problem) for s, p, problem in found] == [
         ("yan", "fgsm.py", ""), ("zoe", "my_attempt.py", "")]

@@ -64,7 +64,8 @@ def submissions(name: str, folder: Path) -> list[tuple[str, Path | None, str]]:
     """(student, file, problem) for each student in `folder`, sorted by student.
 
     A student is a .py file, or a folder holding NAME.py or exactly one .py file.
-    Hidden entries and other files (notes, PDFs) are left out.
+    Hidden entries, Python's __pycache__ (made when a file in the folder was imported)
+    and other files (notes, PDFs) are left out.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -76,7 +77,7 @@ def submissions(name: str, folder: Path) -> list[tuple[str, Path | None, str]]:
                               f"{err.strerror or err}") from None
     found: list[tuple[str, Path | None, str]] = []
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == "__pycache__":
             continue
         if len(found) == MAX_STUDENTS:
             raise FoolDigitsError(f"{shown(folder)} holds more than {MAX_STUDENTS} students;"
