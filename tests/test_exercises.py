@@ -264,6 +264,9 @@ def test_bad_inputs_are_one_sentence(tmp_path: Path) -> None:
         result = runner.invoke(app, ["exercise", "check", "sigmoid", str(tmp_path),
                                      "--timeout", value])
         assert result.exit_code == 1 and "timeout must be" in result.stderr
+    result = runner.invoke(app, ["exercise", "check", "sigmoid", str(tmp_path), "--timeout",
+                                 "0"])  # "between 0 and 3600, got 0.0": as if 0 were allowed
+    assert "seconds above 0 and at most 3600, got 0" in " ".join(result.stderr.split())
     (tmp_path / "fgsm.py").mkdir()
     (tmp_path / "dir").mkdir()
     os.mkfifo(tmp_path / "dir" / "fgsm.py")

@@ -206,8 +206,9 @@ def _judge(exercise: Exercise, cases: list[Case], run: Run) -> Report:
 def check_timeout(timeout: float) -> float:
     if not (isinstance(timeout, int | float) and math.isfinite(timeout)
             and 0 < timeout <= MAX_TIMEOUT):
-        raise FoolDigitsError(f"timeout must be a number of seconds between 0 and "
-                              f"{MAX_TIMEOUT:g}, got {timeout}")
+        got = f"{timeout:g}" if isinstance(timeout, int | float) else repr(timeout)
+        raise FoolDigitsError(f"timeout must be a number of seconds above 0 and at most "
+                              f"{MAX_TIMEOUT:g}, got {got}")
     return float(timeout)
 
 
