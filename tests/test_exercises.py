@@ -477,3 +477,18 @@ def test_exercises_are_listed_in_the_tutor_order_of_their_chapters() -> None:
     order = [c.key for c in story.CHAPTERS]
     chapters = [order.index(e.chapter) for e in exercises.EXERCISES.values()]
     assert chapters == sorted(chapters)
+
+
+def test_checking_a_stub_where_it_ships_says_to_copy_it(tmp_path: Path) -> None:
+    # It said the stub was "fooldigits' own file ..., where the reference answers live",
+    # which the stub is not, and named the same path twice.
+    stub = Path(exercises.__file__).parent / "stubs" / "fgsm.py"
+    result = runner.invoke(app, ["exercise", "check", "fgsm", str(stub)])
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and f"{stub} is fooldigits' own stub" in said
+    assert "`fooldigits exercise start fgsm DIR` copies it" in said
+    assert "reference answers" not in said and said.count(str(stub)) == 1
+    (tmp_path / "fgsm.py").symlink_to(stub)  # a link names where it leads
+    said = " ".join(runner.invoke(app, ["exercise", "check", "fgsm", str(tmp_path)])
+                    .stderr.split())
+    assert f"fgsm.py ({stub}) is fooldigits' own stub" in said

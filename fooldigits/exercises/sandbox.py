@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 CHILD = Path(child.__file__)
 PACKAGE = os.path.realpath(Path(__file__).parent.parent)  # fooldigits/: reads refused
 REFERENCE = Path(__file__).with_name("reference.py")
+STUBS = os.path.join(PACKAGE, "exercises", "stubs")  # what `exercise start` copies
 STARTUP = 60.0  # seconds the child may take to start Python and NumPy, on a busy machine
 GRACE = 1.0  # seconds to wait, after the last answer, for the supervisor's report
 CPU_SLACK = 10  # processor seconds beyond the timeout: a backstop if the checker dies
@@ -89,7 +90,13 @@ def read_source(path: Path) -> bytes:
     path = Path(path)
     real = os.path.realpath(path)
     if _inside_package(real):
-        raise FoolDigitsError(f"{path} is fooldigits' own file {real}, where the reference "
+        named = str(path) if os.path.abspath(path) == real else f"{path} ({real})"
+        if os.path.dirname(real) == STUBS:  # a teacher trying the stub as it ships
+            raise FoolDigitsError(
+                f"{named} is fooldigits' own stub, not your work: the checker refuses it; "
+                f"`fooldigits exercise start {Path(real).stem} DIR` copies it to DIR, "
+                "and the copy can be checked")
+        raise FoolDigitsError(f"{named} is fooldigits' own file, where the reference "
                               "answers live, not your work: the checker refuses it")
     with open_regular(path, "your file") as f:
         info = os.fstat(f.fileno())
