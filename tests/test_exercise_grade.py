@@ -159,3 +159,17 @@ def test_ctrl_c_keeps_the_rows_graded_so_far(tmp_path: Path) -> None:
     assert [g["student"] for g in report["grades"]] == ["alice", "bob"]
     assert [g["passed"] for g in report["grades"]] == [True, False]
     assert b"stopped after 2 of 3 students" in err
+
+
+def test_a_file_that_does_not_load_passes_none_of_all_the_checks(tmp_path: Path) -> None:
+    # The class report's "checks" column said 0/1 for a syntax error and 0/2 for a fork
+    # while loading, beside 3/3 and 0/3: as if those students had had fewer checks.
+    (tmp_path / "bob.py").write_text("def fgsm(x, gradient, epsilon)\n    return x\n")
+    (tmp_path / "erin.py").write_text("import os\nos.fork()\n")
+    (tmp_path / "gina.py").write_text("import numpy as np\ndef fgsm(x, gradient, epsilon):\n"
+                                      "    return np.clip(x + epsilon * gradient, 0, 1)\n")
+    rows = {g.student: g for g in grade.grade("fgsm", tmp_path, timeout=20).grades}
+    assert [(rows[s].checks_passed, rows[s].checks) for s in ("bob", "erin", "gina")] == \
+        [(0, 3), (0, 3), (0, 3)]
+    assert "syntax error on line 1" in rows["bob"].mistake
+    assert "tried to start a process" in rows["erin"].mistake

@@ -88,6 +88,13 @@ class Report:
     exercise: Exercise
     results: list[CheckResult]
     output: str = ""
+    checks: int = 0  # the exercise's own checks; `results` may add failed rows of its own
+    #                  ("load your file", "your own work"), or hold one row for all of them
+
+    @property
+    def checks_passed(self) -> int:
+        """How many of the exercise's checks passed (the added rows never pass)."""
+        return sum(r.passed for r in self.results)
 
     @property
     def passed(self) -> bool:
@@ -184,7 +191,8 @@ def _judge(exercise: Exercise, cases: list[Case], run: Run) -> Report:
     results = [CheckResult("your own work", False, flag) for flag in run.flags]
     if run.load_problem:
         return Report(exercise, [*results, CheckResult("load your file", False,
-                                                       run.load_problem)], run.output)
+                                                       run.load_problem)], run.output,
+                      len(cases))
     position = 0
     for case in cases:
         outcomes = run.outcomes[position:position + len(case.calls)]
@@ -200,7 +208,7 @@ def _judge(exercise: Exercise, cases: list[Case], run: Run) -> Report:
         results.append(CheckResult(case.name, verdict is None, verdict or "ok"))
     if run.ending and not any(o.problem == run.ending for o in run.outcomes):
         results.append(CheckResult("the checking process", False, run.ending))
-    return Report(exercise, results, run.output)
+    return Report(exercise, results, run.output, len(cases))
 
 
 def check_timeout(timeout: float) -> float:

@@ -43,7 +43,7 @@ class Grade:
     passed: bool
     checked: bool  # False when the file could not be checked at all
     checks_passed: int
-    checks: int
+    checks: int  # the exercise's checks: a file that fails to load passes 0 of all of them
     mistake: str  # the first failed check's sentence, or why it was not checked
     seconds: float
 
@@ -133,8 +133,8 @@ def _grade_all(name: str, students: list[tuple[str, Path | None, str]], report: 
                             round(time.monotonic() - started, 2))
             else:
                 row = Grade(student, clean(str(path)), result.passed, True,
-                            sum(r.passed for r in result.results), len(result.results),
-                            result.mistake, round(time.monotonic() - started, 2))
+                            result.checks_passed, result.checks, result.mistake,
+                            round(time.monotonic() - started, 2))
         report.grades.append(row)
         if progress is not None:
             progress(row, i, len(students))
