@@ -206,3 +206,19 @@ def test_the_web_page_names_the_student(tmp_path: Path) -> None:
                                       "Ada <L>", "--html", str(page)])
     assert result.exit_code == 0, result.output
     assert "<title>fooldigits quiz: Ada &lt;L&gt;</title>" in page.read_text()
+
+
+def test_a_quiz_not_asked_still_shows_its_images(tmp_path: Path) -> None:
+    # Not on a terminal (the tutor's handout page, --no-pause) the table named "#1 fooling,
+    # #2 fgsm" and every network's answer, but no page or screen ever showed the images.
+    from typer.testing import CliRunner
+
+    from fooldigits.cli import app
+
+    page = tmp_path / "quiz.html"
+    result = CliRunner().invoke(app, ["quiz", "--count", "3", "--no-pause", "--html",
+                                      str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert text.count("<img") == 3 and "images (#: the question in the table below)" in text
+    assert [f"<figcaption>#{i}</figcaption>" in text for i in (1, 2, 3)] == [True] * 3

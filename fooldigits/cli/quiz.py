@@ -122,9 +122,15 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
             answers, stopped = cast("list[int | None]", stop.partial), stop
         presenter.cleared()
     else:
+        from fooldigits.core.pieces import Images
+
         answers = [None] * len(questions.truth)
         presenter.console.print("[dim]not on a terminal (or --no-pause): the networks' "
                                 "answers only[/]")
+        # nobody was shown them: without them the table's answers are about nothing seen
+        presenter.show(Images("the quiz's images (#: the question in the table below)",
+                              questions.images, [f"#{i + 1}" for i in range(len(answers))],
+                              packed=True))
     result = presenter.run(experiment.report(questions, answers, models))
     if stopped is not None:
         raise Interrupted(stopped.message, partial=result) from None
