@@ -82,6 +82,12 @@ def test_report_scores_the_student_and_every_model(shipped: Network, mnist: Data
     assert result.questions[3]["key"] == "not a digit" and result.questions[2]["student"] == "-"
     assert any(isinstance(e, Table) for e in events)
     assert any(isinstance(e, Images) for e in events)  # at least question 2 disagrees
+    # every model's share, too, is over the answered images only: the title says so (it
+    # read "agreement with the key", and a model right on the skipped one showed 0%)
+    assert [e.title for e in events if isinstance(e, Table)][1] == (
+        "agreement with the key (over the 3 images you answered, not the 1 you skipped)")
+    events, _ = _drain(quiz.report(made, [1, 2, 3, 4], [("dense", shipped)]))
+    assert [e.title for e in events if isinstance(e, Table)][1] == "agreement with the key"
 
 
 def test_a_disagreement_caption_names_only_the_networks_that_differ_from_the_student(

@@ -154,7 +154,10 @@ def report(quiz: Quiz, student: Sequence[int | None], models: Sequence[tuple[str
     yield Table("the quiz: the answer key (what the image was made from), you, and the "
                 "models (✗: differs from the key)",
                 ["#", "kind", "key", "you", *answers], rows)
-    yield Table("agreement with the key", ["who", "right"],
+    skipped = len(student) - len(answered)  # the models are scored on the same images
+    yield Table("agreement with the key" + (f" (over the {len(answered)} images you answered, "
+                                            f"not the {skipped} you skipped)"
+                                            if answered and skipped else ""), ["who", "right"],
                 [*([("you", f"{100 * score:.0f}%")] if score is not None else []),
                  *((name, f"{100 * value:.0f}%") for name, value in agreement.items())])
     disagree = [i for i in answered if any(a[i] != student[i] for a in answers.values())]
