@@ -278,3 +278,13 @@ def test_the_adversarial_summary_names_the_attack_once(tiny: Dataset,
             linear, tiny, [0.0, 0.1], methods, steps=2, show=0, count=20))
         summary = [e.text for e in events if isinstance(e, Say) and "epsilon 0.10" in e.text]
         assert len(summary) == 1 and summary[0].endswith(said), summary
+
+
+@pytest.mark.parametrize(("show", "columns"), [(10, 10), (16, 8), (4, 4)])
+def test_eigen_digits_fill_their_rows(tiny: Dataset, show: int, columns: int) -> None:
+    # The tutor's 10 eigen-digits came 8 to a row, then 2, on its page and in a PNG.
+    events, _ = events_and_result(eigen.pca(tiny.train_images, tiny.train_labels,
+                                            tiny.test_images, tiny.test_labels, [5],
+                                            show=show, neighbours=1))
+    grid = next(e for e in events if isinstance(e, Images))
+    assert len(grid.images) == show and grid.columns == columns

@@ -54,7 +54,8 @@ def pca(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np
     yield Images(f"the first {len(eigen)} eigen-digits" + (
         " (blue negative, red positive)" if signed else " (rescaled to black..white)"),
         pc.signed_scale(eigen) if signed else pc.unit_scale(eigen),
-        [f"eigen-digit {i + 1}" for i in range(len(eigen))], signed=signed, columns=8)
+        [f"eigen-digit {i + 1}" for i in range(len(eigen))], signed=signed,
+        columns=len(eigen) if len(eigen) <= 10 else 8)  # the tutor's 10 in one row, not 8 + 2
     ratio = model.all_variance_ratio_
     cumulative = np.cumsum(ratio)
     marks = [k for k in marks if k <= len(cumulative)]
