@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 import pytest
 
@@ -40,7 +41,10 @@ def test_while_a_chapter_computes_only_n_and_q_mean_something(key: str) -> None:
 def test_a_full_screen_mid_chapter_waits_then_goes_on_or_leaves() -> None:
     more = nav.move(nav.start(2, 9), "screen-full")
     assert more.mode == "more" and nav.waits(more)
-    assert nav.move(more, "back") == more  # b does nothing in the middle of a chapter
+    back = nav.move(more, nav.action("b"))  # b goes back, as at a chapter's end
+    assert (back.chapter, back.mode) == (1, "running") and not nav.same_run(more, back)
+    first = nav.move(nav.move(nav.start(0, 9), "screen-full"), "back")
+    assert first.mode == "more" and first.note == "this is the first chapter"
     on = nav.move(more, nav.action("enter"))
     assert on.mode == "running" and nav.same_run(more, on)
     skipped = nav.move(more, nav.action("n"))
@@ -75,7 +79,7 @@ def test_every_prompt_names_keys_that_work_there() -> None:
     for mode, prompt in nav.PROMPTS.items():
         state = nav.State(1, 9, mode)  # type: ignore[arg-type]
         for key in ("n", "q", "b", "r"):
-            if f"{key}:" not in prompt:
+            if not re.search(rf"\b{key}:", prompt):  # "b: back", not the r of "Enter:"
                 continue
             assert nav.move(state, nav.action(key)) != state, (mode, key)
 

@@ -13,7 +13,8 @@ The tutor is in one of four modes:
     running   a chapter is computing and showing pieces; only `n` (skip to the next
               chapter) and `q` (stop) mean something, every other key is ignored
     more      the screen is full in the middle of a chapter: Enter shows the next
-              screen, `n` skips to the next chapter, `q` stops
+              screen, `b` goes back to the chapter before, `n` skips to the next
+              chapter, `q` stops
     ended     a chapter has finished: Enter next, `b` back, `r` again with a new
               seed, `n` next, `q` stop
     done      the story is over (or the student left)
@@ -51,7 +52,7 @@ ACTIONS = {"enter": "next", " ": "next", "right": "next", "down": "next", "page-
 
 # What the bottom line says in each mode that waits for a key.
 PROMPTS = {
-    "more": "── more below: Enter for the next screen · n: next chapter · q: quit ──",
+    "more": "── more below: Enter: next screen · b: back · n: next chapter · q: quit ──",
     "ended": "Enter: next · b: back · r: again with a new seed · q: quit",
     "running": "computing · n: skip to the next chapter · q: quit",
 }
@@ -102,15 +103,15 @@ def move(state: State, event: str | None) -> State:
         if event == "screen-full":
             return replace(state, mode="more", note="")
         return state  # every other key is ignored while a chapter computes
+    if event == "back":  # at either pause: the chapter before, from its start
+        if state.chapter == 0:
+            return replace(state, note="this is the first chapter")
+        return State(state.chapter - 1, state.chapters)
     if mode == "more":
         return replace(state, mode="running") if event == "next" else state
     # mode == "ended"
     if event == "next":
         return _next_chapter(state)
-    if event == "back":
-        if state.chapter == 0:
-            return replace(state, note="this is the first chapter")
-        return State(state.chapter - 1, state.chapters)
     if event == "again":
         return State(state.chapter, state.chapters, reruns=state.reruns + 1)
     return state
