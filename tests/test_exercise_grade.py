@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -143,12 +142,17 @@ def test_ctrl_c_keeps_the_rows_graded_so_far(tmp_path: Path) -> None:
                                    "    return x + epsilon * np.sign(gradient)\n")
     (folder / "carol.py").write_text("import time\ndef fgsm(x, gradient, epsilon):\n"
                                      "    while True:\n        time.sleep(0.05)\n")
+    # Its own temporary folder: in the shared /tmp, the carol.py of another run of this
+    # test (a second checkout's suite at the same moment) ended the wait at once, and the
+    # Ctrl-C came before alice and bob were graded.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     grading = subprocess.Popen(
         [sys.executable, "-m", "fooldigits", "exercise", "grade", "fgsm", str(folder),
          "--timeout", "30", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True)
+        env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not any(Path(tempfile.gettempdir()).glob("fooldigits-check-*/work/carol.py")):
+    while not any(scratch.glob("fooldigits-check-*/work/carol.py")):
         assert time.monotonic() < deadline, "carol's check never began"
         time.sleep(0.1)  # once carol's check has begun, alice and bob are graded
     time.sleep(1.0)
