@@ -271,9 +271,9 @@ def test_the_checker_kills_every_process_it_inherits(tmp_path: Path) -> None:
               "open(sys.argv[1], 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
     with sandbox.shielded() as spare:
         subprocess.run([sys.executable, "-c", script, str(pid_file)], check=True)
-        for _ in range(200):
-            if pid_file.exists() and pid_file.read_text():
-                break
+        deadline = time.monotonic() + 60  # (a fixed 2 s could run out on a crawling machine)
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline, "the orphan never wrote its pid"
             time.sleep(0.01)
         pid = int(pid_file.read_text())
         adopted = pid in sandbox._children()  # ours, not init's
