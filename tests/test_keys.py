@@ -7,6 +7,7 @@ import pty
 import select
 import termios
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -92,6 +93,17 @@ def test_random_bytes_never_raise_and_always_yield_well_formed_events() -> None:
         assert parser.buffer == b""
 
 
+def type_once_waiting(master: int, slave: int, data: bytes) -> None:
+    """Type `data` once `read_key` waits: its terminal mode is set (cbreak, so ICANON off)
+    after it forgot the keys typed before. A fixed 0.2 s timer could type before a
+    `read_key` slowed down by a busy machine had begun: the key was then forgotten too,
+    and the test waited for ever."""
+    deadline = time.monotonic() + 60
+    while termios.tcgetattr(slave)[3] & termios.ICANON and time.monotonic() < deadline:
+        time.sleep(0.001)
+    os.write(master, data)
+
+
 def test_read_key_returns_whole_keys_and_restores_the_terminal() -> None:
     master, slave = pty.openpty()
     try:
@@ -105,7 +117,7 @@ def test_read_key_returns_whole_keys_and_restores_the_terminal() -> None:
         assert termios.tcgetattr(slave) == before
         os.write(master, b"x\n")  # typed before the call: forgotten
         assert select.select([slave], [], [], 5)[0]  # (a pty delivers input a bit later)
-        later = threading.Timer(0.2, os.write, (master, b"\x1b[B"))
+        later = threading.Thread(target=type_once_waiting, args=(master, slave, b"\x1b[B"))
         later.start()
         assert read_key(slave) == "down"
         later.join()
