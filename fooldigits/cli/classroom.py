@@ -76,6 +76,7 @@ def tutor(
     def ask(state: nav.State) -> nav.State:
         """Wait at a pause until a key changes the state; the prompt is erased after."""
         assert keyboard is not None
+        keyboard.forget()  # before the prompt: a key typed once it shows must count
         presenter.prompt(nav.PROMPTS[state.mode])
         while True:
             after = nav.move(state, nav.action(keyboard.get()))
@@ -145,7 +146,8 @@ def _quiz(presenter: Presenter, keyboard: Keyboard | None, count: int, seed: int
             with keyboard.waiting():
                 return keyboard.get()
     play_quiz(presenter, load_mnist(), count, make_rng(seed), read,
-              keyboard.busy if keyboard is not None else contextlib.nullcontext)
+              keyboard.busy if keyboard is not None else contextlib.nullcontext,
+              keyboard.forget if keyboard is not None else lambda: None)
 
 
 def _path_hint() -> str:

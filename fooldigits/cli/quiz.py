@@ -77,10 +77,18 @@ def quiz(
     from fooldigits.experiments.quiz import QuizResult
     from fooldigits.pad.keys import read_key
 
+    def read() -> str:  # the keys typed before the question were forgotten by `forget`
+        return read_key(flush=False)
+
+    def forget() -> None:
+        import termios
+
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+
     stopped: Interrupted | None = None
     try:
         result = play_quiz(presenter, load_mnist(data_dir), count, rng(seed),
-                           read_key if interactive else None)
+                           read if interactive else None, forget=forget)
     except Interrupted as stop:  # Ctrl-C while answering: keep the answers given, as q does
         if not isinstance(stop.partial, QuizResult):
             raise
@@ -97,10 +105,11 @@ def quiz(
 def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.random.Generator,
               read: Callable[[], str] | None,
               busy: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
-              ) -> QuizResult:
+              forget: Callable[[], None] = lambda: None) -> QuizResult:
     """Make `count` questions (inside `busy()`: the tutor's keyboard mode for a long step),
-    ask them with `read` (a key at a time; None: do not ask, the networks' answers only),
-    and show the table: the `quiz` command, and the tutor's last chapter."""
+    ask them with `read` (a key at a time; None: do not ask, the networks' answers only;
+    `forget` drops the keys typed before each question shows), and show the table: the
+    `quiz` command, and the tutor's last chapter."""
     from fooldigits.experiments import quiz as experiment
     from fooldigits.models import shipped
 
@@ -117,7 +126,7 @@ def play_quiz(presenter: Presenter, data: Dataset, count: int, generator: np.ran
             sys.stdout.flush()
 
         try:
-            answers = play(questions.images, read, write, presenter.blocks)
+            answers = play(questions.images, read, write, presenter.blocks, forget)
         except Interrupted as stop:  # Ctrl-C: the table of the answers so far, then stop
             answers, stopped = cast("list[int | None]", stop.partial), stop
         presenter.cleared()

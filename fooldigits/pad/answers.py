@@ -13,6 +13,9 @@ Every other key is ignored, so a stray arrow or a mouse click answers nothing.
 
 `play` takes the key source and the writer as functions, so a test can play a whole quiz
 without a terminal; `fooldigits quiz` passes `keys.read_key` and the terminal's stdout.
+Keys typed before a question shows are forgotten (`forget`, called *before* the question
+is written), so a double press answers one question only; a key typed once the question
+is on the screen always counts, however late the program gets round to reading it.
 
 What it leaves out: going back to change an answer (the first look is what counts).
 """
@@ -49,15 +52,17 @@ def screen(image: np.ndarray, number: int, total: int, blocks: bool) -> str:
 
 
 def play(images: np.ndarray, read: Callable[[], str], write: Callable[[str], None],
-         blocks: bool = True) -> list[int | None]:
+         blocks: bool = True, forget: Callable[[], None] = lambda: None) -> list[int | None]:
     """Ask about every image (n, 784); return the answers (None: skipped or not reached).
+    `forget()` drops the keys typed so far; `read()` must not drop any itself.
 
     Ctrl-C stops like q, but raises `Interrupted` carrying the answers so far (`partial`),
     so that the caller can show and save them and still exit as interrupted."""
     answers: list[int | None] = [None] * len(images)
     for i, image in enumerate(images):
-        write(screen(image, i + 1, len(images), blocks))
-        try:
+        try:  # (Ctrl-C while the question is drawn keeps the answers too)
+            forget()  # before the question shows: after it, a key typed at once is lost
+            write(screen(image, i + 1, len(images), blocks))
             while (answer := answer_of(read())) == "":
                 pass  # a key that means nothing here
         except KeyboardInterrupt:

@@ -257,8 +257,10 @@ class Keyboard:
       Esc) is remembered (`take`) and stops the step the way Ctrl-C would, by raising
       KeyboardInterrupt in the main thread, so the step is cancelled cleanly (a generator
       receives it at its `yield`, see presenter.py); every other key is dropped.
-    - **waiting** (otherwise): keys queue up for `get`, which forgets those typed before
-      it was called (Enter pressed twice during a step skips nothing).
+    - **waiting** (otherwise): keys queue up for `get`. `forget` drops those typed so
+      far: call it *before* showing a prompt (Enter pressed twice during a step then skips
+      nothing), never between the prompt and `get`, where it would drop a key typed the
+      moment the prompt showed.
 
     The reading is `Parser` on whatever bytes arrive, so an arrow is one key here too.
     """
@@ -343,15 +345,20 @@ class Keyboard:
             key, self._stop_key = self._stop_key, None
             return key
 
-    def get(self) -> str:
-        """Wait for the next key typed from now on and return its name."""
+    def forget(self) -> None:
+        """Drop the keys typed so far (before a prompt is shown)."""
         import queue
 
-        while True:  # forget the keys typed before
+        while True:
             try:
                 self.keys.get_nowait()
             except queue.Empty:
                 break
+
+    def get(self) -> str:
+        """Wait for the next key not yet read or forgotten, and return its name."""
+        import queue
+
         while True:
             try:
                 key = self.keys.get(timeout=0.1)  # a timeout lets Ctrl-C in
