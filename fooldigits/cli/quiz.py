@@ -80,10 +80,11 @@ def quiz(
     def read() -> str:  # the keys typed before the question were forgotten by `forget`
         return read_key(flush=False)
 
-    def forget() -> None:
+    def forget() -> None:  # the keys typed before the question shows
         import termios
 
-        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+        with contextlib.suppress(termios.error):  # a hung-up terminal: nothing to forget
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
     stopped: Interrupted | None = None
     try:
