@@ -186,3 +186,28 @@ def test_scramble_says_how_often_a_generative_model_rejects(mnist: Dataset) -> N
         result = stop.value
     assert result.levels[0]["rejected"] <= 0.1 < result.levels[1]["rejected"]
     assert any('"not a digit"' in text for text in said)
+
+
+@pytest.mark.parametrize(("name", "key"), [("default", "w1"), ("linear", "b"), ("conv", "w2"),
+                                           ("conv", "b2"), ("generative", "mean")])
+def test_load_refuses_finite_numbers_too_large_to_compute_with(tmp_path: Path, name: str,
+                                                               key: str) -> None:
+    """3e38 is a finite float32, but the first sum of products with it overflows: in a conv
+    model only mid-command (a NaN gradient, a page of warnings), not on the load probe."""
+    with np.load(SHIPPED / f"{name}.npz") as shipped:
+        arrays = {k: shipped[k] for k in shipped.files}
+    arrays[key] = arrays[key].copy()
+    arrays[key].flat[0] = 3e38
+    np.savez(tmp_path / "m.npz", **arrays)
+    with pytest.raises(FoolDigitsError, match=f"holds a number of 3e\\+38 in '{key}'"):
+        load_model(tmp_path / "m.npz")
+
+
+def test_load_refuses_a_generative_temperature_below_what_fit_chooses(tmp_path: Path) -> None:
+    """T = 1e-38 is positive, but (G9)'s 1/T overflows the float32 gradient to inf."""
+    with np.load(SHIPPED / "generative.npz") as shipped:
+        arrays = {k: shipped[k] for k in shipped.files}
+    arrays["temperature"] = np.float32(1e-38)
+    np.savez(tmp_path / "m.npz", **arrays)
+    with pytest.raises(FoolDigitsError, match=r"temperature T = 1e-38 is below 0\.001"):
+        load_model(tmp_path / "m.npz")

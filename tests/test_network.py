@@ -187,8 +187,8 @@ def _model(path: Path, **arrays: object) -> Path:
      ({"b0": None}, "missing weights: no 'b0'"),
      ({"w0": np.full((784, 10), 1e300)}, "NaN or infinite weights in 'w0' (or numbers "
       "too large for float32)"),
-     ({"w0": np.full((784, 10), 3e38)}, "weights so large that its outputs overflow "
-      "(NaN) on a blank, a grey or a white image"),  # finite, but a traceback in `bar`
+     ({"w0": np.full((784, 10), 3e38)}, "holds a number of 3e+38 in 'w0'; fooldigits reads "
+      "models whose numbers are at most 1,000,000 in size"),  # finite, but overflows later
      ({"activation": np.array(["relu", "relu"])}, "'activation' that is not one short text"),
      ({"cost": np.array("x" * 5000)}, "'cost' that is not one short text"),
      ({"output": np.array("\x1b[31m")}, "unknown choice")],

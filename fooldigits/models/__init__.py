@@ -20,11 +20,12 @@ up here. Adding a kind touches its own module, its docs chapter, its tests and o
    before there were other kinds);
 3. the kind names the arrays it needs and their shapes from the headers (`shapes`);
    each must be real numbers (never text, complex, dates or objects);
-4. then the arrays are read, as float32, and must be finite;
+4. then the arrays are read, as float32, and must be finite and at most `MAX_WEIGHT` in
+   size: with inputs in [0, 1], bounded weights keep every sum of products finite;
 5. the text metadata is made printable (control characters escaped, at most
    `META_CHARS`);
-6. the model reads a blank, a grey and a white image and must give finite probabilities:
-   finite weights of 3e38 still overflow to inf - inf = NaN.
+6. the model reads a blank, a grey and a white image and must give finite probabilities
+   and input gradients: a deep ReLU network can still overflow within the bound.
 
 What it leaves out: converting other frameworks' files; a model is always made by
 `fooldigits train`.
@@ -60,6 +61,7 @@ SHIPPED_NAMES = {"default": "dense", "robust": "robust", "linear": "linear",
                  "conv": "conv", "generative": "generative"}  # robust: adversarially trained
 MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
 MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
+MAX_WEIGHT = 1e6  # the largest number a model may hold; trained weights stay far smaller
 
 
 def load_model(path: Path | None = None) -> Classifier:
@@ -99,12 +101,18 @@ def load_model(path: Path | None = None) -> Classifier:
         if not np.all(np.isfinite(arrays[key])):
             raise FoolDigitsError(f"{path} holds NaN or infinite weights in {key!r} (or "
                                   "numbers too large for float32)")
+        largest = float(np.abs(arrays[key]).max(initial=0.0))
+        if largest > MAX_WEIGHT:  # finite, but 3e38 x 2 overflows later, mid-command
+            raise FoolDigitsError(f"{path} holds a number of {largest:.3g} in {key!r}; "
+                                  f"fooldigits reads models whose numbers are at most "
+                                  f"{MAX_WEIGHT:,.0f} in size")
     model = _naming(path, cls.from_arrays, arrays, texts)
     model.meta = meta
     probe = np.repeat(np.array([[0.0], [0.5], [1.0]], np.float32), 784, axis=1)  # (3, 784)
     with np.errstate(all="ignore"):  # step 6: finite weights can still overflow
         p = model.probabilities(probe)
-    if not np.all(np.isfinite(p)):
+        grad = model.input_gradient(probe, np.zeros(len(probe), np.intp))
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(grad))):
         raise FoolDigitsError(f"{path} holds weights so large that its outputs overflow "
                               "(NaN) on a blank, a grey or a white image")
     return model

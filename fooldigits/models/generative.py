@@ -78,6 +78,7 @@ DIGITS = 10
 CANDIDATES = tuple(range(5, 101, 5))  # the q that `fit` tries by default
 MAX_COMPONENTS = D - 1  # q < D: some direction must be left for sigma2
 MAX_PARAMETERS = 20_000_000  # the most numbers a file may ask for (10 x 784 x 783 < 7M)
+MIN_TEMPERATURE = 1e-3  # the lowest T `fit` tries; below it, (G9)'s 1/T overflows float32
 REJECT_PERCENTILE = 1.0  # the threshold: the score 99% of real validation digits reach
 LN_2PI = float(np.log(2 * np.pi))
 
@@ -296,7 +297,7 @@ class Generative(Classifier):
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], texts: dict[str, str]) -> Generative:
         """The model from checked, finite float32 arrays; refuses variances that are not a
-        covariance (sigma2 <= 0, a direction with less variance than sigma2, T <= 0) and
+        covariance (sigma2 <= 0, a direction with less variance than sigma2, T < 0.001) and
         directions that are not orthonormal, where (G5)-(G7) would not hold."""
         u = np.asarray(arrays["directions"], dtype=np.float32)
         lam = np.asarray(arrays["variances"], dtype=np.float32)
@@ -305,6 +306,9 @@ class Generative(Classifier):
         if np.any(sigma2 <= 0) or np.any(lam < sigma2[:, None]) or not temperature > 0:
             raise FoolDigitsError("the generative model's variances are not a covariance: "
                                   "each needs sigma2 > 0, variances >= sigma2 and T > 0")
+        if temperature < np.float32(MIN_TEMPERATURE):  # as stored: T was rounded to float32
+            raise FoolDigitsError(f"the generative model's temperature T = {temperature:.3g} "
+                                  f"is below {MIN_TEMPERATURE:g}, the lowest `fit` chooses")
         gram = np.einsum("kdi,kdj->kij", u.astype(np.float64), u.astype(np.float64))
         if np.abs(gram - np.eye(u.shape[2])).max() > 1e-3:  # (10, q, q) ~ identities
             raise FoolDigitsError("the generative model's directions are not orthonormal")
@@ -346,7 +350,7 @@ def _log_loss(s: np.ndarray, labels: np.ndarray, temperature: float) -> float:
     return float(np.mean(log_sum - a[np.arange(len(a)), labels]))
 
 
-def _fit_temperature(s: np.ndarray, labels: np.ndarray, low: float = 1e-3,
+def _fit_temperature(s: np.ndarray, labels: np.ndarray, low: float = MIN_TEMPERATURE,
                      high: float = 1e6, steps: int = 80) -> float:
     """Golden-section search for the T in [low, high] of least validation log-loss.
 
