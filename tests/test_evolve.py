@@ -97,6 +97,21 @@ def test_elites_are_the_best_and_survive_unchanged(small_net: Network) -> None:
 
 
 
+@pytest.mark.parametrize("encoding", ["direct", "cppn"])
+def test_no_elites_is_a_valid_setting_every_child_is_new(small_net: Network,
+                                                           encoding: str) -> None:
+    """elite=0 is allowed (the elites are 0 to population - 1): `fool --elite 0` ended in
+    a reshape traceback when the elites' index array had no columns."""
+    from fooldigits.lessons.cppn import CPPN
+
+    config = GAConfig(population=10, elite=0, parents=4, target=0.99999999,
+                      max_generations=3, slots=2)
+    chosen = CPPN() if encoding == "cppn" else Direct()
+    result = result_of(evolve(small_net, 3, 3, config, np.random.default_rng(2),
+                              encoding=chosen))
+    assert result.images.shape == (3, 784) and np.all(result.generations == 3)
+
+
 def test_each_generation_shows_the_image_its_confidence_belongs_to(shipped: Network) -> None:
     """The best images are kept from the judged batches, not decoded again: the image
     shown live at every generation, and every run's result, must be the image whose

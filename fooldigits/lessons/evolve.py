@@ -236,7 +236,7 @@ def evolve(
                                           take(population, fathers.ravel()), rng)
             parts.append(encoding.mutate(children, rng))  # step 5
             # slot going[i]: elites i * elite ..., then its children after all the elites
-            elites = np.arange(len(going) * elite).reshape(-1, elite)
+            elites = np.arange(len(going) * elite).reshape(len(going), elite)
             members[going] = np.hstack([elites, elites.size + np.arange(len(going) * kids)
                                         .reshape(-1, kids)])
         fresh = np.flatnonzero(new)  # step 1 for runs that start now
