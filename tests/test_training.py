@@ -188,3 +188,17 @@ def test_training_on_the_bytes_gives_the_very_same_network(shift: bool,
         nets.append(net)
     for a, b in zip(nets[0].w + nets[0].b, nets[1].w + nets[1].b, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_weights_too_large_for_a_model_file_stop_training_as_divergence(
+        small_train: tuple[np.ndarray, np.ndarray]) -> None:
+    """eta = 1e5 with momentum sends softmax regression's weights to ~1e5..1e6 and beyond,
+    all finite: `train` saved such a file, which `load_model` then refused as holding
+    numbers over `MAX_MAGNITUDE`. Training now stops there, as for NaN."""
+    x, labels = small_train
+    model = Linear(rng=np.random.default_rng(0))
+    config = SGDConfig(epochs=3, batch_size=32, eta=1e5, lmbda=0.0, momentum=0.99)
+    with pytest.raises(FoolDigitsError, match="NaN, infinite or larger than 1,000,000"):
+        for _ in sgd(model, x, labels, config, np.random.default_rng(0)):
+            pass
+    assert all(np.all(np.isfinite(p)) for p, _ in model.parameters())  # finite, yet too big

@@ -39,7 +39,7 @@ from fooldigits.core.pieces import BatchDone
 from fooldigits.lessons import adversarial
 from fooldigits.lessons.settings import SHIPPED_RECIPE as SHIPPED_RECIPE  # re-exported
 from fooldigits.lessons.settings import SGDConfig as SGDConfig  # re-exported
-from fooldigits.models.base import Trainable, one_hot
+from fooldigits.models.base import MAX_MAGNITUDE, Trainable, one_hot
 
 
 def shift_images(
@@ -140,9 +140,10 @@ def sgd(
                         p -= step * g  # plain SGD: p = p - (eta / m) nabla
             if (k + 1) % every == 0 or k + 1 == batches:
                 yield BatchDone(epoch, k + 1, batches)
-        if not all(np.all(np.isfinite(p)) for p, _ in params):
+        if not all(np.abs(p).max(initial=0.0) <= MAX_MAGNITUDE for p, _ in params):  # or NaN
             raise FoolDigitsError(f"training diverged in epoch {epoch}: the weights became "
-                                  "NaN or infinite; try a smaller eta")
+                                  f"NaN, infinite or larger than {MAX_MAGNITUDE:,.0f}, more than "
+                                  "a model file may hold; try a smaller eta")
         monitored = test if test is not None else validation  # step 3
         yield EpochDone(
             epoch,

@@ -20,7 +20,7 @@ up here. Adding a kind touches its own module, its docs chapter, its tests and o
    before there were other kinds);
 3. the kind names the arrays it needs and their shapes from the headers (`shapes`);
    each must be real numbers (never text, complex, dates or objects);
-4. then the arrays are read, as float32, and must be finite and at most `MAX_WEIGHT` in
+4. then the arrays are read, as float32, and must be finite and at most `MAX_MAGNITUDE` in
    size: with inputs in [0, 1], bounded weights keep every sum of products finite;
 5. the text metadata is made printable (control characters escaped, at most
    `META_CHARS`);
@@ -41,7 +41,7 @@ import numpy as np
 
 from fooldigits import FoolDigitsError
 from fooldigits.core.reading import NpzReader, printable
-from fooldigits.models.base import Classifier, Trainable
+from fooldigits.models.base import MAX_MAGNITUDE, Classifier, Trainable
 from fooldigits.models.conv import Conv
 from fooldigits.models.generative import Generative
 from fooldigits.models.linear import Linear
@@ -61,7 +61,6 @@ SHIPPED_NAMES = {"default": "dense", "robust": "robust", "linear": "linear",
                  "conv": "conv", "generative": "generative"}  # robust: adversarially trained
 MAX_MODEL_BYTES = 2**28  # 256 MiB: 20M float64 weights and some room
 MAX_TEXT, META_CHARS = 4096, 1000  # characters in a stored text; in metadata as loaded
-MAX_WEIGHT = 1e6  # the largest number a model may hold; trained weights stay far smaller
 
 
 def load_model(path: Path | None = None) -> Classifier:
@@ -102,10 +101,10 @@ def load_model(path: Path | None = None) -> Classifier:
             raise FoolDigitsError(f"{path} holds NaN or infinite weights in {key!r} (or "
                                   "numbers too large for float32)")
         largest = float(np.abs(arrays[key]).max(initial=0.0))
-        if largest > MAX_WEIGHT:  # finite, but 3e38 x 2 overflows later, mid-command
+        if largest > MAX_MAGNITUDE:  # finite, but 3e38 x 2 overflows later, mid-command
             raise FoolDigitsError(f"{path} holds a number of {largest:.3g} in {key!r}; "
                                   f"fooldigits reads models whose numbers are at most "
-                                  f"{MAX_WEIGHT:,.0f} in size")
+                                  f"{MAX_MAGNITUDE:,.0f} in size")
     model = _naming(path, cls.from_arrays, arrays, texts)
     model.meta = meta
     probe = np.repeat(np.array([[0.0], [0.5], [1.0]], np.float32), 784, axis=1)  # (3, 784)

@@ -51,6 +51,7 @@ from fooldigits.core.writing import atomic_write
 
 PIXELS = 784
 MAX_PARAMETERS = 20_000_000  # weights and biases (80 MB as float32); the shipped: 79,510
+MAX_MAGNITUDE = 1e6  # the largest number a model file may hold; trained weights stay far smaller
 
 
 class Classifier(abc.ABC):
