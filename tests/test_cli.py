@@ -294,3 +294,22 @@ def test_no_help_splits_a_choice_list_at_80_columns() -> None:
         assert result.exit_code == 0, path
         for line in result.stdout.splitlines():
             assert not re.search(r"<[a-z-]+\|[a-z|-]*(\s|$)", line), (path, line)
+
+
+def test_outputs_never_replace_the_files_the_command_reads(tmp_path: Path) -> None:
+    from fooldigits.models import SHIPPED
+
+    model = tmp_path / "m.npz"
+    model.write_bytes((SHIPPED / "linear.npz").read_bytes())
+    picture = tmp_path / "seven.png"
+    picture.write_bytes(b"not read: the output is checked first")
+    for args, fragment in (
+            (["fool", "--digit", "3", "--model", str(model), "--out", str(model)],
+             "--out {} is the --model file; fooldigits will not replace a file it reads"),
+            (["retrain", "--model", str(model), "--out", str(model)],
+             "--out {} is the --model file"),
+            (["classify", str(picture), "--png", str(picture)],
+             "--png {} is an image to classify; fooldigits will not replace a file it reads")):
+        assert_clean_error(args, fragment.format(args[args.index(fragment.split()[0]) + 1]))
+    assert model.read_bytes() == (SHIPPED / "linear.npz").read_bytes()
+    assert picture.read_bytes() == b"not read: the output is checked first"

@@ -145,6 +145,25 @@ def test_check_output_says_what_is_wrong_before_the_work(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the probe is gone
 
 
+
+def test_check_output_refuses_a_file_the_command_reads(tmp_path: Path) -> None:
+    """`fool --model m.npz --out m.npz` replaced the model with fooling images; the same
+    file by a symlink, a hard link or another spelling of its path is refused too."""
+    model = tmp_path / "m.npz"
+    model.write_bytes(b"the model")
+    (tmp_path / "link.npz").symlink_to(model)
+    os.link(model, tmp_path / "hard.npz")
+    reads = [("the --model file", model)]
+    for path in (model, tmp_path / "link.npz", tmp_path / "hard.npz",
+                 tmp_path / "." / "m.npz"):
+        with pytest.raises(FoolDigitsError, match="is the --model file; fooldigits will not "
+                           "replace a file it reads"):
+            check_output(path, ".npz", "--out", reads)
+    assert check_output(tmp_path / "other.npz", ".npz", "--out", reads)
+    assert check_output(model, ".npz", "--out", [("the --model file", None)])  # the shipped
+    assert check_output(model, ".npz", "--out", [("x", tmp_path / "gone.npz")])
+    assert model.read_bytes() == b"the model"
+
 def test_check_output_refuses_read_only_folders_and_files() -> None:
     folder = Path(tempfile.mkdtemp())  # root's pytest folders are private; this one is not
     root = os.geteuid() == 0

@@ -210,10 +210,12 @@ def paragraphs(doc: str) -> str:
 
 # -- small helpers the commands share -------------------------------------------------------
 def output(no_color: bool = False, as_json: bool = False, png: Path | None = None,
-           html: Path | None = None, title: str = "fooldigits") -> Output:
-    """Where the command's stream goes; checks --png/--html paths before any work."""
+           html: Path | None = None, title: str = "fooldigits",
+           reads: tuple[tuple[str, Path | None], ...] = ()) -> Output:
+    """Where the command's stream goes; checks --png/--html paths before any work, and
+    that neither is one of the files the command `reads` ((what, path) pairs)."""
     from fooldigits.present.presenter import Output
-    out = Output(no_color, as_json, png, html, title)
+    out = Output(no_color, as_json, png, html, title, reads)
     out.check()
     return out
 

@@ -52,7 +52,8 @@ def classify(
     middle); dark ink on white paper is inverted. A missing or unreadable file is reported on
     its own line, the rest are classified, and the exit code is 1.
     """
-    out = output(no_color, as_json, png, html, "your images, read by the network")
+    out = output(no_color, as_json, png, html, "your images, read by the network",
+                 tuple(("an image to classify", file) for file in files))
     from fooldigits.experiments.drawn import classify as classify_files
 
     result = run(classify_files(load(model), files, raw), out)

@@ -168,11 +168,12 @@ def retrain(
                            epochs=epochs, seeds=seeds)
     checked(config)
     if out is not None:
-        check_output(out, ".npz", "--out")
+        check_output(out, ".npz", "--out", [("the --model file", model)])
     if save_rounds is not None:
         if not save_rounds.is_dir():
             raise FoolDigitsError(f"--save-rounds wants an existing folder, got {save_rounds}")
-        check_output(save_rounds / "seed0-round0.npz", ".npz", "--save-rounds")
+        check_output(save_rounds / "seed0-round0.npz", ".npz", "--save-rounds",
+                     [("the --model file", model)])
     view = output(no_color, as_json, png, html, "retraining with a 'not a digit' class")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments.fighting import retrain as retrain_rounds

@@ -188,7 +188,7 @@ def fool(
         if typed(ctx, name) and not applies:  # said, not silently ignored
             raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
     if out is not None:
-        check_output(out, ".npz", "--out")
+        check_output(out, ".npz", "--out", [("the --model file", model)])
     view = output(no_color, as_json, png, html, "fooling images")
     from fooldigits.experiments.fooling import fool as fool_network
 

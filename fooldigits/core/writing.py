@@ -33,7 +33,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO
@@ -113,14 +113,21 @@ def _folder(path: Path, real: Path) -> Path:
     return folder
 
 
-def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out") -> Path:
+def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out",
+                 reads: Iterable[tuple[str, Path | None]] = ()) -> Path:
     """Check before long work that `path` can be written; one sentence if not.
 
     The name ends in `suffix` (e.g. ".npz", or (".png",)); the target is not a folder,
-    device, FIFO or socket (a symlink is judged by its target); its folder exists and a
-    file can be created there (tried for real, so a read-only disk is caught too).
+    device, FIFO or socket (a symlink is judged by its target), nor a file the command
+    `reads` (pairs like ("the --model file", path): `fool --model m.npz --out m.npz` would
+    put fooling images where the model was); its folder exists and a file can be created there
+    (tried for real, so a read-only disk is caught too).
     """
     path = Path(path)
+    for source, read in reads:
+        if read is not None and _same_file(path, Path(read)):
+            raise FoolDigitsError(f"{what} {path} is {source}; fooldigits will not replace "
+                                  "a file it reads: pick another name")
     suffixes = (suffix,) if isinstance(suffix, str) else suffix
     if path.name.lower() in suffixes:  # ".npz": a hidden file with no suffix, to Python
         raise FoolDigitsError(f"{what} {path} has no name before {path.name}: give the file "
@@ -142,6 +149,14 @@ def check_output(path: Path, suffix: str | tuple[str, ...], what: str = "--out")
         raise FoolDigitsError(f"cannot write {path}: folder {folder} is not writable "
                               f"({err.strerror or err})") from None
     return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one existing file (through symlinks and hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either does not exist (yet), or cannot be looked at
+        return False
 
 
 def _gone(folder: Path) -> str:

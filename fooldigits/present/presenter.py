@@ -64,13 +64,14 @@ class Output:
     png: Path | None = None
     html: Path | None = None
     title: str = "fooldigits"
+    reads: tuple[tuple[str, Path | None], ...] = ()  # (what, path): files it must not replace
 
     def check(self) -> None:
         """Refuse unusable output paths before any work starts."""
         if self.png is not None:
-            check_output(self.png, ".png", "--png")
+            check_output(self.png, ".png", "--png", self.reads)
         if self.html is not None:
-            check_output(self.html, ".html", "--html")
+            check_output(self.html, ".html", "--html", self.reads)
 
 
 @dataclass
