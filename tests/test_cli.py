@@ -248,6 +248,11 @@ def test_unreachable_target_names_the_ceiling(tmp_path: Path) -> None:
          "--elite must be 0 to 79 (fewer than the population of 80), got 80"),
         (["dream", "--lr", "nan"], "--lr must be a positive"),
         (["fool", "--digit", "2", "--target", "nan"], "--target must be between 0 and 1"),
+        # said "... and max_generations": a parameter's name in a flag's sentence
+        (["fool", "--digit", "2", "--min-generations", "5000"],
+         "--min-generations must be between 0 and --max-generations"),
+        # said "epochs must be 1..1,000 and the noise count 1..100,000", naming no flag
+        (["retrain", "--epochs", "-1"], "--epochs must be between 1 and 1,000, got -1"),
     ],
 )
 def test_bad_numbers_and_sizes(args: list[str], fragment: str) -> None:

@@ -164,14 +164,18 @@ def checked(config: C) -> C:
     """`config.check()`, with the library's parameter names said as this command's flags:
     "per_digit must be ..." becomes "--per-digit must be ..."."""
     import dataclasses
+    import re
 
     try:
         config.check()
     except FoolDigitsError as err:
         text = str(err)
         for name in (f.name for f in dataclasses.fields(config)):
+            flag = "--" + name.replace("_", "-")
             if text.startswith(f"{name} "):
-                text = "--" + name.replace("_", "-") + text[len(name):]
+                text = flag + text[len(name):]
+            if "_" in name:  # an identifier, never an English word: wherever it is named
+                text = re.sub(rf"\b{name}\b", flag, text)
         raise FoolDigitsError(text) from None
     return config
 

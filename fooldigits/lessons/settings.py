@@ -165,10 +165,10 @@ class RetrainConfig:
         if not 1 <= self.per_digit <= 1000:
             raise FoolDigitsError(f"per_digit must be between 1 and 1,000, got "
                                   f"{self.per_digit}")
-        if not 1 <= self.epochs <= 1000 or not 1 <= self.noise <= 100_000:
-            raise FoolDigitsError("epochs must be 1..1,000 and the noise count 1..100,000")
-        if not 1 <= self.dream_steps <= 100_000 or not 1 <= self.attacked <= 100_000:
-            raise FoolDigitsError("dream_steps and attacked must be 1..100,000")
+        for name, most in (("epochs", 1000), ("noise", 100_000), ("dream_steps", 100_000),
+                           ("attacked", 100_000)):
+            if not 1 <= (value := getattr(self, name)) <= most:
+                raise FoolDigitsError(f"{name} must be between 1 and {most:,}, got {value}")
         if not 1 <= self.seeds <= MAX_SEEDS:
             raise FoolDigitsError(f"seeds must be between 1 and {MAX_SEEDS}, got {self.seeds}")
         GAConfig(target=self.target, max_generations=self.max_generations).check()
