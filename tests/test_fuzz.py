@@ -84,6 +84,15 @@ MUTATION = st.tuples(st.sampled_from(["byte", "u32", "insert", "delete", "trunca
 MUTATIONS = st.lists(MUTATION, min_size=1, max_size=5)
 
 
+def write_mutated(path: Path, arrays: dict[str, Any],
+                  mutations: list[tuple[str, int, int, bytes]]) -> Path:
+    """`arrays` saved as an .npz at `path`, then hypothesis's edits applied to its bytes."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(mutate(buffer.getvalue(), mutations))
+    return path
+
+
 def mutate(data: bytes, mutations: list[tuple[str, int, int, bytes]]) -> bytes:
     """Apply hypothesis's edits; positions wrap around the data, so all of them land."""
     out = bytearray(data)
@@ -299,10 +308,7 @@ def models(draw: st.DrawFn) -> dict[str, Any]:
 @given(arrays=models(), mutations=st.lists(MUTATION, max_size=3))
 def test_fuzz_model_files(folder: Path, arrays: dict[str, Any],
                           mutations: list[tuple[str, int, int, bytes]]) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    path = folder / "fuzz-model.npz"
-    path.write_bytes(mutate(buffer.getvalue(), mutations))
+    path = write_mutated(folder / "fuzz-model.npz", arrays, mutations)
     net = load_or_refuse(lambda: load_dense(path))
     if net is not None:
         assert net.sizes[0] == 784 and net.sizes[-1] == 10
@@ -358,10 +364,7 @@ def test_fuzz_every_kind_of_model_file(folder: Path, arrays: dict[str, Any],
     file with one weight of 3e38 passed the load probe and gave NaN gradients later."""
     from fooldigits.models import load_model
 
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    path = folder / "fuzz-any-kind.npz"
-    path.write_bytes(mutate(buffer.getvalue(), mutations))
+    path = write_mutated(folder / "fuzz-any-kind.npz", arrays, mutations)
     model = load_or_refuse(lambda: load_model(path))
     if model is not None:
         x = np.random.default_rng(0).random((6, 784)).astype(np.float32)
