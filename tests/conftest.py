@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -14,6 +15,13 @@ from typing import Any, TypeVar, cast
 # small training run 30x slower, and the suite's numbers no longer depend on the load.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+# Ctrl-C for every process a test starts: a shell that runs the suite in the background
+# (`make test &`, nohup in a script) starts it with SIGINT ignored, which children inherit
+# across exec, so every Ctrl-C test would wait for a signal its program never sees. A
+# handler, unlike "ignore", is reset to the default in a child: Python's own, as at start.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import numpy as np  # noqa: E402 - after the thread settings
 import pytest  # noqa: E402 - after the thread settings
