@@ -30,6 +30,7 @@ from fooldigits.cli import (
     positive,
     rng,
     run,
+    typed,
 )
 from fooldigits.lessons.settings import RetrainConfig
 
@@ -38,6 +39,7 @@ RETRAIN = RetrainConfig()  # the defaults of `retrain`
 
 @command()
 def adversarial(
+    ctx: typer.Context,
     epsilons: Annotated[str, typer.Option(
         help="Attack sizes (largest change of any pixel), comma-separated.")
     ] = "0,0.05,0.1,0.15,0.2,0.25,0.3",
@@ -108,6 +110,16 @@ def adversarial(
     if models and not transfer:
         raise FoolDigitsError("--models names the networks --transfer compares: add "
                               "--transfer, or attack one network with --model")
+    plain = not transfer and target is None  # one network, every epsilon, untargeted
+    for name, flag_, applies, when in (
+            ("epochs", "--epochs", transfer, "with --transfer (the networks trained here)"),
+            ("restarts", "--restarts", plain, "to the untargeted attack on one network"),
+            ("loss", "--loss", plain, "to the untargeted attack on one network"),
+            ("show", "--show", not transfer, "without --transfer"),
+            ("epsilons", "--epsilons", target is None, "without --target (it finds the "
+             "smallest change itself)")):
+        if typed(ctx, name) and not applies:  # said, not silently ignored
+            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
     out = output(no_color, as_json, png, html, "adversarial digits")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments import fighting
