@@ -17,6 +17,7 @@ from fooldigits.models.network import Network
 
 if TYPE_CHECKING:  # the GA is imported by the rows that run it
     from fooldigits.lessons.evolve import FoolResult, GAConfig
+    from fooldigits.models.base import Classifier
 
 PYTHON = sys.executable
 GENERATIVE_GOAL = 10.0  # see docs/speed.md, "Other kinds"
@@ -32,14 +33,30 @@ def finish(generator: Generator[object, None, R]) -> R:
             return cast(R, done.value)
 
 
-def ga_floor(net: Network, config: GAConfig, result: FoolResult) -> None:
-    """The forward passes alone of a GA run: as many images as it judged (a population
-    at the start of each run, then the population less its elites, which are judged
-    once, every generation), in batches of the population of all its slots."""
+def judged(config: GAConfig, result: FoolResult) -> int:
+    """How many images a GA run judged: a population at the start of each run, then the
+    population less its elites (which are judged once) every generation."""
     children = config.population - config.elite
-    images = int((config.population + result.generations * children).sum())
-    references.forward_floor(net.w, net.b, images, config.slots * config.population,
-                             np.random.default_rng(0))
+    return int((config.population + result.generations * children).sum())
+
+
+def ga_floor(net: Network, config: GAConfig, result: FoolResult) -> None:
+    """The forward passes alone of a GA run: as many images as it judged, in batches of
+    the population of all its slots."""
+    references.forward_floor(net.w, net.b, judged(config, result),
+                             config.slots * config.population, np.random.default_rng(0))
+
+
+def shipped_conv() -> tuple[Classifier, dict[str, np.ndarray], int]:
+    """The shipped conv net, its arrays, and the images it puts through one pass (as
+    `models/conv.py` batches them), for `references.conv_gemm_floor`."""
+    from fooldigits.models import conv
+
+    net = load_model(Path(conv.__file__).with_name("conv.npz"))
+    arrays = net.arrays()
+    c1 = arrays["w0"].shape[-1]
+    return net, arrays, conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2
+                                                              + conv.MAP2**2 * c1))
 
 
 @row("start-up")
@@ -190,30 +207,25 @@ def cppn_rows(ctx: Context) -> Iterator[Result]:
     # the same GA against the conv net (issue 24's question, "is this model fooled
     # too?"): a decode costs the same per image whichever classifier judges it, so its
     # share depends on how much the classifier's own forward pass costs
-    from fooldigits.models import conv
-
-    convnet = load_model(Path(conv.__file__).with_name("conv.npz"))
-    arrays = convnet.arrays()
-    c1 = arrays["w0"].shape[-1]
-    batch = conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2 + conv.MAP2**2 * c1))
+    convnet, arrays, batch = shipped_conv()
     runs = 10 if ctx.quick else 40
-    judged: list[FoolResult] = []
+    against_conv: list[FoolResult] = []
 
     def painted_conv() -> None:
-        judged.append(finish(evolve(convnet, 2, runs, config, np.random.default_rng(0),
-                                    CPPN())))
+        against_conv.append(finish(evolve(convnet, 2, runs, config,
+                                          np.random.default_rng(0), CPPN())))
 
     def conv_floor() -> None:
-        images = int((config.population + judged[-1].generations
-                      * (config.population - config.elite)).sum())
-        references.conv_gemm_floor(arrays, images, batch, np.random.default_rng(0))
+        references.conv_gemm_floor(arrays, judged(config, against_conv[-1]), batch,
+                                   np.random.default_rng(0))
 
     timed = ctx.compare(painted_conv, conv_floor, ctx.repeat)
     yield timed.row(f"CPPN GA against the conv net, {runs} fooling 2s / its im2col matrix "
                     "products", goal=2.0)
-    reached = sum(int(r.reached.sum()) for r in judged)
+    reached = sum(int(r.reached.sum()) for r in against_conv)
     yield Check("  every CPPN run against the conv net reaches 0.9999",
-                f"{reached}/{runs * len(judged)}", "all", reached == runs * len(judged))
+                f"{reached}/{runs * len(against_conv)}", "all",
+                reached == runs * len(against_conv))
 
 
 @row("fooling")
@@ -299,13 +311,9 @@ def conv_rows(ctx: Context) -> Iterator[Result]:
     """The conv net's forward pass (`models/conv.py`: im2col, one matrix product per
     layer, ReLU, max-pooling, softmax) against its matrix products alone."""
     from fooldigits.core.data import load_mnist
-    from fooldigits.models import conv
 
-    net = load_model(Path(conv.__file__).with_name("conv.npz"))
-    arrays = net.arrays()
+    net, arrays, batch = shipped_conv()
     x = load_mnist().test_images[: 1000 if ctx.quick else 5000]
-    c1 = arrays["w0"].shape[-1]
-    batch = conv.PASS_FLOATS // (conv.KERNEL**2 * (conv.MAP1**2 + conv.MAP2**2 * c1))
     timed = ctx.compare(lambda: net.probabilities(x), lambda: references.conv_gemm_floor(
         arrays, len(x), batch, np.random.default_rng(0)), ctx.steady)
     yield timed.row(f"conv forward pass, {len(x):,} digits / its im2col matrix products "
