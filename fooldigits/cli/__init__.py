@@ -171,7 +171,7 @@ def checked(config: C) -> C:
     except FoolDigitsError as err:
         text = str(err)
         for name in (f.name for f in dataclasses.fields(config)):
-            flag = "--" + name.replace("_", "-")
+            flag = flag_of(name)
             if text.startswith(f"{name} "):
                 text = flag + text[len(name):]
             if "_" in name:  # an identifier, never an English word: wherever it is named
@@ -187,6 +187,11 @@ FLAGS = {"final_eta_ratio": "--final-eta", "epsilon": "--epsilons", "method": "-
          "digits": "--digit"}
 
 
+def flag_of(parameter: str) -> str:
+    """The flag a library parameter is given by: `FLAGS`, else "--" + it with dashes."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
 def as_flags(err: FoolDigitsError, names: Collection[str] = ()) -> str:
     """The library's sentence with its parameter written as this command's flag:
     "population must be at least 2" -> "--population must be at least 2". The parameter is
@@ -199,7 +204,7 @@ def as_flags(err: FoolDigitsError, names: Collection[str] = ()) -> str:
     parameter = err.parameter or (first if first in names or first in FLAGS else None)
     if parameter is None:
         return text
-    flag = FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+    flag = flag_of(parameter)
     count = 0 if err.parameter else 1  # a named parameter: every mention; else the first
     return re.sub(rf"(?<![\w-]){re.escape(parameter)}(?![\w-])", flag, text, count=count)
 
