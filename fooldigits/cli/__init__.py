@@ -288,6 +288,15 @@ def typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name != "DEFAULT"
 
 
+def refuse_unused(ctx: typer.Context, rules: Collection[tuple[str, str, bool, str]]) -> None:
+    """For each (parameter, flag, applies, when): a flag the user gave where it does not
+    apply is one sentence, not silently ignored ("--lags applies only with --prior
+    stats, so leave it out")."""
+    for name, flag, applies, when in rules:
+        if typed(ctx, name) and not applies:
+            raise FoolDigitsError(f"{flag} applies only {when}, so leave it out")
+
+
 def between(value: int, name: str, low: int, high: int) -> None:
     """A whole-number option within [low, high], or one sentence naming both bounds."""
     if not low <= value <= high:

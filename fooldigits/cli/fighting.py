@@ -28,9 +28,9 @@ from fooldigits.cli import (
     numbers,
     output,
     positive,
+    refuse_unused,
     rng,
     run,
-    typed,
 )
 from fooldigits.lessons.settings import RetrainConfig
 
@@ -111,15 +111,13 @@ def adversarial(
         raise FoolDigitsError("--models names the networks --transfer compares: add "
                               "--transfer, or attack one network with --model")
     plain = not transfer and target is None  # one network, every epsilon, untargeted
-    for name, flag_, applies, when in (
-            ("epochs", "--epochs", transfer, "with --transfer (the networks trained here)"),
-            ("restarts", "--restarts", plain, "to the untargeted attack on one network"),
-            ("loss", "--loss", plain, "to the untargeted attack on one network"),
-            ("show", "--show", not transfer, "without --transfer"),
-            ("epsilons", "--epsilons", target is None, "without --target (it finds the "
-             "smallest change itself)")):
-        if typed(ctx, name) and not applies:  # said, not silently ignored
-            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
+    refuse_unused(ctx, (
+        ("epochs", "--epochs", transfer, "with --transfer (the networks trained here)"),
+        ("restarts", "--restarts", plain, "to the untargeted attack on one network"),
+        ("loss", "--loss", plain, "to the untargeted attack on one network"),
+        ("show", "--show", not transfer, "without --transfer"),
+        ("epsilons", "--epsilons", target is None, "without --target (it finds the "
+         "smallest change itself)")))
     out = output(no_color, as_json, png, html, "adversarial digits")
     from fooldigits.core.data import load_mnist
     from fooldigits.experiments import fighting

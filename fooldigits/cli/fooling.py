@@ -32,9 +32,9 @@ from fooldigits.cli import (
     load,
     output,
     positive,
+    refuse_unused,
     rng,
     run,
-    typed,
 )
 from fooldigits.lessons.settings import DreamConfig, GAConfig
 
@@ -179,14 +179,12 @@ def fool(
     checked(config)  # its errors name parameters; said here as this command's flags
     finite(prior_weight, "--prior-weight", 0, MAX_WEIGHT)
     positive(bins, "--bins", MAX_BINS)
-    for name, flag_, applies, when in (
-            ("lags", "--lags", prior is FoolPrior.stats, "with --prior stats"),
-            ("bins", "--bins", prior is FoolPrior.stats, "with --prior stats"),
-            ("prior_weight", "--prior-weight", prior is not FoolPrior.none, "with a --prior"),
-            ("mutation_rate", "--mutation-rate", encoding is FoolEncoding.direct,
-             "to the direct encoding (a CPPN mutates by NEAT's rates)")):
-        if typed(ctx, name) and not applies:  # said, not silently ignored
-            raise FoolDigitsError(f"{flag_} applies only {when}, so leave it out")
+    refuse_unused(ctx, (
+        ("lags", "--lags", prior is FoolPrior.stats, "with --prior stats"),
+        ("bins", "--bins", prior is FoolPrior.stats, "with --prior stats"),
+        ("prior_weight", "--prior-weight", prior is not FoolPrior.none, "with a --prior"),
+        ("mutation_rate", "--mutation-rate", encoding is FoolEncoding.direct,
+         "to the direct encoding (a CPPN mutates by NEAT's rates)")))
     if out is not None:
         check_output(out, ".npz", "--out", [("the --model file", model)])
     view = output(no_color, as_json, png, html, "fooling images")
